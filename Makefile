@@ -1,0 +1,36 @@
+# Two commands set everything up: `make lab` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: lab test lint notebooks exercises html bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	$(BIN)/jupyter labextension list >/dev/null 2>&1 || true
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[dev,instructor]"
+	touch $(STAMP_RUN) $@
+
+lab: $(STAMP_RUN)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/00-index.ipynb
+
+test: $(STAMP_DEV)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check rnnlesson tests benchmarks
+
+bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/bench_training_step.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache
