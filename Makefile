@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: lab test lint notebooks exercises html bench clean
+.PHONY: lab test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,12 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 lab: $(STAMP_RUN)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/00-index.ipynb
 
+# nbval runs every notebook in notebooks/ and solutions/ and compares its outputs (strict).
 test: $(STAMP_DEV)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/ruff check rnnlesson tests benchmarks scripts
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile \
+		--nbval --nbval-current-env tests notebooks solutions
 
-lint: $(STAMP_DEV)
-	$(BIN)/ruff check rnnlesson tests benchmarks
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_training_step.py

@@ -1,0 +1,46 @@
+"""rnnlesson: recurrent neural networks in numpy, in the lecture's notation.
+
+    a_t = tanh(Waa a_{t-1} + Wax x_t + ba),   ŷ_t = softmax(Wya a_t + by)
+
+Column vectors: one step of a batch is (features, m); a batch of sequences is (n_x, m, T_x).
+"""
+
+from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward, softmax
+from rnnlesson.datasets import (
+    Vocabulary,
+    load_corpus,
+    load_sentiment,
+    load_text,
+    pad_batch,
+    sentiment_arrays,
+)
+from rnnlesson.generate import sample, translate
+from rnnlesson.gradcheck import gradient_check, numerical_gradient, rel_error
+from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
+from rnnlesson.sequence import (
+    one_hot,
+    rnn_backward,
+    rnn_backward_by_cells,
+    rnn_forward,
+    rnn_forward_by_cells,
+)
+from rnnlesson.topologies import (
+    encoder_decoder_loss,
+    feedforward_loss,
+    init_encoder_decoder,
+    many_to_many_loss,
+    many_to_one_loss,
+    one_to_one_loss,
+)
+from rnnlesson.training import train
+
+__all__ = [
+    "Vocabulary", "adagrad", "adam", "clip_by_global_norm", "clip_by_value",
+    "encoder_decoder_loss", "feedforward_loss", "global_norm", "gradient_check",
+    "init_encoder_decoder", "init_params", "load_corpus", "load_sentiment", "load_text",
+    "many_to_many_loss", "many_to_one_loss", "numerical_gradient", "one_hot", "one_to_one_loss",
+    "pad_batch", "rel_error", "rnn_backward", "rnn_backward_by_cells", "rnn_cell_backward",
+    "rnn_cell_forward", "rnn_forward", "rnn_forward_by_cells", "sample", "sentiment_arrays",
+    "sgd", "softmax", "train", "translate",
+]
+__version__ = "0.1.0"

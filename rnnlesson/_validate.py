@@ -1,0 +1,145 @@
+"""Checks at the package boundary.
+
+Every check raises ``ValueError`` that names the argument, says what was expected (in the
+lecture's letters: n_x inputs, n_a hidden units, n_y outputs, m examples, T_x steps) and what
+arrived. Checks never modify what they are given.
+"""
+
+import numpy as np
+
+# What each parameter is, for messages about a missing key.
+PARAM_SHAPES = {
+    "Wax": "(n_a, n_x)",
+    "Waa": "(n_a, n_a)",
+    "ba": "(n_a, 1)",
+    "Wya": "(n_y, n_a)",
+    "by": "(n_y, 1)",
+}
+RECURRENCE_KEYS = ("Wax", "Waa", "ba")
+ALL_KEYS = ("Wax", "Waa", "ba", "Wya", "by")
+
+
+def fail(name, expected, got):
+    raise ValueError(f"{name}: expected {expected}, got {got}")
+
+
+def describe(value):
+    """A short description of what arrived, for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def is_int_array(x):
+    return isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.integer)
+
+
+def check_finite(name, value):
+    if not np.all(np.isfinite(value)):
+        bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+        fail(name, "finite numbers", f"{bad} NaN or infinite entries")
+
+
+def check_float_array(name, value, shape, letters):
+    """A finite float array of the given shape; ``letters`` spells the shape, e.g. '(n_a, m)'."""
+    if not isinstance(value, np.ndarray):
+        fail(name, f"a numpy array of shape {letters} = {shape}", describe(value))
+    if not np.issubdtype(value.dtype, np.floating):
+        fail(name, f"a float array of shape {letters} = {shape}", describe(value))
+    if value.shape != shape:
+        fail(name, f"shape {letters} = {shape}", f"shape {value.shape}")
+    check_finite(name, value)
+    return value
+
+
+def check_params(params, keys=ALL_KEYS, name="params"):
+    """Check a parameter dict; return (n_x, n_a, n_y), n_y None without an output layer."""
+    if not isinstance(params, dict):
+        fail(name, "a dict of arrays with keys " + ", ".join(keys), describe(params))
+    for key in keys:
+        if key not in params:
+            fail(name, f"key '{key}' of shape {PARAM_SHAPES[key]}", f"keys {sorted(params)}")
+    for key in params:
+        if key in PARAM_SHAPES and not isinstance(params[key], np.ndarray):
+            fail(f"{name}['{key}']", f"a numpy array of shape {PARAM_SHAPES[key]}",
+                 describe(params[key]))
+    Waa = params["Waa"]
+    if Waa.ndim != 2 or Waa.shape[0] != Waa.shape[1]:
+        fail(f"{name}['Waa']", "a square array of shape (n_a, n_a)", f"shape {Waa.shape}")
+    n_a = Waa.shape[0]
+    Wax = params["Wax"]
+    if Wax.ndim != 2 or Wax.shape[0] != n_a:
+        fail(f"{name}['Wax']", f"shape (n_a, n_x) with n_a = {n_a}", f"shape {Wax.shape}")
+    n_x = Wax.shape[1]
+    n_y = params["Wya"].shape[0] if "Wya" in params and params["Wya"].ndim == 2 else None
+    expected = {"Wax": (n_a, n_x), "Waa": (n_a, n_a), "ba": (n_a, 1)}
+    if "Wya" in params or "Wya" in keys:
+        expected.update({"Wya": (n_y, n_a), "by": (n_y, 1)})
+    for key, shape in expected.items():
+        if key in params:
+            check_float_array(f"{name}['{key}']", params[key], shape, PARAM_SHAPES[key])
+    return n_x, n_a, n_y
+
+
+def check_sequence(x, n_x, name="x"):
+    """x is floats (n_x, m, T_x) or int token ids (m, T_x) in [0, n_x); return (m, T_x)."""
+    expected = (f"a float array (n_x, m, T_x) with n_x = {n_x}, "
+                f"or an int array of token ids (m, T_x) with ids in [0, {n_x})")
+    if not isinstance(x, np.ndarray) or x.dtype == bool:
+        fail(name, expected, describe(x))
+    if is_int_array(x):
+        if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+            fail(name, expected, describe(x))
+        if x.min() < 0 or x.max() >= n_x:
+            fail(name, f"token ids in [0, n_x) = [0, {n_x})",
+                 f"ids from {x.min()} to {x.max()}")
+        return x.shape
+    if not np.issubdtype(x.dtype, np.floating) or x.ndim != 3 or x.shape[0] != n_x:
+        fail(name, expected, describe(x))
+    if x.shape[1] < 1 or x.shape[2] < 1:
+        fail(name, "m >= 1 and T_x >= 1", f"shape {x.shape}")
+    check_finite(name, x)
+    return x.shape[1:]
+
+
+def check_state(a0, n_a, m, name="a0"):
+    """The initial hidden state (n_a, m); None stands for zeros."""
+    if a0 is None:
+        return np.zeros((n_a, m))
+    return check_float_array(name, a0, (n_a, m), "(n_a, m)")
+
+
+def check_lengths(lengths, m, T_x, name="lengths"):
+    """Per-example lengths (m,) of a padded batch, each in [1, T_x]; None means all T_x."""
+    if lengths is None:
+        return None
+    lengths = np.asarray(lengths)
+    if not np.issubdtype(lengths.dtype, np.integer) or lengths.shape != (m,):
+        fail(name, f"{m} integer lengths, shape (m,) = ({m},)", describe(lengths))
+    if lengths.min() < 1 or lengths.max() > T_x:
+        fail(name, f"every length in [1, T_x] = [1, {T_x}]",
+             f"lengths from {lengths.min()} to {lengths.max()}")
+    return lengths
+
+
+def check_labels(y, shape, letters, n_y, name="y"):
+    """Integer class labels of the given shape, each in [0, n_y)."""
+    if not is_int_array(y):
+        fail(name, f"an int array of class labels of shape {letters} = {shape}", describe(y))
+    if y.shape != shape:
+        fail(name, f"shape {letters} = {shape}", f"shape {y.shape}")
+    if y.min() < 0 or y.max() >= n_y:
+        fail(name, f"labels in [0, n_y) = [0, {n_y})", f"labels from {y.min()} to {y.max()}")
+    return y
+
+
+def check_positive(name, value, kind=float):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        fail(name, f"a positive {kind.__name__}", describe(value))
+    if not np.isfinite(value) or value <= 0:
+        fail(name, "a finite number > 0", repr(value))
+    if kind is int and int(value) != value:
+        fail(name, "a positive integer", repr(value))
+    return kind(value)

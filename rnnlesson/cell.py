@@ -1,0 +1,74 @@
+"""The RNN cell: one step of the recurrence, forward and backward side by side.
+
+Letters: n_x input features, n_a hidden units, n_y output classes, m examples in a batch.
+A step works on column vectors stacked side by side: x_t is (n_x, m), a_t is (n_a, m).
+
+    a_t = tanh(Waa a_{t-1} + Wax x_t + ba)       the hidden state update
+    ŷ_t = softmax(Wya a_t + by)                   the prediction read from the state
+"""
+
+import numpy as np
+
+from rnnlesson._validate import check_float_array, check_params, check_positive
+
+
+def softmax(z):
+    """Softmax over the class axis (the second last): z (n_y, m) or (T_x, n_y, m)."""
+    e = np.exp(z - z.max(axis=-2, keepdims=True))
+    return e / e.sum(axis=-2, keepdims=True)
+
+
+def init_params(n_x, n_a, n_y, seed=0):
+    """Random weights scaled by 1/sqrt(fan-in), zero biases.
+
+    Returns a dict: Wax (n_a, n_x), Waa (n_a, n_a), Wya (n_y, n_a), ba (n_a, 1), by (n_y, 1).
+    """
+    n_x = check_positive("n_x", n_x, int)
+    n_a = check_positive("n_a", n_a, int)
+    n_y = check_positive("n_y", n_y, int)
+    rng = np.random.default_rng(seed)
+    return {
+        "Wax": rng.normal(0.0, 1.0 / np.sqrt(n_x), (n_a, n_x)),
+        "Waa": rng.normal(0.0, 1.0 / np.sqrt(n_a), (n_a, n_a)),
+        "Wya": rng.normal(0.0, 1.0 / np.sqrt(n_a), (n_y, n_a)),
+        "ba": np.zeros((n_a, 1)),
+        "by": np.zeros((n_y, 1)),
+    }
+
+
+def rnn_cell_forward(xt, a_prev, params):
+    """One step: two inputs (x_t, a_{t-1}), two outputs (a_t, ŷ_t).
+
+    xt (n_x, m), a_prev (n_a, m); params as from `init_params` (without Wya and by the cell
+    has no output layer and ŷ_t is None).
+    Returns a_next (n_a, m), yt_pred (n_y, m) or None, and the cache for the backward pass.
+    """
+    n_x, n_a, _ = check_params(params, keys=("Wax", "Waa", "ba"))
+    m = xt.shape[1] if isinstance(xt, np.ndarray) and xt.ndim == 2 else 1
+    check_float_array("xt", xt, (n_x, m), "(n_x, m)")
+    check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
+    a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
+    yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
+    cache = (a_next, a_prev, xt, params)
+    return a_next, yt_pred, cache
+
+
+def rnn_cell_backward(da_next, cache):
+    """Backward through one step.
+
+    da_next (n_a, m) is dL/da_t, all the loss gradient reaching a_t (from ŷ_t and from a_{t+1}).
+    With z = Waa a_{t-1} + Wax x_t + ba and a_t = tanh(z), dz = da_next * (1 - a_t**2), then
+        dxt = Wax^T dz,  da_prev = Waa^T dz,  dWax = dz x_t^T,  dWaa = dz a_{t-1}^T,
+        dba = dz summed over the m examples.
+    Returns a dict: dxt (n_x, m), da_prev (n_a, m), dWax (n_a, n_x), dWaa (n_a, n_a), dba (n_a, 1).
+    """
+    a_next, a_prev, xt, params = cache
+    check_float_array("da_next", da_next, a_next.shape, "(n_a, m)")
+    dz = da_next * (1.0 - a_next**2)
+    return {
+        "dxt": params["Wax"].T @ dz,
+        "da_prev": params["Waa"].T @ dz,
+        "dWax": dz @ xt.T,
+        "dWaa": dz @ a_prev.T,
+        "dba": dz.sum(axis=1, keepdims=True),
+    }

@@ -1,0 +1,56 @@
+"""One-to-many: generating a sequence by feeding each output back in as the next input.
+
+Letters: n_a hidden units, n_y output symbols (also the input size: the network reads its own
+previous symbol, so n_x = n_y), m sequences generated side by side, n steps.
+"""
+
+import numpy as np
+
+from rnnlesson._validate import check_params, check_positive, check_state, fail, is_int_array
+from rnnlesson.cell import rnn_cell_forward
+from rnnlesson.sequence import one_hot, rnn_forward
+from rnnlesson.topologies import check_encoder_decoder
+
+
+def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
+    """Generate n symbols, one step at a time, each one the next step's input.
+
+    start: the first input symbol, an int, or (m,) ints for m sequences at once; a0 (n_a, m) or
+    None for zeros (e.g. a state computed from a feature vector or by an encoder).
+    temperature > 0 divides the logits: below 1 sharper, above 1 flatter; greedy takes the
+    most likely symbol instead of drawing one. seed makes the draws reproducible.
+    Returns the generated ids, (n,) for an int start or (m, n).
+    """
+    n_x, n_a, n_y = check_params(params)
+    if n_x != n_y:
+        fail("params['Wax']", f"n_x = n_y = {n_y} (the output is fed back as input)", n_x)
+    n = check_positive("n", n, int)
+    temperature = check_positive("temperature", temperature)
+    ids = np.atleast_1d(np.asarray(start))
+    if not is_int_array(ids) or ids.ndim != 1 or ids.min() < 0 or ids.max() >= n_y:
+        fail("start", f"an int symbol id in [0, n_y) = [0, {n_y}), or (m,) of them", start)
+    a = check_state(a0, n_a, ids.size)
+    rng = np.random.default_rng(seed)
+    out = np.empty((ids.size, n), dtype=int)
+    for t in range(n):
+        a, p, _ = rnn_cell_forward(one_hot(ids, n_x), a, params)  # p: (n_y, m)
+        if greedy:
+            ids = p.argmax(axis=0)
+        else:  # softmax(z / T) is p**(1/T) renormalised
+            q = p ** (1.0 / temperature)
+            cdf = np.cumsum(q / q.sum(axis=0), axis=0)
+            ids = np.minimum((cdf < rng.random(ids.size)).sum(axis=0), n_y - 1)
+        out[:, t] = ids
+    return out[0] if np.ndim(start) == 0 else out
+
+
+def translate(params, x, n, start, lengths=None):
+    """Greedy decoding with an encoder-decoder (see `encoder_decoder_loss`).
+
+    x (n_x, m, T_x) or token ids (m, T_x); n output steps; start: the start-symbol id.
+    Returns (m, n) output ids.
+    """
+    check_encoder_decoder(params)
+    a_enc, _, _ = rnn_forward(x, None, params["encoder"], lengths)
+    m = a_enc.shape[1]
+    return sample(params["decoder"], n, np.full(m, start), a0=a_enc[:, :, -1], greedy=True)
