@@ -13,7 +13,6 @@ $(BIN)/python:
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
-	$(BIN)/jupyter labextension list >/dev/null 2>&1 || true
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python

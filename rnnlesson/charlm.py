@@ -14,7 +14,7 @@ from rnnlesson._validate import check_positive, fail
 from rnnlesson.cell import init_params
 from rnnlesson.datasets import Vocabulary
 from rnnlesson.generate import sample as generate
-from rnnlesson.losses import cross_entropy
+from rnnlesson.losses import sequence_cross_entropy
 from rnnlesson.optim import adam
 from rnnlesson.sequence import rnn_forward
 from rnnlesson.topologies import PARAM_GRADS, many_to_many_states
@@ -87,7 +87,7 @@ def evaluate(model, text, chunk=2000):
         y = ids[start + 1 : start + chunk + 1][None, :]
         x = x[:, : y.shape[1]]
         a_steps, y_pred, _ = rnn_forward(x, a, model.params)
-        loss, _ = cross_entropy(y_pred.transpose(2, 0, 1), y)
+        loss, _ = sequence_cross_entropy(y_pred, y)
         total += loss * y.shape[1]
         a = a_steps[:, :, -1]
     return total / (len(ids) - 1)

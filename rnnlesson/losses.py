@@ -1,7 +1,7 @@
 """The output layer and its loss: ŷ_t = softmax(Wya a_t + by), cross-entropy in nats.
 
-Letters: n_a hidden units, n_y classes, m examples, T steps. Arrays here are steps-first,
-(T, n_y, m), the layout `rnnlesson.sequence` stores them in; a single step is (n_y, m).
+Letters: n_a hidden units, n_y classes, N predicted tokens. A sequence batch enters as its
+N = T_x * m columns side by side (see `rnnlesson.sequence`); one step is N = m columns.
 The loss is averaged over every predicted token (padded steps excluded), so exp(loss) is the
 perplexity.
 """
@@ -12,29 +12,31 @@ import numpy as np
 def cross_entropy(y_pred, y, mask=None):
     """Mean -log ŷ[y] over the tokens where mask is True.
 
-    y_pred (T, n_y, m) probabilities (or (n_y, m) for one step); y (m, T) int labels (or (m,));
-    mask like y, booleans, None for all.
-    Returns loss (float) and dz, the gradient with respect to the logits Wya a + by, shaped
-    like y_pred: (ŷ - one_hot(y)) / N at the counted tokens, 0 elsewhere.
+    y_pred (n_y, N) probabilities; y (N,) int labels; mask (N,) booleans, None for all.
+    Returns loss (float) and dz (n_y, N), the gradient with respect to the logits Wya a + by:
+    (ŷ - one_hot(y)) / (number of tokens counted) at the counted tokens, 0 elsewhere.
     """
-    steps = y_pred.ndim == 3
-    labels = y.T if steps else y  # (T, m) or (m,)
-    keep = np.ones(labels.shape, dtype=bool) if mask is None else (mask.T if steps else mask)
+    columns = np.arange(y.size)
+    keep = np.ones(y.size, dtype=bool) if mask is None else mask
     n_tokens = int(keep.sum())
-    p_true = np.take_along_axis(y_pred, labels[..., None, :], axis=-2)[..., 0, :]
+    p_true = y_pred[y, columns]
     loss = -np.log(np.maximum(p_true[keep], 1e-300)).sum() / n_tokens
     dz = y_pred.copy()
-    np.put_along_axis(dz, labels[..., None, :], p_true[..., None, :] - 1.0, axis=-2)
-    dz *= keep[..., None, :] / n_tokens
-    return loss, dz
+    dz[y, columns] -= 1.0
+    dz *= keep / n_tokens
+    return float(loss), dz
 
 
-def output_backward(dz, a_steps, params):
-    """Backward through Wya a + by: dz and a_steps are (T, n_y, m) and (T, n_a, m), or one
-    step (n_y, m) and (n_a, m). Returns dWya (n_y, n_a), dby (n_y, 1) and da shaped like a_steps.
-    """
-    axes = ([0, 2], [0, 2]) if dz.ndim == 3 else ([1], [1])
-    return {
-        "dWya": np.tensordot(dz, a_steps, axes=axes),
-        "dby": dz.sum(axis=tuple(i for i in range(dz.ndim) if i != dz.ndim - 2))[:, None],
-    }, params["Wya"].T @ dz
+def sequence_cross_entropy(y_pred, y, lengths=None):
+    """Cross-entropy of a sequence batch: y_pred (n_y, m, T_x), y (m, T_x), lengths (m,) or None.
+    Returns loss and dz (n_y, T_x * m), the columns t-major as `rnn_forward` stores them."""
+    n_y, m, T_x = y_pred.shape
+    mask = None if lengths is None else (np.arange(T_x)[:, None] < lengths).ravel()
+    return cross_entropy(y_pred.transpose(0, 2, 1).reshape(n_y, -1), y.T.ravel(), mask)
+
+
+def output_backward(dz, a, params):
+    """Backward through Wya a + by for dz (n_y, N) and a (n_a, N).
+    Returns {dWya (n_y, n_a), dby (n_y, 1)} and da (n_a, N)."""
+    grads = {"dWya": dz @ a.T, "dby": dz.sum(axis=1, keepdims=True)}
+    return grads, params["Wya"].T @ dz

@@ -10,8 +10,10 @@ Two paths compute the same thing:
 - `rnn_forward` / `rnn_backward`: the fast path used everywhere else. Only the recurrence
   a_t = tanh(Waa a_{t-1} + ...) runs step by step; the input projection Wax x_t + ba, the
   output softmax(Wya a_t + by) and the weight gradients run for all steps at once.
-Internally arrays are stored steps-first, (T_x, n_a, m), so each step is contiguous; the arrays
-returned are views in the lecture's layout (n_a, m, T_x).
+Internally a sequence is stored as (n, T_x, m): step t's m columns side by side, the steps one
+after the other, so that (n, T_x * m) is one wide matrix of every column of every step and an
+all-steps operation is a single matrix product. The arrays returned are views of it in the
+lecture's layout (n, m, T_x).
 """
 
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ class SequenceCache:
 
     x: np.ndarray  # (n_x, m, T_x) floats or (m, T_x) token ids
     a0: np.ndarray  # (n_a, m)
-    a_steps: np.ndarray  # (T_x, n_a, m): a_1 .. a_T
+    a_wide: np.ndarray  # (n_a, T_x, m): a_1 .. a_T
     params: dict
     lengths: np.ndarray | None  # (m,) or None
 
@@ -46,17 +48,34 @@ def one_hot(ids, n):
     return (np.arange(n).reshape((n,) + (1,) * ids.ndim) == ids).astype(float)
 
 
+def wide(x):
+    """(n, m, T_x) -> (n, T_x, m), contiguous: reshape(n, -1) is then every column in order."""
+    return np.ascontiguousarray(x.transpose(0, 2, 1))
+
+
 def input_projection(x, params):
-    """Wax x_t + ba for every step at once: (T_x, n_a, m)."""
+    """Wax x_t + ba for every step at once: (n_a, T_x, m)."""
     Wax, ba = params["Wax"], params["ba"]
-    if is_int_array(x):  # column x_t[i] of Wax, for each example i and step t
-        return Wax.T[x.T].transpose(0, 2, 1) + ba
-    return Wax @ x.transpose(2, 0, 1) + ba
+    if is_int_array(x):  # Wax e_i is column i of Wax: index, don't multiply
+        return np.take(Wax, x.T, axis=1) + ba[:, :, None]
+    n_x, m, T_x = x.shape
+    return (Wax @ wide(x).reshape(n_x, -1) + ba).reshape(-1, T_x, m)
 
 
-def output_forward(a_steps, params):
-    """ŷ = softmax(Wya a + by) for a (n_a, m) or steps-first (T_x, n_a, m) states."""
-    return softmax(params["Wya"] @ a_steps + params["by"])
+def output_forward(a, params):
+    """ŷ = softmax(Wya a + by) for states a (n_a, N): any N columns, e.g. N = T_x * m."""
+    return softmax(params["Wya"] @ a + params["by"])
+
+
+def sum_columns_by_id(dz, ids, n_x):
+    """dz (n_a, N), ids (N,) -> (n_a, n_x): column i sums the columns of dz whose id is i.
+    The same as dz @ one_hot(ids).T, without building the one-hot matrix."""
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    out = np.zeros((dz.shape[0], n_x))
+    out[:, sorted_ids[starts]] = np.add.reduceat(dz[:, order], starts, axis=1)
+    return out
 
 
 def step_mask(lengths, m, T_x):
@@ -81,18 +100,21 @@ def rnn_forward(x, a0, params, lengths=None):
     lengths = check_lengths(lengths, m, T_x)
     if "Wya" in params:
         check_params(params)
-    ax = input_projection(x, params)  # (T_x, n_a, m)
+    ax = input_projection(x, params)  # (n_a, T_x, m)
     active = step_mask(lengths, m, T_x).T  # (T_x, m)
-    a_steps = np.empty((T_x, n_a, m))
+    a_wide = np.empty((n_a, T_x, m))
     a_prev = a0
-    for t in range(T_x):
-        a_t = np.tanh(params["Waa"] @ a_prev + ax[t])
+    for t in range(T_x):  # only the recurrence runs step by step
+        a_t = np.tanh(params["Waa"] @ a_prev + ax[:, t])
         if lengths is not None:
             a_t = np.where(active[t], a_t, a_prev)
-        a_steps[t] = a_prev = a_t
-    y_pred = output_forward(a_steps, params).transpose(1, 2, 0) if "Wya" in params else None
-    cache = SequenceCache(x=x, a0=a0, a_steps=a_steps, params=params, lengths=lengths)
-    return a_steps.transpose(1, 2, 0), y_pred, cache
+        a_wide[:, t] = a_prev = a_t
+    y_pred = None
+    if "Wya" in params:
+        y_pred = output_forward(a_wide.reshape(n_a, -1), params).reshape(-1, T_x, m)
+        y_pred = y_pred.transpose(0, 2, 1)
+    cache = SequenceCache(x=x, a0=a0, a_wide=a_wide, params=params, lengths=lengths)
+    return a_wide.transpose(0, 2, 1), y_pred, cache
 
 
 def rnn_backward(da, caches, truncate=None):
@@ -106,42 +128,40 @@ def rnn_backward(da, caches, truncate=None):
     Returns dx (n_x, m, T_x) (None for token ids), da0 (n_a, m), dWax (n_a, n_x),
     dWaa (n_a, n_a), dba (n_a, 1).
     """
-    x, a0, a_steps, params = caches.x, caches.a0, caches.a_steps, caches.params
-    T_x, n_a, m = a_steps.shape
+    x, a0, a_wide, params = caches.x, caches.a0, caches.a_wide, caches.params
+    n_a, T_x, m = a_wide.shape
     check_float_array("da", da, (n_a, m, T_x), "(n_a, m, T_x)")
     if truncate is not None:
         truncate = check_positive("truncate", truncate, int)
     active = step_mask(caches.lengths, m, T_x).T  # (T_x, m)
     Waa_T = params["Waa"].T
-    da_steps = da.transpose(2, 0, 1)  # (T_x, n_a, m)
-    dz_steps = np.empty((T_x, n_a, m))
+    da_wide = da.transpose(0, 2, 1)  # (n_a, T_x, m)
+    dz_wide = 1.0 - a_wide**2  # tanh' for every step at once; times the gradient below
     da_next = np.zeros((n_a, m))  # gradient reaching a_t from a_{t+1}
     for t in reversed(range(T_x)):
-        g = da_steps[t] + da_next
-        dz = g * (1.0 - a_steps[t] ** 2)
+        g = da_wide[:, t] + da_next
+        dz = dz_wide[:, t]
+        dz *= g
         if caches.lengths is not None:  # a padded step copied a_{t-1}: pass g straight down
             dz *= active[t]
             da_next = Waa_T @ dz + g * ~active[t]
         else:
             da_next = Waa_T @ dz
-        dz_steps[t] = dz
         if truncate is not None and t % truncate == 0 and t > 0:
             da_next = np.zeros((n_a, m))
-    a_prev_steps = np.concatenate([a0[None], a_steps[:-1]])  # a_0 .. a_{T-1}
+    dz_flat = dz_wide.reshape(n_a, -1)  # (n_a, T_x * m)
+    a_prev = np.concatenate([a0[:, None], a_wide[:, :-1]], axis=1)  # a_0 .. a_{T-1}
     grads = {
-        "dWaa": np.tensordot(dz_steps, a_prev_steps, axes=([0, 2], [0, 2])),
-        "dba": dz_steps.sum(axis=(0, 2))[:, None],
+        "dWaa": dz_flat @ a_prev.reshape(n_a, -1).T,
+        "dba": dz_flat.sum(axis=1, keepdims=True),
         "da0": da_next,
     }
+    n_x = params["Wax"].shape[1]
     if is_int_array(x):
-        n_x = params["Wax"].shape[1]
-        dWax_T = np.zeros((n_x, n_a))
-        np.add.at(dWax_T, x.T.ravel(), dz_steps.transpose(0, 2, 1).reshape(-1, n_a))
-        grads["dWax"], grads["dx"] = dWax_T.T, None
+        grads["dWax"], grads["dx"] = sum_columns_by_id(dz_flat, x.T.ravel(), n_x), None
     else:
-        x_steps = x.transpose(2, 0, 1)  # (T_x, n_x, m)
-        grads["dWax"] = np.tensordot(dz_steps, x_steps, axes=([0, 2], [0, 2]))
-        grads["dx"] = (params["Wax"].T @ dz_steps).transpose(1, 2, 0)
+        grads["dWax"] = dz_flat @ wide(x).reshape(n_x, -1).T
+        grads["dx"] = (params["Wax"].T @ dz_flat).reshape(n_x, T_x, m).transpose(0, 2, 1)
     return grads
 
 

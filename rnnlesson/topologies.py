@@ -22,8 +22,8 @@ from rnnlesson._validate import (
     fail,
 )
 from rnnlesson.cell import init_params
-from rnnlesson.losses import cross_entropy, output_backward
-from rnnlesson.sequence import output_forward, rnn_backward, rnn_forward, step_mask
+from rnnlesson.losses import cross_entropy, output_backward, sequence_cross_entropy
+from rnnlesson.sequence import output_forward, rnn_backward, rnn_forward
 
 PARAM_GRADS = ("dWax", "dWaa", "dba", "dWya", "dby")
 
@@ -44,9 +44,10 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None):
     a, y_pred, cache = rnn_forward(x, a0, params, lengths)
     n_a, m, T_x = a.shape
     check_labels(y, (m, T_x), "(m, T_x)", n_y)
-    loss, dz = cross_entropy(y_pred.transpose(2, 0, 1), y, step_mask(cache.lengths, m, T_x))
-    grads, da_steps = output_backward(dz, cache.a_steps, params)
-    grads.update(rnn_backward(da_steps.transpose(1, 2, 0), cache, truncate))
+    loss, dz = sequence_cross_entropy(y_pred, y, cache.lengths)  # dz (n_y, T_x * m)
+    grads, da = output_backward(dz, cache.a_wide.reshape(n_a, -1), params)
+    da = da.reshape(n_a, T_x, m).transpose(0, 2, 1)  # (n_a, m, T_x)
+    grads.update(rnn_backward(da, cache, truncate))
     del grads["dx"]
     return loss, grads, a[:, :, -1].copy()
 
