@@ -1,0 +1,204 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+
+from rnnlesson.diagrams import (  # noqa: E402
+    INPUT_COLOR,
+    OUTPUT_COLOR,
+    RNN_COLOR,
+    TOPOLOGIES,
+    array_shapes,
+    draw_gallery,
+    draw_topology,
+    shapes_table,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def count_boxes(ax):
+    """Number of patches filled with each of the three colours, as (inputs, rnn, outputs)."""
+    faces = [p.get_facecolor() for p in ax.patches]
+    return tuple(sum(face == to_rgba(color) for face in faces)
+                 for color in (INPUT_COLOR, RNN_COLOR, OUTPUT_COLOR))
+
+
+# (topology, T_x, T_y, expected (inputs, RNN cells, outputs))
+CASES = [
+    ("one-to-one", None, None, (1, 1, 1)),
+    ("one-to-many", None, None, (1, 4, 4)),
+    ("one-to-many", 1, 7, (1, 7, 7)),
+    ("many-to-one", None, None, (4, 4, 1)),
+    ("many-to-one", 12, 1, (12, 12, 1)),
+    ("many-to-many (aligned)", None, None, (4, 4, 4)),
+    ("many-to-many (aligned)", 6, None, (6, 6, 6)),
+    ("many-to-many (encoder-decoder)", None, None, (3, 7, 4)),
+    ("many-to-many (encoder-decoder)", 5, 2, (5, 7, 2)),
+    ("many-to-many (encoder-decoder)", 12, 12, (12, 24, 12)),
+]
+
+
+@pytest.mark.parametrize("topology, T_x, T_y, expected", CASES)
+def test_draw_topology_draws_one_box_per_input_cell_and_output(topology, T_x, T_y, expected):
+    ax = draw_topology(topology, T_x, T_y)
+    assert count_boxes(ax) == expected
+    assert topology in ax.get_title()
+    assert ax.get_aspect() == 1.0 and not ax.axison
+    labels = {t.get_text() for t in ax.texts}
+    assert {"$x_{1}$", "$a_{1}$", r"$\hat{y}_{1}$"} <= labels
+
+
+def test_draw_topology_uses_the_given_axes_and_title():
+    fig, ax = plt.subplots()
+    assert draw_topology("many-to-one", ax=ax, title="sentiment") is ax
+    assert ax.get_title() == "sentiment"
+    assert draw_topology("one-to-one", ax=plt.subplots()[1], title=False).get_title() == ""
+
+
+def assert_labels_fit(ax):
+    """Every coloured box holds exactly one label, drawn wholly inside it (ax already drawn)."""
+    boxes = [p.get_window_extent() for p in ax.patches
+             if p.get_facecolor() != to_rgba("#404040")]  # not the arrows
+    inside = 0
+    for text in ax.texts:
+        bbox = text.get_window_extent()
+        for box in [b for b in boxes if b.contains(*bbox.p0) or b.contains(*bbox.p1)]:
+            assert box.x0 <= bbox.x0 and bbox.x1 <= box.x1, f"{text.get_text()} is too wide"
+            assert box.y0 <= bbox.y0 and bbox.y1 <= box.y1, f"{text.get_text()} is too tall"
+            inside += 1
+    assert inside == len(boxes)
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_labels_fit_inside_their_boxes_at_twelve_steps(topology):
+    T = {"one-to-one": (1, 1), "one-to-many": (1, 12), "many-to-one": (12, 1)}
+    ax = draw_topology(topology, *T.get(topology, (12, 12)))
+    ax.figure.canvas.draw()
+    assert_labels_fit(ax)
+
+
+def test_gallery_has_five_panels_and_a_colour_legend(tmp_path):
+    fig = draw_gallery()
+    axes = fig.get_axes()
+    assert len(axes) == 5
+    assert [ax.get_title().split("\n")[0] for ax in axes] == list(TOPOLOGIES)
+    assert len(fig.legends) == 1
+    words = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    for word in ("inputs", "red", "RNN", "green", "outputs", "blue"):
+        assert word in words
+    fig.canvas.draw()
+    for ax in axes:
+        assert_labels_fit(ax)
+    fig.savefig(tmp_path / "gallery.png")
+    assert (tmp_path / "gallery.png").stat().st_size > 10_000
+
+
+def test_gallery_draws_on_a_given_figure():
+    fig = plt.figure()
+    assert draw_gallery(fig) is fig and len(fig.get_axes()) == 5
+
+
+@pytest.mark.parametrize("topology, T_x, T_y, expected", [
+    ("one-to-one", None, None, {"x": (3, 8), "y_pred": (5, 8), "y": (8,)}),
+    ("one-to-many", 1, 6, {"x": (3, 8), "y_pred": (5, 8, 6), "y": (8, 6)}),
+    ("many-to-one", 10, None, {"x": (3, 8, 10), "y_pred": (5, 8), "y": (8,)}),
+    ("many-to-many (aligned)", 10, 10, {"x": (3, 8, 10), "y_pred": (5, 8, 10), "y": (8, 10)}),
+    ("many-to-many (aligned)", 10, None,
+     {"x": (3, 8, 10), "y_pred": (5, 8, 10), "y": (8, 10)}),
+    ("many-to-many (encoder-decoder)", 10, 7,
+     {"x": (3, 8, 10), "y_pred": (5, 8, 7), "y": (8, 7)}),
+    ("many-to-many (encoder-decoder)", 40, 30,
+     {"x": (3, 8, 40), "y_pred": (5, 8, 30), "y": (8, 30)}),
+])
+def test_array_shapes(topology, T_x, T_y, expected):
+    assert array_shapes(topology, n_x=3, n_y=5, m=8, T_x=T_x, T_y=T_y) == expected
+
+
+def test_array_shapes_defaults_follow_the_drawing():
+    assert array_shapes("one-to-many", 3, 5, 8)["y"] == (8, 4)
+    assert array_shapes("many-to-one", 3, 5, 8)["x"] == (3, 8, 4)
+    assert array_shapes("many-to-many (encoder-decoder)", 3, 5, 8)["y_pred"] == (5, 8, 4)
+
+
+def test_shapes_table_has_a_row_per_topology():
+    table = shapes_table(n_x=3, n_y=5, m=8, T_x=10, T_y=7)
+    lines = table.splitlines()
+    assert len(lines) == 2 + len(TOPOLOGIES)
+    assert lines[0].split() == ["topology", "x", "y_pred", "y"]
+    for name, line in zip(TOPOLOGIES, lines[2:], strict=True):
+        assert line.startswith(name)
+    assert "(3, 8, 10)  (5, 8, 7)   (8, 7)" in lines[-1]
+    assert lines[1].startswith("-") and lines[2].index("(3, 8)") == lines[0].index("x")
+
+
+BAD_DRAW = [
+    (dict(topology="x"), r"topology: expected one of \('one-to-one', .*\), got 'x'"),
+    (dict(topology="many-to-one", T_y=3),
+     r"T_y: many-to-one has one output, expected T_y = 1, got 3"),
+    (dict(topology="one-to-many", T_x=2), r"T_x: one-to-many has one input, expected T_x = 1"),
+    (dict(topology="one-to-one", T_x=2), r"T_x: one-to-one has one input"),
+    (dict(topology="one-to-one", T_y=2), r"T_y: one-to-one has one output"),
+    (dict(topology="many-to-many (aligned)", T_x=4, T_y=3),
+     r"T_y: aligned many-to-many .* expected T_y = T_x = 4, got 3"),
+    (dict(topology="many-to-one", T_x=0), r"T_x: expected an int >= 1 and <= 12, got 0"),
+    (dict(topology="many-to-one", T_x=13), r"T_x: expected an int >= 1 and <= 12, got 13"),
+    (dict(topology="many-to-one", T_x=2.0), r"T_x: expected an int .*, got 2.0"),
+    (dict(topology="many-to-one", T_x=True), r"T_x: expected an int .*, got True"),
+    (dict(topology="many-to-many (encoder-decoder)", T_y=13), r"T_y: .*<= 12, got 13"),
+    (dict(topology="one-to-one", ax="axes"), r"ax: expected a matplotlib Axes or None"),
+    (dict(topology="one-to-one", title=1), r"title: expected True, False or a string"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_DRAW)
+def test_draw_topology_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        draw_topology(**kwargs)
+
+
+def test_draw_gallery_rejects_a_non_figure():
+    with pytest.raises(ValueError, match=r"fig: expected a matplotlib Figure or None"):
+        draw_gallery(fig=plt.subplots()[1])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(topology="two-to-two"), r"topology: expected one of"),
+    (dict(n_x=0), r"n_x: expected an int >= 1, got 0"),
+    (dict(n_y=2.5), r"n_y: expected an int >= 1, got 2.5"),
+    (dict(m=-1), r"m: expected an int >= 1, got -1"),
+    (dict(T_x=3, T_y=2), r"T_y: aligned many-to-many"),
+    (dict(topology="many-to-one", T_y=2), r"T_y: many-to-one has one output"),
+    (dict(T_x=0), r"T_x: expected an int >= 1, got 0"),
+])
+def test_array_shapes_rejects_bad_input(kwargs, message):
+    args = dict(topology="many-to-many (aligned)", n_x=3, n_y=5, m=8) | kwargs
+    with pytest.raises(ValueError, match=message):
+        array_shapes(**args)
+
+
+def test_shapes_table_rejects_bad_lengths():
+    with pytest.raises(ValueError, match=r"T_y: expected an int >= 1, got 0"):
+        shapes_table(3, 5, 8, T_x=4, T_y=0)
+
+
+def test_import_changes_no_settings_and_makes_no_figure():
+    code = (
+        "import matplotlib, matplotlib.pyplot as plt\n"
+        "before = dict(matplotlib.rcParams)\n"
+        "import rnnlesson.diagrams\n"
+        "assert dict(matplotlib.rcParams) == before, 'rcParams changed'\n"
+        "assert plt.get_fignums() == [], plt.get_fignums()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
