@@ -24,7 +24,7 @@ lab: $(STAMP_RUN)
 
 # nbval runs every notebook in notebooks/ and solutions/ and compares its outputs (strict).
 test: $(STAMP_DEV)
-	$(BIN)/ruff check rnnlesson tests benchmarks scripts
+	$(BIN)/ruff check $(wildcard rnnlesson tests benchmarks scripts)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-current-env tests notebooks solutions
 
