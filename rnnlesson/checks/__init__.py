@@ -1,0 +1,31 @@
+"""Instant feedback for the exercises: each check runs a learner's function on small cases,
+with no grading system needed.
+
+On success a check prints one line ("rnn_cell_forward: all checks passed"); on failure it
+raises ``AssertionError`` with a message that says what was expected, what arrived and where
+to look: the shape in the lecture's letters, the term or gradient that is wrong (found by
+zeroing inputs or by centred differences), an argument modified in place. Checks of random
+draws measure frequencies; they never match one draw exactly.
+"""
+
+from rnnlesson.checks.backward import (
+    check_bptt_gradient_check,
+    check_rnn_backward,
+    check_rnn_cell_backward,
+)
+from rnnlesson.checks.encoding import (
+    check_build_vocabulary,
+    check_encode_batch,
+    check_one_hot_sentence,
+)
+from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_forward
+from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
+from rnnlesson.checks.sentiment import check_held_out_accuracy, check_predict
+from rnnlesson.checks.topologies import SIZES, check_task_shapes
+
+__all__ = [
+    "SIZES", "check_bptt_gradient_check", "check_build_vocabulary", "check_clip_by_global_norm",
+    "check_encode_batch", "check_held_out_accuracy", "check_one_hot_sentence", "check_predict",
+    "check_rnn_backward", "check_rnn_cell_backward", "check_rnn_cell_forward",
+    "check_rnn_forward", "check_sample", "check_task_shapes",
+]

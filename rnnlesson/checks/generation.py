@@ -1,0 +1,241 @@
+"""Checks of exercise 7: clipping gradients by their global norm, and sampling a sequence
+from a one-to-many model by feeding each output back in.
+
+Sampling is random, so nothing here compares a draw with a fixed answer: the checks measure
+frequencies over thousands of draws against the model's own probabilities (with a tolerance
+of five standard deviations), and use models built so that one symbol is almost certain.
+"""
+
+import numpy as np
+
+from rnnlesson.checks._common import (
+    assert_unchanged,
+    call,
+    example_params,
+    passed,
+    shape_text,
+    snapshot,
+)
+from rnnlesson.generate import sample as reference_sample
+
+NAME_CLIP = "clip_by_global_norm"
+NAME_SAMPLE = "sample"
+
+
+def example_grads(seed, scale):
+    rng = np.random.default_rng(seed)
+    shapes = {"dWax": (5, 3), "dWaa": (5, 5), "dba": (5, 1), "dWya": (2, 5), "dby": (2, 1)}
+    return {key: scale * rng.normal(size=shape) for key, shape in shapes.items()}
+
+
+def run_clip(fn, grads, max_norm):
+    args = {"grads": snapshot(grads)}
+    originals = snapshot(args)
+    result = call(fn, NAME_CLIP, (args["grads"], max_norm),
+                  f"grads with keys {list(grads)} and max_norm = {max_norm}")
+    assert_unchanged(NAME_CLIP, originals, args)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise AssertionError(f"{NAME_CLIP} should return two values (clipped, norm), received "
+                             f"{shape_text(result)}.")
+    clipped, norm = result
+    if not isinstance(clipped, dict) or set(clipped) != set(grads):
+        raise AssertionError(f"{NAME_CLIP}: clipped should be a dict with the same keys as "
+                             f"grads ({', '.join(grads)}); received {shape_text(clipped)}"
+                             + (f" with keys {list(clipped)}" if isinstance(clipped, dict)
+                                else "") + ".")
+    for key, g in grads.items():
+        if np.shape(clipped[key]) != g.shape:
+            raise AssertionError(f"{NAME_CLIP}: clipped['{key}'] should keep the shape "
+                                 f"{g.shape} of grads['{key}'], received "
+                                 f"{shape_text(clipped[key])}.")
+        if not np.all(np.isfinite(clipped[key])):
+            raise AssertionError(f"{NAME_CLIP}: clipped['{key}'] contains NaN or infinite "
+                                 "values (a norm of 0 must not be divided by).")
+    return clipped, norm
+
+
+def check_clip_by_global_norm(clip_by_global_norm):
+    """Check a learner's clip_by_global_norm(grads, max_norm) -> (clipped, norm).
+
+    norm = sqrt(sum of every squared entry of every gradient), before clipping. When it
+    exceeds max_norm every gradient is multiplied by the same max_norm / norm (the direction
+    is kept); otherwise they are returned unchanged. grads is never modified.
+    """
+    grads = example_grads(seed=7, scale=2.0)
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+    max_norm = 1.0
+    clipped, norm = run_clip(clip_by_global_norm, grads, max_norm)
+    if not np.isscalar(norm) or not np.isclose(norm, total):
+        own = {key: float(np.linalg.norm(g)) for key, g in grads.items()}
+        hint = ""
+        if np.isscalar(norm) and any(np.isclose(norm, v) for v in own.values()):
+            hint = " It equals the norm of one array only; take all of them together."
+        raise AssertionError(f"{NAME_CLIP}: norm should be the global norm before clipping, "
+                             "sqrt of the sum of the squares of every entry of every gradient"
+                             f" ({total:.4f} here); received {norm!r}.{hint}")
+    per_entry = {key: np.clip(g, -max_norm, max_norm) for key, g in grads.items()}
+    per_array = {key: g * min(1.0, max_norm / np.linalg.norm(g)) for key, g in grads.items()}
+    if all(np.allclose(clipped[key], per_entry[key]) for key in grads):
+        raise AssertionError(f"{NAME_CLIP}: each entry was clipped to [-max_norm, max_norm] on "
+                             "its own (np.clip), which changes the direction of the gradient. "
+                             "Clip by the global norm: multiply every gradient by the same "
+                             "factor max_norm / norm.")
+    if all(np.allclose(clipped[key], per_array[key]) for key in grads):
+        raise AssertionError(f"{NAME_CLIP}: each array was scaled by its own norm. Clip by the "
+                             "global norm: one norm over all gradients together, one factor "
+                             "max_norm / norm for all of them.")
+    factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
+    same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
+                         in zip(grads.items(), factors, strict=True))
+    if not same_direction or not np.allclose(factors, factors[0]):
+        raise AssertionError(f"{NAME_CLIP}: the direction changed: clipping by the global norm "
+                             "multiplies every gradient by one common factor max_norm / norm.")
+    new_norm = float(np.sqrt(sum(np.sum(np.asarray(g) ** 2) for g in clipped.values())))
+    if not np.isclose(new_norm, max_norm):
+        raise AssertionError(f"{NAME_CLIP}: after clipping the global norm should be max_norm = "
+                             f"{max_norm}, it is {new_norm:.4f} (the factor is max_norm / norm)"
+                             ".")
+
+    small = example_grads(seed=8, scale=0.01)
+    clipped, _ = run_clip(clip_by_global_norm, small, max_norm)
+    if not all(np.allclose(clipped[key], small[key]) for key in small):
+        raise AssertionError(f"{NAME_CLIP}: gradients whose global norm is already below "
+                             "max_norm must come back unchanged (no scaling up).")
+    zeros = {key: np.zeros_like(g) for key, g in small.items()}
+    clipped, norm = run_clip(clip_by_global_norm, zeros, max_norm)
+    if norm != 0 or not all(np.all(clipped[key] == 0) for key in zeros):
+        raise AssertionError(f"{NAME_CLIP}: all-zero gradients should give norm 0 and stay "
+                             "zero.")
+    passed(NAME_CLIP)
+
+
+def run_sample(fn, params, n, start, temperature, seed):
+    args = {"params": snapshot(params)}
+    originals = snapshot(args)
+    n_y = params["Wya"].shape[0]
+    ids = call(fn, NAME_SAMPLE, (args["params"], n, start, temperature, seed),
+               f"n = {n}, start = {start}, temperature = {temperature}, seed = {seed} and "
+               f"params with n_x = n_y = {n_y}, n_a = {params['Waa'].shape[0]}")
+    assert_unchanged(NAME_SAMPLE, originals, args)
+    if isinstance(ids, list):
+        ids = np.array(ids)
+    if not isinstance(ids, np.ndarray) or ids.shape != (n,):
+        raise AssertionError(f"{NAME_SAMPLE}(params, n={n}, ...) should return n = {n} symbol "
+                             f"ids, an array of shape (n,) = ({n},); received "
+                             f"{shape_text(ids)}.")
+    if not np.issubdtype(ids.dtype, np.integer):
+        raise AssertionError(f"{NAME_SAMPLE}: the ids should be integers, received dtype "
+                             f"{ids.dtype}.")
+    if ids.min() < 0 or ids.max() >= n_y:
+        raise AssertionError(f"{NAME_SAMPLE}: ids should lie in [0, n_y) = [0, {n_y}); received "
+                             f"values from {ids.min()} to {ids.max()}.")
+    return ids
+
+
+def fixed_distribution(p, n_a=3):
+    """A model whose prediction is p at every step, whatever it reads (Wax = Waa = Wya = 0)."""
+    n_y = len(p)
+    return {"Wax": np.zeros((n_a, n_y)), "Waa": np.zeros((n_a, n_a)), "ba": np.zeros((n_a, 1)),
+            "Wya": np.zeros((n_y, n_a)), "by": np.log(np.asarray(p, dtype=float))[:, None]}
+
+
+def successor_model(n_y, strength=20.0):
+    """A model that (almost surely, p > 1 - 1e-7) outputs symbol i + 1 after reading i."""
+    eye = np.eye(n_y)
+    return {"Wax": 5.0 * eye, "Waa": np.zeros((n_y, n_y)), "ba": np.zeros((n_y, 1)),
+            "Wya": strength * np.roll(eye, 1, axis=0), "by": np.zeros((n_y, 1))}
+
+
+def decisive_params(n_y=6, n_a=8, n=25, margin=1.0):
+    """Random params whose greedy path from symbol 0 keeps its best logit at least margin
+    above the second best at every step, so at temperature 0.05 the best symbol is drawn
+    with probability above 1 - 1e-7 (the draw is all but certain)."""
+    for seed in range(200):
+        params = example_params(n_y, n_a, n_y, seed=seed, scale=1.0)
+        params["Wya"] = 3.0 * params["Wya"]
+        a, ids, ok = np.zeros((n_a, 1)), np.array([0]), True
+        for _ in range(n):
+            a = np.tanh(params["Waa"] @ a + params["Wax"][:, ids] + params["ba"])
+            z = np.sort((params["Wya"] @ a + params["by"])[:, 0])
+            ok = ok and z[-1] - z[-2] >= margin
+            ids = np.array([np.argmax(params["Wya"] @ a + params["by"])])
+        if ok:
+            return params
+    raise RuntimeError("no decisive example found")  # pragma: no cover
+
+
+def frequencies(ids, n_y):
+    return np.bincount(ids, minlength=n_y) / len(ids)
+
+
+def check_sample(sample):
+    """Check a learner's sample(params, n, start, temperature, seed) -> ids (n,).
+
+    Checks the length and range of the ids, that params is left unchanged, that a seed
+    reproduces a sequence and different seeds give different ones, that the draws follow the
+    model's probabilities (measured over thousands of draws, not matched exactly), that the
+    temperature sharpens (below 1) or flattens (above 1) them as softmax(z / T) does, and that
+    each drawn symbol and the hidden state are fed into the next step.
+    """
+    params = example_params(5, 8, 5, seed=9)
+    first = run_sample(sample, params, 30, 1, 1.0, 0)
+    again = run_sample(sample, params, 30, 1, 1.0, 0)
+    if not np.array_equal(first, again):
+        raise AssertionError(f"{NAME_SAMPLE}: two calls with the same seed gave different "
+                             "sequences. Draw from rng = np.random.default_rng(seed), made "
+                             "inside sample.")
+    others = [run_sample(sample, params, 30, 1, 1.0, seed) for seed in range(1, 6)]
+    if all(np.array_equal(first, other) for other in others):
+        raise AssertionError(f"{NAME_SAMPLE}: six different seeds gave the same sequence, as "
+                             "taking the argmax would. Sampling draws each symbol at random "
+                             "with the probabilities ŷ (e.g. rng.choice(n_y, p=y.ravel())).")
+
+    p = np.array([0.45, 0.25, 0.15, 0.1, 0.05])
+    model, n = fixed_distribution(p), 4000
+    for temperature in (1.0, 0.5, 2.0):
+        q = p ** (1 / temperature)
+        q = q / q.sum()
+        got = frequencies(run_sample(sample, model, n, 0, temperature, 11), len(p))
+        tolerance = 5 * np.sqrt(q * (1 - q) / n)
+        if np.all(np.abs(got - q) <= tolerance):
+            continue
+        if got[0] == 1.0:
+            raise AssertionError(f"{NAME_SAMPLE}: every draw was symbol 0, the most likely one, "
+                                 "as taking the argmax would give. Draw at random with the "
+                                 "probabilities ŷ instead.")
+        if temperature != 1.0 and np.all(np.abs(got - p) <= 5 * np.sqrt(p * (1 - p) / n)):
+            raise AssertionError(f"{NAME_SAMPLE}: temperature {temperature} has no effect: the "
+                                 "draws still follow softmax(z). Use softmax(z / temperature).")
+        wrong_way = p ** temperature / np.sum(p ** temperature)
+        if np.all(np.abs(got - wrong_way) <= 5 * np.sqrt(wrong_way * (1 - wrong_way) / n)):
+            raise AssertionError(f"{NAME_SAMPLE}: the temperature works backwards: divide the "
+                                 "logits by it, softmax(z / temperature), so that below 1 the "
+                                 "distribution gets sharper and above 1 flatter.")
+        raise AssertionError(
+            f"{NAME_SAMPLE}: at temperature {temperature}, over {n} draws from a model whose "
+            f"prediction is always {p.tolist()}, the frequencies should be close to "
+            f"{np.round(q, 3).tolist()}; yours are {np.round(got, 3).tolist()}.")
+
+    n_y = 6
+    got = run_sample(sample, successor_model(n_y), 12, 2, 1.0, 0)
+    expected = (np.arange(3, 15)) % n_y
+    if not np.array_equal(got, expected):
+        hint = ""
+        if np.all(got == 3):
+            hint = " Every step read the start symbol again."
+        raise AssertionError(f"{NAME_SAMPLE}: each drawn symbol must be the next step's input "
+                             "(as a one-hot column x). With a model that (almost surely) "
+                             "answers i + 1 after reading i, starting from 2 should give "
+                             f"{expected.tolist()}; yours gave {got.tolist()}.{hint}")
+
+    params = decisive_params()
+    got = run_sample(sample, params, 25, 0, 0.05, 0)
+    expected = reference_sample(params, 25, 0, greedy=True)
+    if not np.array_equal(got, expected):
+        step = int(np.argmax(got != expected))
+        raise AssertionError(f"{NAME_SAMPLE}: at temperature 0.05 this model draws its most "
+                             "likely symbol with probability above 1 - 1e-7 at every step, yet "
+                             f"your sequence leaves that path at step {step}. Carry the hidden "
+                             "state from step to step (a_prev = a_next) and feed back the drawn "
+                             "symbol.")
+    passed(NAME_SAMPLE)
