@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: lab test bench clean
+.PHONY: lab test bench clean html
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,14 @@ lab: $(STAMP_RUN)
 test: $(STAMP_DEV)
 	$(BIN)/ruff check $(wildcard rnnlesson tests benchmarks scripts)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile \
-		--nbval --nbval-current-env tests notebooks solutions
+		--nbval --nbval-current-env tests $(wildcard notebooks solutions)
 
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_training_step.py
+
+html: $(STAMP_DEV)
+	$(BIN)/python scripts/build_html.py --out build/html
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
