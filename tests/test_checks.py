@@ -438,3 +438,29 @@ def test_held_out_accuracy_threshold():
     assert 0.3 < accuracy < 0.7
     with pytest.raises(AssertionError, match="n_x"):
         checks.check_held_out_accuracy(reference_predict, R.init_params(3, 4, 2), vocab, 0.1)
+
+
+# --- messages that hold for every check -----------------------------------------------------
+
+def not_written(*args):
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("check", [
+    checks.check_build_vocabulary, checks.check_one_hot_sentence, checks.check_encode_batch,
+    checks.check_rnn_cell_forward, checks.check_rnn_forward, checks.check_rnn_cell_backward,
+    checks.check_rnn_backward, checks.check_bptt_gradient_check,
+    checks.check_clip_by_global_norm, checks.check_sample, checks.check_predict,
+])
+def test_an_unwritten_function_is_named(check):
+    fails(check, not_written, "not written yet")
+
+
+def test_an_unwritten_task_shapes_is_named():
+    fails(checks.check_task_shapes, not_written, "not written yet", "speech")
+
+
+def test_a_crash_shows_the_shapes_and_a_hint():
+    def crash(xt, a_prev, p):  # Wax (n_a, n_x) @ xt.T (m, n_x) cannot be multiplied
+        return cell(xt.T, a_prev, p)
+    fails(checks.check_rnn_cell_forward, crash, r"raised ValueError(.|\n)*xt \(n_x, m\)")

@@ -36,21 +36,21 @@ def shape_text(value):
     return f"{type(value).__name__} {value!r}"
 
 
-def call(fn, name, args, sizes):
+def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine."):
     """fn(*args), turning any exception into an AssertionError that shows the inputs' shapes.
 
-    sizes: text such as "n_x = 3, n_a = 5, m = 4" describing the inputs.
+    sizes: text such as "xt (n_x, m) = (3, 4)" describing the inputs; hint: what to look at.
     """
     try:
         return fn(*args)
     except AssertionError:
         raise
+    except NotImplementedError as err:
+        raise AssertionError(f"{name} is not written yet (it raised NotImplementedError): "
+                             "replace `raise NotImplementedError()` with your code.") from err
     except Exception as err:
-        raise AssertionError(
-            f"{name} raised {type(err).__name__}: {err}\n"
-            f"It was called with {sizes}. Check each product's shapes, e.g. Wax (n_a, n_x) "
-            "@ xt (n_x, m) gives (n_a, m)."
-        ) from err
+        raise AssertionError(f"{name} raised {type(err).__name__}: {err}\n"
+                             f"It was called with {sizes}. {hint}") from err
 
 
 def snapshot(value):

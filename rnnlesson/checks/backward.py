@@ -108,7 +108,8 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     args = {"da_next": da_next.copy(), "cache": cache}
     originals = snapshot(args)
     sizes = f"da_next (n_a, m) = {da_next.shape} and the cache of xt (n_x, m) = {xt.shape}"
-    grads = call(rnn_cell_backward, NAME_CELL, (args["da_next"], args["cache"]), sizes)
+    grads = call(rnn_cell_backward, NAME_CELL, (args["da_next"], args["cache"]), sizes,
+                 "dz is (n_a, m) like da_next; each gradient has the shape of what it is of.")
     assert_unchanged(NAME_CELL, originals, args)
     assert_gradient_dict(NAME_CELL, grads, {
         "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
@@ -186,7 +187,8 @@ def check_rnn_backward(rnn_backward, forward=rnn_forward_by_cells):
     args = {"da": da.copy(), "caches": caches}
     originals = snapshot(args)
     sizes = f"da (n_a, m, T_x) = {da.shape} and the {T_x} caches of x (n_x, m, T_x) = {x.shape}"
-    grads = call(rnn_backward, NAME_SEQ, (args["da"], args["caches"]), sizes)
+    grads = call(rnn_backward, NAME_SEQ, (args["da"], args["caches"]), sizes,
+                 "Step t reads da[:, :, t] and caches[t]; time is the last axis.")
     assert_unchanged(NAME_SEQ, originals, args)
     assert_gradient_dict(NAME_SEQ, grads, {
         "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
