@@ -1,0 +1,140 @@
+"""Throughput of one training step of the character model: forward, BPTT, update.
+
+Sizes as a char-RNN on the shipped corpus: n_a = 128, the corpus's vocabulary (about 65
+symbols), T_x = 25, batches of 1, 32 and 128 sequences. Measured side by side in one run:
+- rnnlesson: `charlm.stream_loss` (many-to-many on token ids) + clip by value + Adagrad;
+- reference: the classic minimal numpy char-RNN loop, one example and one step at a time with
+  one-hot columns, the same loss, clipping and Adagrad;
+- PyTorch (only if installed): nn.RNN + nn.Linear + cross-entropy in float64 on the CPU,
+  one-hot inputs, clip_grad_value_, Adagrad.
+Prints sequences per second and the ratios. Usage: python benchmarks/bench_training_step.py
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from rnnlesson import Vocabulary, adagrad, clip_by_value, init_params, load_corpus
+from rnnlesson.charlm import stream_batches, stream_loss
+
+N_A, T_X, CLIP, LR = 128, 25, 5.0, 0.1
+
+
+def rnnlesson_step(params, state, batch):
+    opt = adagrad(LR)
+    x, y, _ = batch
+    _, grads, _ = stream_loss(params, x, y, True, None)
+    return opt.step(params, clip_by_value(grads, CLIP), state)
+
+
+def reference_step(params, state, batch):
+    """Per example, per step, one one-hot column at a time."""
+    x, y, _ = batch
+    Wax, Waa, Wya, ba, by = (params[k] for k in ("Wax", "Waa", "Wya", "ba", "by"))
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    m, n_x = x.shape[0], Wax.shape[1]
+    for i in range(m):
+        xs, hs, ps = {}, {-1: np.zeros((N_A, 1))}, {}
+        for t in range(T_X):
+            xs[t] = np.zeros((n_x, 1))
+            xs[t][x[i, t]] = 1
+            hs[t] = np.tanh(Wax @ xs[t] + Waa @ hs[t - 1] + ba)
+            z = Wya @ hs[t] + by
+            ps[t] = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+        dh_next = np.zeros((N_A, 1))
+        for t in reversed(range(T_X)):
+            dy = ps[t].copy()
+            dy[y[i, t]] -= 1
+            dy /= m * T_X
+            grads["Wya"] += dy @ hs[t].T
+            grads["by"] += dy
+            dz = (1 - hs[t] ** 2) * (Wya.T @ dy + dh_next)
+            grads["ba"] += dz
+            grads["Wax"] += dz @ xs[t].T
+            grads["Waa"] += dz @ hs[t - 1].T
+            dh_next = Waa.T @ dz
+    new = {}
+    for k in params:
+        g = np.clip(grads[k], -CLIP, CLIP)
+        state[k] = state.get(k, 0) + g * g
+        new[k] = params[k] - LR * g / (np.sqrt(state[k]) + 1e-8)
+    return new, state
+
+
+def torch_runner(n_x, m):
+    import torch
+
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(n_x, N_A, nonlinearity="tanh", dtype=torch.float64)
+    head = torch.nn.Linear(N_A, n_x, dtype=torch.float64)
+    parameters = list(rnn.parameters()) + list(head.parameters())
+    opt = torch.optim.Adagrad(parameters, lr=LR)
+    eye = torch.eye(n_x, dtype=torch.float64)
+
+    def step(_params, _state, batch):
+        x, y, _ = batch
+        inputs = eye[torch.from_numpy(x.T.copy())]  # (T_x, m, n_x) one-hot
+        target = torch.from_numpy(y.T.copy()).reshape(-1)
+        opt.zero_grad()
+        out, _ = rnn(inputs)
+        loss = torch.nn.functional.cross_entropy(head(out).reshape(-1, n_x), target)
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(parameters, CLIP)
+        opt.step()
+        return None, None
+
+    return step
+
+
+def seqs_per_second(step, params, state, batches, m, seconds):
+    params, state = step(params, state, batches(1))  # warm-up
+    rates, n = [], 1
+    for _ in range(5):  # five timed rounds; report the median
+        start, count = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds / 5:
+            n += 1
+            params, state = step(params, state, batches(n))
+            count += 1
+        rates.append(m * count / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    args = parser.parse_args()
+    text = load_corpus()
+    vocab = Vocabulary.from_sequences([text])
+    ids = vocab.encode(text)
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    print(f"char model step: n_a = {N_A}, vocabulary n_x = n_y = {vocab.size}, T_x = {T_X}, "
+          f"float64; torch: {torch_version or 'not installed'}")
+    header = f"{'batch m':>8} {'rnnlesson':>11} {'reference':>11} {'torch':>11} " \
+             f"{'x reference':>12} {'x torch':>8}   (sequences per second)"
+    print(header)
+    for m in args.batches:
+        batches = stream_batches(ids, m, T_X)
+        params = init_params(vocab.size, N_A, vocab.size, seed=0)
+        ours = seqs_per_second(rnnlesson_step, params, adagrad(LR).init(params), batches, m,
+                               args.seconds)
+        ref = seqs_per_second(reference_step, params, {}, batches, m, args.seconds)
+        line = f"{m:>8} {ours:>11.0f} {ref:>11.0f}"
+        if torch_version:
+            theirs = seqs_per_second(torch_runner(vocab.size, m), None, None, batches, m,
+                                     args.seconds)
+            line += f" {theirs:>11.0f} {ours / ref:>12.1f} {ours / theirs:>8.2f}"
+        else:
+            line += f" {'-':>11} {ours / ref:>12.1f} {'-':>8}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
