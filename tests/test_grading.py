@@ -1,0 +1,262 @@
+"""``rnnlesson grade`` end to end on a synthetic class with every kind of fault."""
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rnnlesson.cli import main
+from rnnlesson.grading.release import release
+from rnnlesson.grading.results import STATUSES
+from rnnlesson.grading.submissions import unpack
+from rnnlesson.grading.synthetic import fill_stubs, solution_bodies
+
+REPO = Path(__file__).resolve().parents[1]
+TOY = REPO / "tests" / "fixtures" / "grading" / "solutions" / "ex00-toy.ipynb"
+DOUBLE, COUNTDOWN = solution_bodies(nbformat.read(TOY, 4))
+HEADER = "student,exercise,score,max_score,status"
+
+
+def checksums(*folders):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in folders for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def run_cli(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "rnnlesson.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def course(tmp: Path, stems=("ex00-toy", "ex01-again")):
+    """A solutions folder (copies of the fixture under each stem) and its exercises."""
+    solutions, exercises = tmp / "solutions", tmp / "exercises"
+    solutions.mkdir()
+    for stem in stems:
+        shutil.copy(TOY, solutions / f"{stem}.ipynb")
+    release(solutions, exercises)
+    return solutions, exercises
+
+
+def answer(exercises, double=DOUBLE, countdown=COUNTDOWN, stem="ex00-toy"):
+    return fill_stubs(nbformat.read(exercises / f"{stem}.ipynb", 4), [double, countdown])
+
+
+def put(folder, student, nb, stem="ex00-toy"):
+    (folder / student).mkdir(parents=True, exist_ok=True)
+    path = folder / student / f"{stem}.ipynb"
+    if isinstance(nb, str):
+        path.write_text(nb)
+    else:
+        nbformat.write(nb, path)
+
+
+def make_class(exercises, folder):
+    put(folder, "a-correct", answer(exercises))
+    put(folder, "a-correct", answer(exercises, stem="ex01-again"), stem="ex01-again")
+    # visible double tests pass, the hidden one fails; countdown wrong: 1 of 5
+    put(folder, "b-partial", answer(exercises, "    return 2 * x if x >= 0 else 0",
+                                    "    return [n]"))
+    nb = answer(exercises)
+    cell = next(c for c in nb.cells if "def double" in c.source)
+    cell.source = "raise RuntimeError('not finished')\n" + cell.source
+    put(folder, "c-raises", nb)
+    put(folder, "d-loop", answer(exercises, countdown="    while True:\n        pass"))
+    put(folder, "e-exit", answer(exercises, countdown="    import os\n    os._exit(1)"))
+    nb = answer(exercises, double="    return 0")
+    test = next(c for c in nb.cells if c.source.startswith("# TEST: double a number"))
+    test.source = "# TEST: double a number (1 point)\nassert True"
+    put(folder, "f-edited", nb)
+    nb = answer(exercises)
+    nb.cells = [c for c in nb.cells if not c.source.startswith("# TEST: countdown")]
+    put(folder, "g-deleted", nb)
+    put(folder, "h-invalid", '{"cells": [ this is not json')
+    (folder / "i-missing").mkdir()
+
+
+EXPECTED = """\
+student,exercise,score,max_score,status
+a-correct,ex00-toy,5,5,ok
+a-correct,ex01-again,5,5,ok
+b-partial,ex00-toy,1,5,failed
+b-partial,ex01-again,0,5,missing
+c-raises,ex00-toy,2,5,error
+c-raises,ex01-again,0,5,missing
+d-loop,ex00-toy,3,5,timeout
+d-loop,ex01-again,0,5,missing
+e-exit,ex00-toy,3,5,kernel-died
+e-exit,ex01-again,0,5,missing
+f-edited,ex00-toy,2,5,tampered
+f-edited,ex01-again,0,5,missing
+g-deleted,ex00-toy,5,5,tampered
+g-deleted,ex01-again,0,5,missing
+h-invalid,ex00-toy,0,5,invalid-notebook
+h-invalid,ex01-again,0,5,missing
+i-missing,ex00-toy,0,5,missing
+i-missing,ex01-again,0,5,missing
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("class")
+    solutions, exercises = course(tmp)
+    submissions = tmp / "submissions"
+    make_class(exercises, submissions)
+    watched = [solutions, exercises, submissions, TOY.parent]
+    before = checksums(*watched)
+    out = tmp / "out"
+    first = run_cli("grade", submissions, "--out", out, "--solutions", solutions,
+                    "--timeout", 3, "--jobs", 2)
+    csv_first = (out / "grades.csv").read_text() if (out / "grades.csv").exists() else ""
+    return {"tmp": tmp, "solutions": solutions, "submissions": submissions, "out": out,
+            "run": first, "csv": csv_first, "watched": watched, "before": before}
+
+
+def test_every_row_and_status(graded):
+    assert graded["run"].returncode == 0, graded["run"].stderr
+    assert graded["csv"] == EXPECTED
+    assert {line.rsplit(",", 1)[1] for line in EXPECTED.split()[1:]} <= set(STATUSES)
+
+
+def test_feedback_page_for_every_row(graded):
+    out = graded["out"]
+    for line in EXPECTED.splitlines()[1:]:
+        student, exercise = line.split(",")[:2]
+        page = (out / "feedback" / student / f"{exercise}.html").read_text()
+        assert exercise in page
+    partial = (out / "feedback" / "b-partial" / "ex00-toy.html").read_text()
+    assert "Score: 1.0 / 5.0" in partial  # nbgrader's feedback, hidden test included
+    assert "missing" in (out / "feedback" / "i-missing" / "ex00-toy.html").read_text()
+
+
+def test_tampered_results_say_what_was_restored(graded):
+    results = graded["out"] / ".rnnlesson-grade" / "results"
+    edited = json.loads((results / "f-edited" / "ex00-toy.json").read_text())
+    deleted = json.loads((results / "g-deleted" / "ex00-toy.json").read_text())
+    assert "test-double-a-number was edited" in edited["detail"]
+    assert "test-countdown was deleted" in deleted["detail"]
+
+
+def test_rerun_is_identical_and_inputs_unchanged(graded):
+    out, again = graded["out"], graded["tmp"] / "out-again"
+    kept = run_cli("grade", graded["submissions"], "--out", out, "--solutions",
+                   graded["solutions"], "--timeout", 3)
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.count("(kept from an earlier run)") == 18
+    assert (out / "grades.csv").read_text() == EXPECTED
+    fresh = run_cli("grade", graded["submissions"], "--out", again, "--solutions",
+                    graded["solutions"], "--timeout", 3, "--jobs", 1, "--force")
+    assert fresh.returncode == 0, fresh.stderr
+    assert (again / "grades.csv").read_bytes() == (out / "grades.csv").read_bytes()
+    assert checksums(*graded["watched"]) == graded["before"]
+
+
+def test_zip_export_with_a_top_folder(tmp_path):
+    solutions, exercises = course(tmp_path, stems=("ex00-toy",))
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Course export/zoe/ex00-toy.ipynb",
+                    nbformat.writes(answer(exercises, countdown=None)))
+        zf.writestr("Course export/yann/", "")
+        zf.writestr("__MACOSX/._junk", "")
+    before = checksums(tmp_path / "solutions")
+    run = run_cli("grade", archive, "--out", tmp_path / "out", "--solutions", solutions)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "grades.csv").read_text() == (
+        f"{HEADER}\nyann,ex00-toy,0,5,missing\nzoe,ex00-toy,3,5,failed\n")
+    assert checksums(tmp_path / "solutions") == before
+
+
+def test_zip_layouts(tmp_path):
+    flat = tmp_path / "flat.zip"
+    with zipfile.ZipFile(flat, "w") as zf:
+        zf.writestr("ann/ex00-toy.ipynb", "{}")
+        zf.writestr("bob/ex00-toy.ipynb", "{}")
+    assert sorted(p.name for p in unpack(flat, tmp_path / "w1").iterdir()) == ["ann", "bob"]
+    single = tmp_path / "single.zip"  # one student, no wrapper: that folder is the student
+    with zipfile.ZipFile(single, "w") as zf:
+        zf.writestr("ann/ex00-toy.ipynb", "{}")
+    assert [p.name for p in unpack(single, tmp_path / "w2").iterdir()] == ["ann"]
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape/ex00-toy.ipynb", "{}")
+    with pytest.raises(ValueError, match="unsafe path"):
+        unpack(evil, tmp_path / "w3")
+
+
+def test_interrupted_run_keeps_rows_and_rerun_completes(tmp_path):
+    solutions, exercises = course(tmp_path, stems=("ex00-toy",))
+    submissions, out = tmp_path / "submissions", tmp_path / "out"
+    students = [f"s{i}" for i in range(6)]
+    for student in students:
+        put(submissions, student, answer(exercises))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
+         "--solutions", str(solutions), "--jobs", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    rows = []
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / "grades.csv").is_file():
+            rows = (out / "grades.csv").read_text().splitlines()[1:]
+            if len(rows) >= 2:
+                break
+        time.sleep(0.1)
+    assert proc.poll() is None and len(rows) >= 2, "grading finished before the interrupt"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "results graded so far are kept" in err
+    kept = (out / "grades.csv").read_text().splitlines()[1:]
+    assert kept[: len(rows)] == rows and len(kept) < len(students)
+    rerun = run_cli("grade", submissions, "--out", out, "--solutions", solutions)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.count("(kept from an earlier run)") == len(kept)
+    assert (out / "grades.csv").read_text() == HEADER + "\n" + "".join(
+        f"{s},ex00-toy,5,5,ok\n" for s in students)
+
+
+def test_cli_errors(tmp_path, capsys):
+    solutions = TOY.parent
+    code = main(["grade", str(tmp_path / "nope"), "--out", str(tmp_path / "o"),
+                 "--solutions", str(solutions)])
+    err = capsys.readouterr().err
+    assert code == 2 and "submissions not found" in err and str(tmp_path / "nope") in err
+    submissions = tmp_path / "subs"
+    (submissions / "ann").mkdir(parents=True)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    assert main(["grade", str(submissions), "--out", str(foreign),
+                 "--solutions", str(solutions)]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text() == "mine"
+    assert main(["grade", str(submissions), "--out", str(submissions / "out"),
+                 "--solutions", str(solutions)]) == 2
+    assert "overlaps" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["grade", str(submissions), "--out", str(tmp_path / "o2"),
+                 "--solutions", str(empty)]) == 2
+    assert "no solution notebooks" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["grade", str(submissions)])
+    assert info.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_fill_stubs_round_trip(tmp_path):
+    _, exercises = course(tmp_path, stems=("ex00-toy",))
+    nb = answer(exercises)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "NotImplementedError" not in text and DOUBLE in text and COUNTDOWN in text
+    wrong = answer(exercises, double=None, countdown=None)
+    assert "\n".join(c.source for c in wrong.cells).count("    pass") == 2
+    exercise = nbformat.read(exercises / "ex00-toy.ipynb", 4)
+    with pytest.raises(ValueError, match="2 stubs, 1 bodies"):
+        fill_stubs(exercise, [DOUBLE])
