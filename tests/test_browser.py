@@ -1,0 +1,185 @@
+"""The course as a learner opens it: JupyterLab in headless Chromium.
+
+One JupyterLab server and one browser serve the whole session; each notebook gets a fresh page.
+Every notebook in notebooks/ that uses ipywidgets is run from the Run menu, checked for error
+outputs and broken widget views, and a slider (or dropdown) is moved to prove the figure or text
+follows. The index notebook and one exercise notebook are opened and checked for error dialogs.
+
+Full-page screenshots go to test-artifacts/screenshots/<name>.png (exercises as
+exercises-<name>.png). Notebooks are discovered when the tests are collected; set
+RNNLESSON_COURSE_ROOT to point the tests at another copy of the course tree.
+"""
+
+from __future__ import annotations
+
+import time
+
+import browser_support as bs
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDGET_NOTEBOOKS = bs.widget_notebooks()
+INDEX = bs.COURSE_ROOT / "notebooks" / "00-index.ipynb"
+EXERCISES = bs.exercise_notebooks()
+
+
+def _rel(path):
+    return path.relative_to(bs.COURSE_ROOT).as_posix()
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    if not bs.chromium_available():
+        if bs.in_ci():
+            pytest.fail(bs.MISSING_BROWSER)
+        pytest.skip(bs.MISSING_BROWSER)
+    bs.SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    for old in bs.SCREENSHOT_DIR.glob("*.png"):  # the folder shows the last run only
+        old.unlink()
+    server = bs.start_lab(bs.COURSE_ROOT, tmp_path_factory.mktemp("jupyterlab"))
+    yield server
+    bs.stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def browser_context(lab_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(bs.CHROMIUM), headless=True, args=bs.CHROMIUM_ARGS
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+def _with_one_retry(check, label):
+    """A slow first start (kernel, lab bundle) gets one more chance; a second failure fails."""
+    try:
+        return check(attempt=1)
+    except Exception as first:  # noqa: BLE001 - any failure earns exactly one retry
+        print(f"{label}: first attempt failed ({type(first).__name__}: {first}); retrying")
+        return check(attempt=2)
+
+
+def _shoot_failure(lab, name, attempt):
+    """Keep what the page showed when a check failed: <name>-failed-<attempt>.png."""
+    try:
+        lab.screenshot(f"{name}-failed-{attempt}")
+    except Exception as exc:  # noqa: BLE001 - evidence only; the real failure is raised
+        print(f"could not take the failure screenshot: {exc}")
+
+
+class Clock:
+    """Seconds spent in each step of one notebook's check, for the log."""
+
+    def __init__(self):
+        self.start = self.last = time.monotonic()
+        self.laps = []
+
+    def lap(self, name):
+        now = time.monotonic()
+        self.laps.append(f"{name} {now - self.last:.1f}s")
+        self.last = now
+
+    def __str__(self):
+        return f"{time.monotonic() - self.start:.1f}s (" + ", ".join(self.laps) + ")"
+
+
+def _describe(lab):
+    tail = "\n".join(lab.console_errors[-5:])
+    return f"\n--- page errors ---\n{tail}" if tail else ""
+
+
+def test_course_has_widget_notebooks():
+    """The course teaches with widgets, so at least one notebook must use ipywidgets."""
+    assert WIDGET_NOTEBOOKS, f"no notebook in {bs.COURSE_ROOT / 'notebooks'} uses ipywidgets"
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=[p.stem for p in WIDGET_NOTEBOOKS])
+def test_widget_notebook_runs_and_responds(notebook, lab_server, browser_context):
+    """Run All in JupyterLab: no errors, every widget renders, a slider moves the output.
+
+    Screenshot: test-artifacts/screenshots/<notebook stem>.png, taken after the control moved.
+    """
+    digest = bs.file_digest(notebook)
+    rel = _rel(notebook)
+
+    def check(attempt):
+        clock = Clock()
+        lab = bs.LabPage.open(browser_context, lab_server, rel)
+        try:
+            clock.lap("open")
+            lab.run_all()
+            clock.lap("run all")
+            errors = lab.error_outputs()
+            assert not errors, f"{rel}: error output after Run All:\n" + "\n".join(errors)
+            problems = lab.widget_problems()
+            assert not problems, f"{rel}: widget views broken: {problems}{_describe(lab)}"
+            assert lab.widget_view_count() > 0, f"{rel}: uses ipywidgets but shows no widget"
+            moves = lab.interact_with_each_control()
+            clock.lap("interact")
+            assert moves, f"{rel}: no control to move"
+            still = [m for m in moves if not m.changed]
+            assert not still, f"{rel}: changing these changed nothing shown: {still}"
+            assert not lab.error_outputs(), f"{rel}: error output after moving a control"
+            assert not lab.dialogs(), f"{rel}: dialog or error toast: {lab.dialogs()}"
+            lab.screenshot(notebook.stem)
+            clock.lap("screenshot")
+        except Exception:
+            _shoot_failure(lab, notebook.stem, attempt)
+            raise
+        finally:
+            lab.close()
+        print(f"{rel}: {clock}; moved: {[(m.control, m.detail) for m in moves]}")
+
+    _with_one_retry(check, rel)
+    assert bs.file_digest(notebook) == digest, f"{rel} was changed on disk by the browser run"
+
+
+def _opens_cleanly(path, lab_server, browser_context, shot_name):
+    rel = _rel(path)
+    digest = bs.file_digest(path)
+
+    def check(attempt):
+        lab = bs.LabPage.open(browser_context, lab_server, rel)
+        try:
+            lab.wait_kernel_idle()
+            lab.page.wait_for_timeout(500)
+            assert lab.page.locator(f"{bs.PANEL} .jp-Cell").count() > 0, f"{rel}: no cells"
+            assert not lab.dialogs(), f"{rel}: dialog or error toast: {lab.dialogs()}"
+            assert not lab.error_outputs(), f"{rel}: shows an error output"
+            assert not lab.widget_problems(), f"{rel}: broken widget views"
+            lab.screenshot(shot_name)
+        except Exception:
+            _shoot_failure(lab, shot_name, attempt)
+            raise
+        finally:
+            lab.close()
+
+    _with_one_retry(check, rel)
+    assert bs.file_digest(path) == digest, f"{rel} was changed on disk by the browser run"
+
+
+def test_index_opens_cleanly(lab_server, browser_context):
+    """notebooks/00-index.ipynb opens with no error dialog.
+
+    Screenshot: test-artifacts/screenshots/00-index.png.
+    """
+    assert INDEX.exists(), f"{INDEX} is missing"
+    _opens_cleanly(INDEX, lab_server, browser_context, "00-index")
+
+
+def test_an_exercise_opens_cleanly(lab_server, browser_context):
+    """The first notebook in exercises/ opens with no error dialog.
+
+    Screenshot: test-artifacts/screenshots/exercises-<stem>.png.
+    """
+    assert EXERCISES, f"no notebook in {bs.COURSE_ROOT / 'exercises'}"
+    _opens_cleanly(EXERCISES[0], lab_server, browser_context, f"exercises-{EXERCISES[0].stem}")
+
