@@ -10,6 +10,7 @@ from rnnlesson.cell import softmax
 from rnnlesson.checks.encoding import reference_vocabulary
 from rnnlesson.checks.sentiment import reference_predict
 from rnnlesson.checks.topologies import TASKS, expected_answer
+from rnnlesson.checks.truncated import cut_bptt
 
 
 def fails(check, fn, match, *args):
@@ -464,3 +465,31 @@ def test_a_crash_shows_the_shapes_and_a_hint():
     def crash(xt, a_prev, p):  # Wax (n_a, n_x) @ xt.T (m, n_x) cannot be multiplied
         return cell(xt.T, a_prev, p)
     fails(checks.check_rnn_cell_forward, crash, r"raised ValueError(.|\n)*xt \(n_x, m\)")
+
+
+# --- exercise 9: truncated BPTT -------------------------------------------------------------
+
+def truncated(da, caches, k, cut=None):
+    cut = cut or (lambda t: t % k == 0 and t > 0)
+    return cut_bptt(da, caches, cut)
+
+
+def test_truncated_reference_passes(capsys):
+    checks.check_rnn_backward_truncated(truncated)
+    assert "all checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda da, c, k: R.rnn_backward_by_cells(da, c), "nothing was cut"),
+    (lambda da, c, k: truncated(da, c, k, lambda t: (da.shape[2] - t) % k == 0),
+     "counted from the end"),
+    (lambda da, c, k: truncated(da, c, k, lambda t: (t + 1) % k == 0 and t + 1 < da.shape[2]),
+     "one step off"),
+    (lambda da, c, k: truncated(da, c, k, lambda t: t % k == 0), "da0 is zero"),
+    (lambda da, c, k: {**truncated(da, c, k), "dWax": 2 * truncated(da, c, k)["dWax"]},
+     "dWax is wrong"),
+    (lambda da, c, k: {**truncated(da, c, k), "dx": truncated(da, c, k)["dx"][:, :, ::-1]},
+     "k = 3"),
+])
+def test_truncated_mistakes(fn, match):
+    fails(checks.check_rnn_backward_truncated, fn, match)

@@ -22,10 +22,11 @@ from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_forward
 from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
 from rnnlesson.checks.sentiment import check_held_out_accuracy, check_predict
 from rnnlesson.checks.topologies import SIZES, check_task_shapes
+from rnnlesson.checks.truncated import check_rnn_backward_truncated
 
 __all__ = [
     "SIZES", "check_bptt_gradient_check", "check_build_vocabulary", "check_clip_by_global_norm",
     "check_encode_batch", "check_held_out_accuracy", "check_one_hot_sentence", "check_predict",
-    "check_rnn_backward", "check_rnn_cell_backward", "check_rnn_cell_forward",
-    "check_rnn_forward", "check_sample", "check_task_shapes",
+    "check_rnn_backward", "check_rnn_backward_truncated", "check_rnn_cell_backward",
+    "check_rnn_cell_forward", "check_rnn_forward", "check_sample", "check_task_shapes",
 ]
