@@ -73,23 +73,25 @@ def claim_out(out: Path, protected: list[Path]):
 class Pool:
     """``jobs`` worker processes, each on its own copy of the course; jobs go to whoever is free."""
 
-    def __init__(self, jobs: int, template: Path, work: Path, out: Path, settings: dict,
-                 hard_limit: float):
-        self.jobs, self.template, self.work, self.out = jobs, template, work, out
+    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float):
+        self.jobs, self.work, self.out = jobs, work, out
         self.settings, self.hard_limit = settings, hard_limit
         self.procs: dict[int, subprocess.Popen] = {}
+        self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
         self.stop = threading.Event()
 
-    def _spawn(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
-        course = self.work / f"course-{index}"
-        if not course.exists():
-            shutil.copytree(self.template, course)
+    def prestart(self, count: int) -> None:
+        """Start workers now, so their imports overlap the building of the course."""
+        for index in range(min(self.jobs, count)):
+            self.ready[index] = self._start(index)
+
+    def _start(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
         env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
                    + os.environ.get("PATH", ""))
         env.pop("PYTHONSTARTUP", None)
         log = open(self.out / STATE_DIR / f"worker-{index}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "rnnlesson.grading.worker"], cwd=course, env=env,
+            [sys.executable, "-m", "rnnlesson.grading.worker"], cwd=self.work, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
             start_new_session=True)
         log.close()
@@ -102,6 +104,14 @@ class Pool:
             lines.put(None)
 
         threading.Thread(target=read, daemon=True).start()
+        return proc, lines
+
+    def _spawn(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
+        """A worker (prestarted or new) told which course copy is its own."""
+        course = self.work / f"course-{index}"
+        if not course.exists():
+            shutil.copytree(self.work / "template", course)
+        proc, lines = self.ready.pop(index, None) or self._start(index)
         proc.stdin.write(json.dumps(dict(self.settings, course=str(course))) + "\n")
         proc.stdin.flush()
         return proc, lines
@@ -169,6 +179,7 @@ class Pool:
             self.stop.set()
             for index in list(self.procs):
                 self._kill(index)
+            self.ready.clear()
 
 
 def _plan(root: Path, notebooks: list[Path], students: list[str], timeout: int,
@@ -244,7 +255,14 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         store.write_csv(units)
         if not todo:
             return [store.load(student, stem) for student, stem in units]
-        released = build_course(notebooks, work / "template")
+        settings = {"out": str(out), "timeout": timeout, "notebook_timeout": notebook_timeout}
+        pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS)
+        pool.prestart(len(todo))
+        try:
+            released = build_course(notebooks, work / "template")
+        except BaseException:
+            pool.run([], done)  # stops the prestarted workers
+            raise
         handed_out = {stem: read_notebook(path) for stem, path in released.items()}
         pending = []
         for student, stem in todo:
@@ -262,8 +280,6 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
             pending.append({"student": student, "exercise": stem, "submission": str(staged),
                             "tampered": checked.tampered, "detail": checked.detail,
                             "key": key, "max_score": max_score})
-        settings = {"out": str(out), "timeout": timeout, "notebook_timeout": notebook_timeout}
-        Pool(jobs, work / "template", work, out, settings,
-             hard_limit=notebook_timeout + GRACE_SECONDS).run(pending, done)
+        pool.run(pending, done)
         store.write_csv(units)
         return [store.load(student, stem) for student, stem in units]

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from .course import make_api, read_notebook, write_atomic
@@ -36,6 +37,7 @@ def nbgrader_config(timeout: int, notebook_timeout: int):
 
     config = Config()
     config.Execute.timeout = timeout
+    config.Execute.shutdown_kernel = "immediate"  # the notebook is done; no need to wait
     config.GuardedExecute.notebook_timeout = notebook_timeout
     config.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
     return config
@@ -75,7 +77,9 @@ def grade_unit(api, root: Path, out: Path, job: dict) -> Result:
         write_atomic(feedback_out, simple_feedback(result))
         return result
 
+    start = time.perf_counter()
     run = api.autograde(exercise, student, force=True, create=True)
+    graded_at = time.perf_counter()
     if not run["success"]:
         return fail("nbgrader autograde failed:\n" + _tail(run))
     graded = read_notebook(root / "autograded" / student / exercise / f"{exercise}.ipynb")
@@ -86,6 +90,8 @@ def grade_unit(api, root: Path, out: Path, job: dict) -> Result:
     if not run["success"]:
         return fail("nbgrader generate_feedback failed:\n" + _tail(run))
     score, max_score = export_score(root, student, exercise)
+    print(f"{student}/{exercise}: autograde {graded_at - start:.2f} s, feedback and export "
+          f"{time.perf_counter() - graded_at:.2f} s", file=sys.stderr, flush=True)
     feedback = root / "feedback" / student / exercise / f"{exercise}.html"
     write_atomic(feedback_out, feedback.read_bytes())
     return Result(student, exercise, score, max_score, worst(faults), job["detail"], job["key"])
@@ -97,7 +103,11 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    import nbgrader.apps  # noqa: F401  (the slow import, done while the course is being built)
+
     settings = json.loads(sys.stdin.readline())
+    if not settings:
+        return
     root, out = Path(settings["course"]), Path(settings["out"])
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
     api = make_api(root, nbgrader_config(settings["timeout"], settings["notebook_timeout"]))
