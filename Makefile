@@ -23,9 +23,11 @@ lab: $(STAMP_RUN)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/00-index.ipynb
 
 # nbval runs every notebook in notebooks/ and solutions/ and compares its outputs (strict).
+# Two test workers share the two cores, so each keeps BLAS to one thread.
 test: $(STAMP_DEV)
 	$(BIN)/ruff check $(wildcard rnnlesson tests benchmarks scripts)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadfile \
+	PATH="$(CURDIR)/$(BIN):$$PATH" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-current-env tests $(wildcard notebooks solutions)
 
 
