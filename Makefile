@@ -11,12 +11,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
+# JupyterLab's news and update announcements would greet a first-time learner with a pop-up.
+QUIET_LAB = $(BIN)/jupyter labextension disable --level=sys_prefix \
+	"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
+
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
+	$(QUIET_LAB)
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e ".[dev,instructor]"
+	$(QUIET_LAB)
 	touch $(STAMP_RUN) $@
 
 lab: $(STAMP_RUN)
