@@ -8,7 +8,7 @@ collect what a learner would see as broken, move a slider and watch the output c
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import os
 import re
@@ -77,10 +77,6 @@ def exercise_notebooks(root: Path = COURSE_ROOT) -> list[Path]:
     return sorted((root / "exercises").glob("*.ipynb"))
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 # --------------------------------------------------------------------------- the server
 
 
@@ -115,6 +111,15 @@ class LabServer:
         except OSError:
             return ""
         return "\n".join(lines[-n:])
+
+    def writes(self) -> list[str]:
+        """Server log lines of files saved, uploaded or created: a test run should have none."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        marks = ("Saving file at", "Uploading file to", "Creating new")
+        return [line for line in lines if any(m in line for m in marks)]
 
     def shutdown_kernels_of(self, relpath: str) -> None:
         """Stop the kernel a page started, so the next notebook has the CPU to itself."""
@@ -288,11 +293,11 @@ _RUN_DONE_JS = """
 }
 """
 
-_PAGE_HEIGHT_JS = """
-(panelSel) => {
-  const outer = document.querySelector(panelSel + ' .jp-WindowedPanel-outer');
-  if (!outer) return document.documentElement.scrollHeight;
-  return outer.scrollHeight + (window.innerHeight - outer.clientHeight) + 40;
+# Images decoded and two frames drawn, so a screenshot shows no half-painted view.
+_PAINTED_JS = """
+async () => {
+  await Promise.all([...document.images].map(i => i.decode().catch(() => null)));
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 }
 """
 
@@ -378,6 +383,20 @@ class LabPage:
                 f"kernel: {status.first.get_attribute('data-status') if status.count() else '?'}, "
                 f"prompts: {' '.join(p.strip() for p in prompts)}, dialogs: {self.dialogs()}"
             ) from exc
+
+    def cells_not_run(self) -> list[int]:
+        """Indexes of code cells with code whose prompt shows no execution count."""
+        return self.page.evaluate(
+            """(panelSel) => {
+              const cells = [...document.querySelectorAll(panelSel + ' .jp-CodeCell')];
+              return cells.flatMap((c, i) => {
+                const code = c.querySelector('.cm-content')?.textContent.trim() ?? '';
+                const prompt = c.querySelector('.jp-InputPrompt')?.textContent ?? '';
+                return code && !/\\[\\d+\\]/.test(prompt) ? [i] : [];
+              });
+            }""",
+            PANEL,
+        )
 
     # -- what a learner would see as broken
 
@@ -558,14 +577,34 @@ class LabPage:
     # -- evidence
 
     def screenshot(self, name: str) -> Path:
-        """The whole notebook: grow the viewport to its height, then shoot the page."""
+        """The whole notebook, as a learner scrolling through it sees it, in one PNG.
+
+        The notebook scrolls inside the page, so the page is shot at each scroll position
+        of the notebook and the views are stacked (menus on top, status bar at the bottom).
+        """
+        from PIL import Image
+
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
-        size = self.page.viewport_size
-        self.page.locator(f"{PANEL} .jp-WindowedPanel-outer").evaluate("e => e.scrollTo(0, 0)")
-        height = min(int(self.page.evaluate(_PAGE_HEIGHT_JS, PANEL)), 12_000)
-        self.page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
-        self.page.wait_for_timeout(300)
-        self.page.screenshot(path=str(path), full_page=True)
-        self.page.set_viewport_size(size)
+        outer = self.page.locator(f"{PANEL} .jp-WindowedPanel-outer")
+        box = outer.bounding_box()
+        top, view = int(box["y"]), int(box["height"])
+        total = min(int(outer.evaluate("e => e.scrollHeight")), 30_000)
+        width, height = self.page.viewport_size["width"], self.page.viewport_size["height"]
+        sheet = Image.new("RGB", (width, height - view + total), "white")
+        shots = []
+        for offset in range(0, total, view):
+            scrolled = outer.evaluate("(e, y) => { e.scrollTo(0, y); return e.scrollTop; }", offset)
+            self.page.evaluate(_PAINTED_JS)
+            shots.append((int(scrolled), Image.open(io.BytesIO(self.page.screenshot()))))
+            if scrolled + view >= total:
+                break
+        left, right = int(box["x"]), int(box["x"] + box["width"])
+        first = shots[0][1]
+        sheet.paste(first.crop((0, 0, width, top + view)), (0, 0))  # menus, sidebars, 1st view
+        for scrolled, shot in shots[1:]:  # then only the notebook's own column
+            sheet.paste(shot.crop((left, top, right, top + view)), (left, top + scrolled))
+        sheet.paste(first.crop((0, top + view, width, height)), (0, top + total))  # status bar
+        sheet.save(path)
+        outer.evaluate("e => e.scrollTo(0, 0)")
         return path
