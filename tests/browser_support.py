@@ -592,19 +592,22 @@ class LabPage:
         total = min(int(outer.evaluate("e => e.scrollHeight")), 30_000)
         width, height = self.page.viewport_size["width"], self.page.viewport_size["height"]
         sheet = Image.new("RGB", (width, height - view + total), "white")
-        shots = []
-        for offset in range(0, total, view):
+        outer.evaluate("e => e.scrollTo(0, 0)")
+        self.page.evaluate(_PAINTED_JS)
+        left = int(box["x"])
+        column = {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]}
+        first = Image.open(io.BytesIO(self.page.screenshot()))
+        sheet.paste(first.crop((0, 0, width, top + view)), (0, 0))  # menus, sidebars, 1st view
+        sheet.paste(first.crop((0, top + view, width, height)), (0, top + total))  # status bar
+        seam = 16  # the toolbar's shadow falls on each view's top rows: overlap and drop them
+        for offset in range(view - seam, total, view - seam):  # then the notebook's column
             scrolled = outer.evaluate("(e, y) => { e.scrollTo(0, y); return e.scrollTop; }", offset)
             self.page.evaluate(_PAINTED_JS)
-            shots.append((int(scrolled), Image.open(io.BytesIO(self.page.screenshot()))))
+            shot = Image.open(io.BytesIO(self.page.screenshot(clip=column)))
+            sheet.paste(shot.crop((0, seam, shot.width, shot.height)),
+                        (left, top + int(scrolled) + seam))
             if scrolled + view >= total:
                 break
-        left, right = int(box["x"]), int(box["x"] + box["width"])
-        first = shots[0][1]
-        sheet.paste(first.crop((0, 0, width, top + view)), (0, 0))  # menus, sidebars, 1st view
-        for scrolled, shot in shots[1:]:  # then only the notebook's own column
-            sheet.paste(shot.crop((left, top, right, top + view)), (left, top + scrolled))
-        sheet.paste(first.crop((0, top + view, width, height)), (0, top + total))  # status bar
         sheet.save(path)
         outer.evaluate("e => e.scrollTo(0, 0)")
         return path
