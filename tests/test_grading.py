@@ -1,6 +1,7 @@
 """``rnnlesson grade`` end to end on a synthetic class with every kind of fault."""
 import hashlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -78,6 +79,10 @@ def make_class(exercises, folder):
     put(folder, "g-deleted", nb)
     put(folder, "h-invalid", '{"cells": [ this is not json')
     (folder / "i-missing").mkdir()
+    # ignores the interrupt nbgrader sends at the timeout: the kernel is stopped instead
+    put(folder, "j-stubborn", answer(exercises, countdown="    import signal\n"
+                                     "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                     "    while True:\n        pass"))
 
 
 EXPECTED = """\
@@ -100,6 +105,8 @@ h-invalid,ex00-toy,0,5,invalid-notebook
 h-invalid,ex01-again,0,5,missing
 i-missing,ex00-toy,0,5,missing
 i-missing,ex01-again,0,5,missing
+j-stubborn,ex00-toy,3,5,timeout
+j-stubborn,ex01-again,0,5,missing
 """
 
 
@@ -149,10 +156,10 @@ def test_rerun_is_identical_and_inputs_unchanged(graded):
     kept = run_cli("grade", graded["submissions"], "--out", out, "--solutions",
                    graded["solutions"], "--timeout", 3)
     assert kept.returncode == 0, kept.stderr
-    assert kept.stdout.count("(kept from an earlier run)") == 18
+    assert kept.stdout.count("(kept from an earlier run)") == 20
     assert (out / "grades.csv").read_text() == EXPECTED
     fresh = run_cli("grade", graded["submissions"], "--out", again, "--solutions",
-                    graded["solutions"], "--timeout", 3, "--jobs", 1, "--force")
+                    graded["solutions"], "--timeout", 3, "--jobs", 2, "--force")
     assert fresh.returncode == 0, fresh.stderr
     assert (again / "grades.csv").read_bytes() == (out / "grades.csv").read_bytes()
     assert checksums(*graded["watched"]) == graded["before"]
@@ -162,7 +169,7 @@ def test_zip_export_with_a_top_folder(tmp_path):
     solutions, exercises = course(tmp_path, stems=("ex00-toy",))
     archive = tmp_path / "export.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("Course export/zoe/ex00-toy.ipynb",
+        zf.writestr("Course export/zoe/ex00-toy/ex00-toy.ipynb",  # nbgrader's layout
                     nbformat.writes(answer(exercises, countdown=None)))
         zf.writestr("Course export/yann/", "")
         zf.writestr("__MACOSX/._junk", "")
@@ -260,3 +267,35 @@ def test_fill_stubs_round_trip(tmp_path):
     exercise = nbformat.read(exercises / "ex00-toy.ipynb", 4)
     with pytest.raises(ValueError, match="2 stubs, 1 bodies"):
         fill_stubs(exercise, [DOUBLE])
+
+
+def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
+    from rnnlesson.grading.execute import GuardedExecute, classify_outputs
+
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
+                       + os.environ["PATH"])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    for cell in nb.cells:
+        cell.metadata["nbgrader"] = {"grade": cell.source.startswith("# TEST"),
+                                     "grade_id": cell.id}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    ep = GuardedExecute(timeout=timeout, notebook_timeout=notebook_timeout)
+    ep.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    errors = [[o.get("ename") for o in c.outputs if o.output_type == "error"] for c in nb.cells]
+    return errors, classify_outputs(nb)
+
+
+def test_guarded_execute_notebook_time_limit(tmp_path, monkeypatch):
+    sources = ["import time\ntime.sleep(1.5)", "time.sleep(3)", "# TEST: t (1 point)\nx = 1"]
+    errors, faults = _run_guarded(sources, 30, 3, tmp_path, monkeypatch)
+    assert errors[0] == [] and "CellTimeoutError" in errors[1]
+    assert errors[2] in (["NotebookTimeoutError"], ["CellNotRun"])
+    assert "timeout" in faults and "kernel-died" not in faults
+
+
+def test_guarded_execute_dead_kernel(tmp_path, monkeypatch):
+    sources = ["x = 1", "import os\nos._exit(1)", "# TEST: t (1 point)\nassert x == 1"]
+    errors, faults = _run_guarded(sources, 30, 60, tmp_path, monkeypatch)
+    assert errors == [[], ["DeadKernelError"], ["CellNotRun"]]
+    assert faults == {"kernel-died"}

@@ -37,8 +37,7 @@ class GuardedExecute(Execute):
         300, help="Seconds the whole notebook may run; 0 for no limit.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        start = time.monotonic()
-        self._deadline = start + self.notebook_timeout if self.notebook_timeout else None
+        self._deadline = None  # set when the first cell starts (kernel start-up not counted)
         self._stopped = None  # why the remaining cells are not run
         return super().preprocess(nb, resources, km)
 
@@ -52,6 +51,8 @@ class GuardedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, resources
+        if self._deadline is None and self.notebook_timeout:
+            self._deadline = time.monotonic() + self.notebook_timeout
         if self._stopped is None and self._deadline and time.monotonic() >= self._deadline:
             self._stopped = (f"the notebook's time limit ({self.notebook_timeout} s) "
                              "was reached")

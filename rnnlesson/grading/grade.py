@@ -27,7 +27,7 @@ from pathlib import Path
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import points_by_test, stamp
 from .results import STATE_DIR, Result, ResultStore, simple_feedback
-from .submissions import check_submission, list_students, unpack
+from .submissions import check_submission, list_students, submission_path, unpack
 
 FORMAT_VERSION = 1
 GRACE_SECONDS = 120  # beyond the notebook limit: kernel start, feedback, export
@@ -79,6 +79,7 @@ class Pool:
         self.procs: dict[int, subprocess.Popen] = {}
         self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
         self.stop = threading.Event()
+        self.errors: list[BaseException] = []
 
     def prestart(self, count: int) -> None:
         """Start workers now, so their imports overlap the building of the course."""
@@ -157,6 +158,9 @@ class Pool:
                 else:
                     result = Result(**json.loads(line))
                 done(result)
+        except BaseException as err:  # surfaced in the main thread by run()
+            self.errors.append(err)
+            self.stop.set()
         finally:
             if worker is not None and not self.stop.is_set():
                 worker[0].stdin.close()
@@ -180,6 +184,8 @@ class Pool:
             for index in list(self.procs):
                 self._kill(index)
             self.ready.clear()
+        if self.errors:
+            raise self.errors[0]
 
 
 def _plan(root: Path, notebooks: list[Path], students: list[str], timeout: int,
@@ -193,7 +199,7 @@ def _plan(root: Path, notebooks: list[Path], students: list[str], timeout: int,
     keys = {}
     for student in students:
         for stem, info in exercises.items():
-            path = root / student / f"{stem}.ipynb"
+            path = submission_path(root, student, stem)
             data = path.read_bytes() if path.is_file() else None
             keys[student, stem] = _sha(json.dumps(
                 [FORMAT_VERSION, _sha(data) if data is not None else None,
@@ -267,7 +273,7 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         pending = []
         for student, stem in todo:
             key, max_score = plan["keys"][student, stem], plan["exercises"][stem]["max_score"]
-            checked = check_submission(root / student / f"{stem}.ipynb", handed_out[stem])
+            checked = check_submission(submission_path(root, student, stem), handed_out[stem])
             if checked.status is not None:
                 result = Result(student, stem, 0.0, max_score, checked.status,
                                 checked.detail, key)

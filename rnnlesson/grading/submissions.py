@@ -1,11 +1,12 @@
 """Read a class's submissions: a folder per student, or a learning platform's zip of the same.
 
-``SUBMISSIONS/<student>/<stem>.ipynb``; a zip may hold that layout at its top or under one
-top folder. Each notebook is checked before grading, on a copy (the submission is only read):
-a file that is not a notebook is ``invalid-notebook``; a read-only cell (a test, the given
-code) that was edited or deleted makes it ``tampered``. Deleted read-only cells are put back
-here, in their place, from the handed-out exercise; nbgrader itself restores the contents of
-edited ones from the source (hidden tests included) before it runs the notebook.
+``SUBMISSIONS/<student>/<stem>.ipynb`` (or nbgrader's ``<student>/<stem>/<stem>.ipynb``);
+a zip may hold that layout at its top or under one top folder. Each notebook is checked
+before grading, on a copy (the submission is only read): a file that is not a notebook is
+``invalid-notebook``; a read-only cell (a test, the given code) that was edited or deleted
+makes it ``tampered``. Deleted read-only cells are put back here, in their place, from the
+handed-out exercise; nbgrader itself restores the contents of edited ones from the source
+(hidden tests included) before it runs the notebook.
 """
 from __future__ import annotations
 
@@ -61,6 +62,13 @@ def list_students(root: Path) -> list[str]:
         raise SubmissionsError(f"no student folders in {root} (expected "
                                "<submissions>/<student>/<exercise>.ipynb)")
     return students
+
+
+def submission_path(root: Path, student: str, exercise: str) -> Path:
+    """``<student>/<exercise>.ipynb``, or nbgrader's ``<student>/<exercise>/<exercise>.ipynb``."""
+    flat = Path(root) / student / f"{exercise}.ipynb"
+    nested = Path(root) / student / exercise / f"{exercise}.ipynb"
+    return nested if not flat.exists() and nested.exists() else flat
 
 
 @dataclass
