@@ -299,3 +299,27 @@ def test_guarded_execute_dead_kernel(tmp_path, monkeypatch):
     errors, faults = _run_guarded(sources, 30, 60, tmp_path, monkeypatch)
     assert errors == [[], ["DeadKernelError"], ["CellNotRun"]]
     assert faults == {"kernel-died"}
+
+
+def test_deleted_read_only_cells_go_back_in_place(tmp_path):
+    from rnnlesson.grading.course import notebook_bytes
+    from rnnlesson.grading.submissions import check_submission
+
+    _, exercises = course(tmp_path, stems=("ex00-toy",))
+    released = nbformat.read(exercises / "ex00-toy.ipynb", 4)
+    data = json.loads(nbformat.writes(answer(exercises)))
+    data["nbformat_minor"] = 4  # saved by an older Jupyter: no cell ids
+    for cell in data["cells"]:
+        cell.pop("id")
+    gone = {"cell-01", "test-countdown"}
+    data["cells"] = [c for c in data["cells"]
+                     if c["metadata"]["nbgrader"]["grade_id"] not in gone]
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(data))
+    checked = check_submission(path, released)
+    assert checked.status is None and checked.tampered
+    assert checked.notes == ["read-only cell cell-01 was deleted (put back)",
+                             "read-only cell test-countdown was deleted (put back)"]
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in checked.notebook.cells]
+    assert ids == [c.metadata["nbgrader"]["grade_id"] for c in released.cells]
+    nbformat.validate(nbformat.reads(notebook_bytes(checked.notebook).decode(), 4))
