@@ -243,9 +243,8 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         def done(result: Result, reused: bool = False) -> None:
             with lock:
                 count[0] += 1
-                if not reused:
-                    store.save(result)
-                store.write_csv(units)
+                store.record(result, saved=reused)
+                store.write_csv()
                 if on_result is not None:
                     on_result(result, count[0], len(units), reused)
 
@@ -258,9 +257,9 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
                 done(old, reused=True)
             else:
                 todo.append((student, stem))
-        store.write_csv(units)
+        store.write_csv()
         if not todo:
-            return [store.load(student, stem) for student, stem in units]
+            return [store.current[unit] for unit in units]
         settings = {"out": str(out), "timeout": timeout, "notebook_timeout": notebook_timeout}
         pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS)
         pool.prestart(len(todo))
@@ -287,5 +286,5 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
                             "tampered": checked.tampered, "detail": checked.detail,
                             "key": key, "max_score": max_score})
         pool.run(pending, done)
-        store.write_csv(units)
-        return [store.load(student, stem) for student, stem in units]
+        store.write_csv()
+        return [store.current[unit] for unit in units]

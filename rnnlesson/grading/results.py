@@ -1,8 +1,8 @@
 """Grading results: status words, one JSON file per (student, exercise), and grades.csv.
 
 Every finished notebook's result is written at once to ``OUT/.rnnlesson-grade/results/``,
-and ``OUT/grades.csv`` is rebuilt from those files (atomically) after each one, so an
-interrupted run loses nothing already graded and a re-run picks up where it stopped.
+and ``OUT/grades.csv`` is rewritten (atomically) from the run's results after each one, so
+an interrupted run loses nothing already graded and a re-run picks up where it stopped.
 """
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ class ResultStore:
     def __init__(self, out: Path):
         self.out = Path(out)
         self.root = self.out / STATE_DIR / "results"
+        self.current: dict[tuple[str, str], Result] = {}  # this run's results, for the CSV
 
     def path(self, student: str, exercise: str) -> Path:
         return self.root / student / f"{exercise}.json"
@@ -84,19 +85,21 @@ class ResultStore:
         data = json.dumps(asdict(result), indent=1, sort_keys=True) + "\n"
         write_atomic(self.path(result.student, result.exercise), data.encode("utf-8"))
 
-    def write_csv(self, units: list[tuple[str, str]]) -> int:
-        """Rebuild grades.csv from the stored results of these units; returns rows written."""
+    def record(self, result: Result, saved: bool = False) -> None:
+        """Count a result in this run (and store it, unless it already is)."""
+        if not saved:
+            self.save(result)
+        self.current[result.student, result.exercise] = result
+
+    def write_csv(self) -> int:
+        """Rebuild grades.csv from this run's results so far; returns the rows written."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(COLUMNS)
-        rows = 0
-        for student, exercise in sorted(units):
-            result = self.load(student, exercise)
-            if result is not None:
-                writer.writerow(result.row())
-                rows += 1
+        for unit in sorted(self.current):
+            writer.writerow(self.current[unit].row())
         write_atomic(self.out / "grades.csv", buf.getvalue().encode("utf-8"))
-        return rows
+        return len(self.current)
 
 
 def simple_feedback(result: Result) -> bytes:
