@@ -7,11 +7,17 @@ symbols), T_x = 25, batches of 1, 32 and 128 sequences. Measured side by side in
   one-hot columns, the same loss, clipping and Adagrad;
 - PyTorch (only if installed): nn.RNN + nn.Linear + cross-entropy in float64 on the CPU,
   one-hot inputs, clip_grad_value_, Adagrad.
-Prints sequences per second and the ratios. Usage: python benchmarks/bench_training_step.py
+Prints sequences per second and the ratios. Each measurement runs in a fresh process, so one
+library's idle worker threads (PyTorch's OpenMP pool spins after each call) cannot slow the
+next; BLAS threading is left at its default unless --threads is given.
+Usage: python benchmarks/bench_training_step.py [--threads 1]
 """
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -35,6 +41,7 @@ def reference_step(params, state, batch):
     Wax, Waa, Wya, ba, by = (params[k] for k in ("Wax", "Waa", "Wya", "ba", "by"))
     grads = {k: np.zeros_like(v) for k, v in params.items()}
     m, n_x = x.shape[0], Wax.shape[1]
+    loss = 0.0
     for i in range(m):
         xs, hs, ps = {}, {-1: np.zeros((N_A, 1))}, {}
         for t in range(T_X):
@@ -43,6 +50,7 @@ def reference_step(params, state, batch):
             hs[t] = np.tanh(Wax @ xs[t] + Waa @ hs[t - 1] + ba)
             z = Wya @ hs[t] + by
             ps[t] = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+            loss += -np.log(ps[t][y[i, t], 0]) / (m * T_X)
         dh_next = np.zeros((N_A, 1))
         for t in reversed(range(T_X)):
             dy = ps[t].copy()
@@ -101,39 +109,63 @@ def seqs_per_second(step, params, state, batches, m, seconds):
     return statistics.median(rates)
 
 
+def measure(impl, m, seconds):
+    """Sequences per second of one implementation at batch m, in this process."""
+    text = load_corpus()
+    vocab = Vocabulary.from_sequences([text])
+    batches = stream_batches(vocab.encode(text), m, T_X)
+    params = init_params(vocab.size, N_A, vocab.size, seed=0)
+    if impl == "rnnlesson":
+        return seqs_per_second(rnnlesson_step, params, adagrad(LR).init(params), batches, m,
+                               seconds)
+    if impl == "reference":
+        return seqs_per_second(reference_step, params, {}, batches, m, seconds)
+    return seqs_per_second(torch_runner(vocab.size, m), None, None, batches, m, seconds)
+
+
+def in_fresh_process(impl, m, seconds, threads):
+    env = dict(os.environ)
+    if threads:
+        env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, __file__, "--worker", impl, str(m), str(seconds)],
+                         env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS/OpenMP threads per measurement (default: the libraries' own)")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    text = load_corpus()
-    vocab = Vocabulary.from_sequences([text])
-    ids = vocab.encode(text)
+    if args.worker:
+        impl, m, seconds = args.worker
+        print(measure(impl, int(m), float(seconds)))
+        return
     try:
         import torch
 
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    vocab = Vocabulary.from_sequences([load_corpus()])
     print(f"char model step: n_a = {N_A}, vocabulary n_x = n_y = {vocab.size}, T_x = {T_X}, "
-          f"float64; torch: {torch_version or 'not installed'}")
-    header = f"{'batch m':>8} {'rnnlesson':>11} {'reference':>11} {'torch':>11} " \
-             f"{'x reference':>12} {'x torch':>8}   (sequences per second)"
-    print(header)
+          f"float64; threads: {args.threads or 'default'}; "
+          f"torch: {torch_version or 'not installed'}")
+    print(f"{'batch m':>8} {'rnnlesson':>11} {'reference':>11} {'torch':>11} "
+          f"{'x reference':>12} {'x torch':>8}   (sequences per second)")
     for m in args.batches:
-        batches = stream_batches(ids, m, T_X)
-        params = init_params(vocab.size, N_A, vocab.size, seed=0)
-        ours = seqs_per_second(rnnlesson_step, params, adagrad(LR).init(params), batches, m,
-                               args.seconds)
-        ref = seqs_per_second(reference_step, params, {}, batches, m, args.seconds)
+        ours, ref = (in_fresh_process(impl, m, args.seconds, args.threads)
+                     for impl in ("rnnlesson", "reference"))
         line = f"{m:>8} {ours:>11.0f} {ref:>11.0f}"
         if torch_version:
-            theirs = seqs_per_second(torch_runner(vocab.size, m), None, None, batches, m,
-                                     args.seconds)
+            theirs = in_fresh_process("torch", m, args.seconds, args.threads)
             line += f" {theirs:>11.0f} {ours / ref:>12.1f} {ours / theirs:>8.2f}"
         else:
             line += f" {'-':>11} {ours / ref:>12.1f} {'-':>8}"
-        print(line)
+        print(line, flush=True)
 
 
 if __name__ == "__main__":
