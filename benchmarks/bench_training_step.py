@@ -9,8 +9,9 @@ symbols), T_x = 25, batches of 1, 32 and 128 sequences. Measured side by side in
   one-hot inputs, clip_grad_value_, Adagrad.
 Prints sequences per second and the ratios. Each measurement runs in a fresh process, so one
 library's idle worker threads (PyTorch's OpenMP pool spins after each call) cannot slow the
-next; BLAS threading is left at its default unless --threads is given.
-Usage: python benchmarks/bench_training_step.py [--threads 1]
+next. By default each gets one thread (OpenBLAS and OpenMP): a like-for-like comparison that
+does not swing with whatever else the machine runs; `--threads 0` leaves the libraries' own
+defaults. Usage: python benchmarks/bench_training_step.py [--threads N] [--seconds S]
 """
 
 import argparse
@@ -136,8 +137,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/OpenMP threads per measurement (default: the libraries' own)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/OpenMP threads per measurement (0: the libraries' defaults)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
