@@ -25,8 +25,10 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(QUIET_LAB)
 	touch $(STAMP_RUN) $@
 
+# The whole repository is the root (notebooks link to exercises/ and solutions/); the index opens.
 lab: $(STAMP_RUN)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab notebooks/00-index.ipynb
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/00-index.ipynb
 
 # nbval runs every notebook in notebooks/ and solutions/ and compares its outputs (strict).
 # Two test workers share the two cores, so each keeps BLAS to one thread.

@@ -137,39 +137,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_private_config(config_dir: Path, checkpoint_dir: Path) -> None:
-    """Server and lab settings for a test run: quiet, and writing nothing into the course."""
+def _write_private_config(config_dir: Path, checkpoint_dir: Path, quiet: bool = True) -> None:
+    """Server and lab settings for a test run: writing nothing into the course, and (quiet)
+    without news or update checks. quiet=False leaves those to the environment, as a
+    first-time learner's `make lab` finds it."""
     server = {
-        "LabApp": {
-            "news_url": None,
-            "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
-        },
         "ServerApp": {"open_browser": False},
         # Opening a notebook makes a checkpoint; keep those out of notebooks/.
         "FileCheckpoints": {"checkpoint_dir": str(checkpoint_dir)},
     }
+    if quiet:
+        server["LabApp"] = {"news_url": None,
+                            "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"}
     for name in ("jupyter_server_config.json", "jupyter_lab_config.json"):
         (config_dir / name).write_text(json.dumps(server, indent=1))
     settings = config_dir / "lab" / "user-settings" / "@jupyterlab"
     user = {
-        "apputils-extension/notification.jupyterlab-settings":
-            {"fetchNews": "false", "checkForUpdates": False},
         # Never write a test run's outputs into the course's notebooks.
         "docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     }
+    if quiet:
+        user["apputils-extension/notification.jupyterlab-settings"] = {
+            "fetchNews": "false", "checkForUpdates": False}
     for rel, value in user.items():
         path = settings / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value, indent=1))
 
 
-def start_lab(root: Path, workdir: Path, timeout: float = 90.0) -> LabServer:
-    """Start `python -m jupyter lab` from this interpreter's environment, on a free port."""
+def start_lab(root: Path, workdir: Path, timeout: float = 90.0, quiet: bool = True,
+              extra_args: tuple = ()) -> LabServer:
+    """Start `python -m jupyter lab` from this interpreter's environment, on a free port.
+    quiet turns news and update checks off; extra_args are added to the command line."""
     names = ("config", "data", "runtime", "ipython", "ws", "checkpoints")
     dirs = {name: workdir / name for name in names}
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
-    _write_private_config(dirs["config"], dirs["checkpoints"])
+    _write_private_config(dirs["config"], dirs["checkpoints"], quiet)
     env = dict(os.environ)
     env.update(
         JUPYTER_CONFIG_DIR=str(dirs["config"]),
@@ -197,8 +201,10 @@ def start_lab(root: Path, workdir: Path, timeout: float = 90.0) -> LabServer:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *extra_args,
     ]
+    if quiet:
+        cmd.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI and containers run as root
         cmd.append("--allow-root")
     log_path = workdir / "jupyterlab.log"

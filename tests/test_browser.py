@@ -12,6 +12,7 @@ RNNLESSON_COURSE_ROOT to point the tests at another copy of the course tree.
 
 from __future__ import annotations
 
+import re
 import time
 
 import browser_support as bs
@@ -183,3 +184,40 @@ def test_an_exercise_opens_cleanly(lab_server, browser_context):
     assert EXERCISES, f"no notebook in {bs.COURSE_ROOT / 'exercises'}"
     _opens_cleanly(EXERCISES[0], lab_server, browser_context, f"exercises-{EXERCISES[0].stem}")
 
+
+
+def make_lab_arguments():
+    """The JupyterLab options of the Makefile's `lab` recipe, as `make lab` passes them."""
+    makefile = (bs.COURSE_ROOT / "Makefile").read_text("utf-8")
+    recipe = re.search(r"^lab:.*\n((?:\t.*\n)+)", makefile, flags=re.MULTILINE)
+    assert recipe, "the Makefile has no lab recipe"
+    args = re.findall(r"(--[\w.]+=\S+)", recipe.group(1).replace("\\\n", " "))
+    return [a.replace('"$(CURDIR)"', str(bs.COURSE_ROOT)) for a in args]
+
+
+def test_make_lab_opens_the_index_with_no_pop_up(browser_context, tmp_path_factory):
+    """What a first-time learner sees after `make lab`: the Makefile's options, no news or
+    update settings of the tests' own (the environment must silence them), a fresh user
+    profile, and the index open with no toast or dialog.
+
+    Screenshot: test-artifacts/screenshots/make-lab.png.
+    """
+    args = make_lab_arguments()
+    assert any(a.startswith("--LabApp.default_url=") for a in args), args
+    server = bs.start_lab(bs.COURSE_ROOT, tmp_path_factory.mktemp("make-lab"), quiet=False,
+                          extra_args=tuple(a for a in args if "root_dir" not in a))
+    page = browser_context.new_page()
+    try:
+        page.goto(f"{server.base}/?token={server.token}")
+        page.wait_for_selector(".jp-NotebookPanel", timeout=60_000)
+        page.wait_for_timeout(8_000)  # the news question used to arrive a few seconds in
+        page.screenshot(path=str(bs.SCREENSHOT_DIR / "make-lab.png"), full_page=True)
+        assert "/lab/tree/notebooks/00-index.ipynb" in page.url, page.url
+        assert page.locator(".jp-NotebookPanel").first.is_visible()
+        toasts = page.locator(".Toastify__toast").all_inner_texts()
+        assert not toasts, f"pop-ups on a first start: {toasts}"
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        assert not dialogs, f"dialogs on a first start: {dialogs}"
+    finally:
+        page.close()
+        bs.stop_lab(server)
