@@ -8,7 +8,7 @@ import copy
 import numpy as np
 
 from rnnlesson.cell import init_params
-from rnnlesson.gradcheck import rel_error
+from rnnlesson.gradcheck import numerical_gradient, rel_error
 
 TOL = 1e-6  # relative error between two computations of the same thing in float64
 
@@ -130,17 +130,5 @@ def numerical_gradients(loss, arrays, eps=1e-5):
     loss reads the arrays; each entry is nudged in place and restored.
     Returns {name: gradient shaped like the array}.
     """
-    grads = {}
-    for key, value in arrays.items():
-        grad = np.zeros(value.shape)
-        for i in np.ndindex(value.shape):
-            saved = value[i]
-            value[i] = saved + eps
-            plus = loss()
-            value[i] = saved - eps
-            minus = loss()
-            value[i] = saved
-            grad[i] = (plus - minus) / (2 * eps)
-        grads[key] = grad
-    return grads
+    return {key: numerical_gradient(loss, value, eps) for key, value in arrays.items()}
 
