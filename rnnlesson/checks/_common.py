@@ -124,6 +124,19 @@ def error_text(a, b):
     return f"relative error {rel_error(a, b):.1e}"
 
 
+def call_on_copies(fn, name, args, sizes, hint="Check the shapes of the arrays you combine.",
+                   extra=()):
+    """`call` fn(*args.values(), *extra), then check that fn changed none of args.
+
+    args: the learner's inputs by name (copies the caller may lose); extra: plain values such
+    as a max_norm or a seed, passed after them.
+    """
+    originals = snapshot(args)
+    result = call(fn, name, (*args.values(), *extra), sizes, hint)
+    assert_unchanged(name, originals, args)
+    return result
+
+
 def numerical_gradients(loss, arrays, eps=1e-5):
     """Centred differences of loss() with respect to each array in the dict arrays.
 

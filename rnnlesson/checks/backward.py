@@ -14,6 +14,7 @@ from rnnlesson.checks._common import (
     assert_shape,
     assert_unchanged,
     call,
+    call_on_copies,
     close,
     error_text,
     example_params,
@@ -106,11 +107,10 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     da_next = rng.normal(size=(n_a, m))
     _, _, cache = forward(xt.copy(), a_prev.copy(), snapshot(params))
     args = {"da_next": da_next.copy(), "cache": cache}
-    originals = snapshot(args)
     sizes = f"da_next (n_a, m) = {da_next.shape} and the cache of xt (n_x, m) = {xt.shape}"
-    grads = call(rnn_cell_backward, NAME_CELL, (args["da_next"], args["cache"]), sizes,
-                 "dz is (n_a, m) like da_next; each gradient has the shape of what it is of.")
-    assert_unchanged(NAME_CELL, originals, args)
+    grads = call_on_copies(rnn_cell_backward, NAME_CELL, args, sizes,
+                           "dz is (n_a, m) like da_next; each gradient has the shape of what it "
+                           "is of.")
     assert_gradient_dict(NAME_CELL, grads, {
         "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
         "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
@@ -185,11 +185,9 @@ def check_rnn_backward(rnn_backward, forward=rnn_forward_by_cells):
     n_a = a0.shape[0]
     _, _, caches = forward(x.copy(), a0.copy(), snapshot(params))
     args = {"da": da.copy(), "caches": caches}
-    originals = snapshot(args)
     sizes = f"da (n_a, m, T_x) = {da.shape} and the {T_x} caches of x (n_x, m, T_x) = {x.shape}"
-    grads = call(rnn_backward, NAME_SEQ, (args["da"], args["caches"]), sizes,
-                 "Step t reads da[:, :, t] and caches[t]; time is the last axis.")
-    assert_unchanged(NAME_SEQ, originals, args)
+    grads = call_on_copies(rnn_backward, NAME_SEQ, args, sizes,
+                           "Step t reads da[:, :, t] and caches[t]; time is the last axis.")
     assert_gradient_dict(NAME_SEQ, grads, {
         "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
         "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),

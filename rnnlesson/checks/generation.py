@@ -9,8 +9,7 @@ of five standard deviations), and use models built so that one symbol is almost 
 import numpy as np
 
 from rnnlesson.checks._common import (
-    assert_unchanged,
-    call,
+    call_on_copies,
     example_params,
     passed,
     shape_text,
@@ -30,10 +29,9 @@ def example_grads(seed, scale):
 
 def run_clip(fn, grads, max_norm):
     args = {"grads": snapshot(grads)}
-    originals = snapshot(args)
-    result = call(fn, NAME_CLIP, (args["grads"], max_norm),
-                  f"grads with keys {list(grads)} and max_norm = {max_norm}")
-    assert_unchanged(NAME_CLIP, originals, args)
+    result = call_on_copies(fn, NAME_CLIP, args,
+                            f"grads with keys {list(grads)} and max_norm = {max_norm}",
+                            extra=(max_norm,))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise AssertionError(f"{NAME_CLIP} should return two values (clipped, norm), received "
                              f"{shape_text(result)}.")
@@ -111,12 +109,11 @@ def check_clip_by_global_norm(clip_by_global_norm):
 
 def run_sample(fn, params, n, start, temperature, seed):
     args = {"params": snapshot(params)}
-    originals = snapshot(args)
     n_y = params["Wya"].shape[0]
-    ids = call(fn, NAME_SAMPLE, (args["params"], n, start, temperature, seed),
-               f"n = {n}, start = {start}, temperature = {temperature}, seed = {seed} and "
-               f"params with n_x = n_y = {n_y}, n_a = {params['Waa'].shape[0]}")
-    assert_unchanged(NAME_SAMPLE, originals, args)
+    ids = call_on_copies(fn, NAME_SAMPLE, args,
+                         f"n = {n}, start = {start}, temperature = {temperature}, seed = {seed} "
+                         f"and params with n_x = n_y = {n_y}, n_a = {params['Waa'].shape[0]}",
+                         extra=(n, start, temperature, seed))
     if isinstance(ids, list):
         ids = np.array(ids)
     if not isinstance(ids, np.ndarray) or ids.shape != (n,):

@@ -6,7 +6,7 @@ longest sentence's length (the others padded with id 0).
 
 import numpy as np
 
-from rnnlesson.checks._common import assert_unchanged, call, example_params, passed, snapshot
+from rnnlesson.checks._common import call_on_copies, example_params, passed, snapshot
 from rnnlesson.datasets import load_sentiment, sentiment_arrays
 from rnnlesson.sequence import rnn_forward
 
@@ -24,11 +24,9 @@ def reference_predict(params, ids, lengths):
 
 def run_predict(predict, params, ids, lengths):
     args = {"params": snapshot(params), "ids": ids.copy(), "lengths": lengths.copy()}
-    originals = snapshot(args)
-    labels = call(predict, NAME, (args["params"], args["ids"], args["lengths"]),
-                  f"ids (m, T_x) = {ids.shape}, lengths (m,) = {lengths.shape}, n_x = "
-                  f"{params['Wax'].shape[1]}, n_a = {params['Waa'].shape[0]}")
-    assert_unchanged(NAME, originals, args)
+    labels = call_on_copies(predict, NAME, args,
+                            f"ids (m, T_x) = {ids.shape}, lengths (m,) = {lengths.shape}, n_x = "
+                            f"{params['Wax'].shape[1]}, n_a = {params['Waa'].shape[0]}")
     m = ids.shape[0]
     if not isinstance(labels, np.ndarray) or labels.shape != (m,):
         raise AssertionError(f"{NAME}: should return one label per sentence, an array of shape "
