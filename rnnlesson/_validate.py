@@ -54,6 +54,13 @@ def check_float_array(name, value, shape, letters):
     return value
 
 
+def check_step(name, x, n_x):
+    """One step of a batch: a finite float array (n_x, m), any m >= 1; return m."""
+    m = x.shape[1] if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] > 0 else 1
+    check_float_array(name, x, (n_x, m), "(n_x, m)")
+    return m
+
+
 def check_params(params, keys=ALL_KEYS, name="params"):
     """Check a parameter dict; return (n_x, n_a, n_y), n_y None without an output layer."""
     if not isinstance(params, dict):

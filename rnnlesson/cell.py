@@ -9,7 +9,7 @@ A step works on column vectors stacked side by side: x_t is (n_x, m), a_t is (n_
 
 import numpy as np
 
-from rnnlesson._validate import check_float_array, check_params, check_positive
+from rnnlesson._validate import check_float_array, check_params, check_positive, check_step
 
 
 def softmax(z):
@@ -44,8 +44,7 @@ def rnn_cell_forward(xt, a_prev, params):
     Returns a_next (n_a, m), yt_pred (n_y, m) or None, and the cache for the backward pass.
     """
     n_x, n_a, _ = check_params(params, keys=("Wax", "Waa", "ba"))
-    m = xt.shape[1] if isinstance(xt, np.ndarray) and xt.ndim == 2 else 1
-    check_float_array("xt", xt, (n_x, m), "(n_x, m)")
+    m = check_step("xt", xt, n_x)
     check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
     a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
     yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None

@@ -16,9 +16,9 @@ import numpy as np
 
 from rnnlesson._validate import (
     RECURRENCE_KEYS,
-    check_float_array,
     check_labels,
     check_params,
+    check_step,
     fail,
 )
 from rnnlesson.cell import init_params
@@ -84,7 +84,7 @@ def many_to_one_loss(params, x, y, a0=None, lengths=None):
 
 def one_to_one_loss(params, x, y):
     """One input, one output: many-to-one with T_x = 1 (and a_0 = 0). x (n_x, m), y (m,)."""
-    check_float_array("x", x, (params["Wax"].shape[1], x.shape[-1]), "(n_x, m)")
+    check_step("x", x, check_params(params)[0])
     return many_to_one_loss(params, x[:, :, None], y)
 
 
@@ -95,8 +95,8 @@ def feedforward_loss(params, x, y):
     its gradient is zero). x (n_x, m), y (m,).
     """
     n_x, _, n_y = check_params(params)
-    check_float_array("x", x, (n_x, x.shape[-1]), "(n_x, m)")
-    check_labels(y, (x.shape[1],), "(m,)", n_y)
+    m = check_step("x", x, n_x)
+    check_labels(y, (m,), "(m,)", n_y)
     h = np.tanh(params["Wax"] @ x + params["ba"])
     loss, dz = cross_entropy(output_forward(h, params), y)
     grads, dh = output_backward(dz, h, params)

@@ -182,3 +182,18 @@ def test_load_text_not_utf8(tmp_path):
 def test_load_sentiment_bad_split():
     with pytest.raises(ValueError, match=r"^split: expected None, 'train' or 'test', got 'dev'"):
         R.load_sentiment("dev")
+
+
+@pytest.mark.parametrize("loss", [R.one_to_one_loss, R.feedforward_loss])
+def test_one_step_losses_check_x(params, loss):
+    with pytest.raises(ValueError, match=r"^x: expected a numpy array of shape \(n_x, m\)"):
+        loss(params, [1.0, 2.0], np.zeros(M, dtype=int))
+    with pytest.raises(ValueError, match=r"^x: expected shape \(n_x, m\) = \(4, 1\), got shape "
+                                         r"\(4,\)"):
+        loss(params, np.zeros(N_X), np.zeros(M, dtype=int))
+
+
+def test_one_to_one_missing_parameter_key(params):
+    del params["Wax"]
+    with pytest.raises(ValueError, match=r"^params: expected key 'Wax'"):
+        R.one_to_one_loss(params, np.zeros((N_X, M)), np.zeros(M, dtype=int))
