@@ -12,10 +12,16 @@ import numpy as np
 from rnnlesson._validate import check_float_array, check_params, check_positive, check_step
 
 
-def softmax(z):
-    """Softmax over the class axis (the second last): z (n_y, m) or (T_x, n_y, m)."""
-    e = np.exp(z - z.max(axis=-2, keepdims=True))
-    return e / e.sum(axis=-2, keepdims=True)
+def softmax(z, out=None):
+    """Softmax over the class axis (the second last): z (n_y, m) or (T_x, n_y, m).
+
+    out: an array of z's shape to write the result into (z itself to overwrite it);
+    by default a new array.
+    """
+    out = np.subtract(z, z.max(axis=-2, keepdims=True), out=out, dtype=float)  # max 0: no overflow
+    np.exp(out, out=out)
+    out /= out.sum(axis=-2, keepdims=True)
+    return out
 
 
 def init_params(n_x, n_a, n_y, seed=0):

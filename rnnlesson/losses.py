@@ -9,21 +9,21 @@ perplexity.
 import numpy as np
 
 
-def cross_entropy(y_pred, y, mask=None):
+def cross_entropy(y_pred, y, mask=None, overwrite=False):
     """Mean -log ŷ[y] over the tokens where mask is True.
 
     y_pred (n_y, N) probabilities; y (N,) int labels; mask (N,) booleans, None for all.
     Returns loss (float) and dz (n_y, N), the gradient with respect to the logits Wya a + by:
     (ŷ - one_hot(y)) / (number of tokens counted) at the counted tokens, 0 elsewhere.
+    overwrite=True writes dz into y_pred's own memory instead of a copy (y_pred is then lost).
     """
     columns = np.arange(y.size)
-    keep = np.ones(y.size, dtype=bool) if mask is None else mask
-    n_tokens = int(keep.sum())
-    p_true = y_pred[y, columns]
-    loss = -np.log(np.maximum(p_true[keep], 1e-300)).sum() / n_tokens
-    dz = y_pred.copy()
+    n_tokens = y.size if mask is None else int(mask.sum())
+    p_true = y_pred[y, columns] if mask is None else y_pred[y[mask], columns[mask]]
+    loss = -np.log(np.maximum(p_true, 1e-300)).sum() / n_tokens
+    dz = y_pred if overwrite else y_pred.copy()
     dz[y, columns] -= 1.0
-    dz *= keep / n_tokens
+    dz *= 1.0 / n_tokens if mask is None else mask / n_tokens
     return float(loss), dz
 
 
@@ -35,8 +35,8 @@ def sequence_cross_entropy(y_pred, y, lengths=None):
     return cross_entropy(y_pred.transpose(0, 2, 1).reshape(n_y, -1), y.T.ravel(), mask)
 
 
-def output_backward(dz, a, params):
+def output_backward(dz, a, params, out=None):
     """Backward through Wya a + by for dz (n_y, N) and a (n_a, N).
-    Returns {dWya (n_y, n_a), dby (n_y, 1)} and da (n_a, N)."""
+    Returns {dWya (n_y, n_a), dby (n_y, 1)} and da (n_a, N), written into out if given."""
     grads = {"dWya": dz @ a.T, "dby": dz.sum(axis=1, keepdims=True)}
-    return grads, params["Wya"].T @ dz
+    return grads, np.matmul(params["Wya"].T, dz, out=out)

@@ -14,16 +14,26 @@ dba (n_a, 1), dWya (n_y, n_a), dby (n_y, 1). None of them changes its arguments.
 
 import numpy as np
 
+from rnnlesson._scratch import scratch
 from rnnlesson._validate import (
     RECURRENCE_KEYS,
     check_labels,
     check_params,
+    check_positive,
     check_step,
     fail,
 )
 from rnnlesson.cell import init_params
-from rnnlesson.losses import cross_entropy, output_backward, sequence_cross_entropy
-from rnnlesson.sequence import output_forward, rnn_backward, rnn_forward
+from rnnlesson.losses import cross_entropy, output_backward
+from rnnlesson.sequence import (
+    bptt,
+    check_inputs,
+    output_forward,
+    rnn_backward,
+    rnn_forward,
+    step_mask,
+    unroll,
+)
 
 PARAM_GRADS = ("dWax", "dWaa", "dba", "dWya", "dby")
 
@@ -39,17 +49,25 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None):
     Returns loss, grads (with da0 (n_a, m), the gradient reaching the initial state) and
     a_last (n_a, m), the state after each example's last step (to carry over to the next chunk
     of a long stream).
+    The character model trains through here, so the batch-sized arrays (states,
+    probabilities, their gradients) live in scratch memory (see `rnnlesson._scratch`); the
+    steps are those of rnn_forward, sequence_cross_entropy, output_backward, rnn_backward.
     """
-    _, _, n_y = check_params(params)
-    a, y_pred, cache = rnn_forward(x, a0, params, lengths)
-    n_a, m, T_x = a.shape
+    check_params(params)  # the output layer too: a missing Wya is named, not skipped
+    n_y, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths)
     check_labels(y, (m, T_x), "(m, T_x)", n_y)
-    loss, dz = sequence_cross_entropy(y_pred, y, cache.lengths)  # dz (n_y, T_x * m)
-    grads, da = output_backward(dz, cache.a_wide.reshape(n_a, -1), params)
-    da = da.reshape(n_a, T_x, m).transpose(0, 2, 1)  # (n_a, m, T_x)
-    grads.update(rnn_backward(da, cache, truncate))
+    if truncate is not None:
+        truncate = check_positive("truncate", truncate, int)
+    n_a, N = a0.shape[0], T_x * m  # N columns: every step of every example, t-major
+    cache = unroll(x, a0, params, lengths, out=scratch("states", (n_a, T_x, m)))
+    a_flat = cache.a_wide.reshape(n_a, N)
+    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N)))
+    mask = None if lengths is None else step_mask(lengths, m, T_x).T.ravel()
+    loss, dz = cross_entropy(y_pred, y.T.ravel(), mask, overwrite=True)
+    grads, da = output_backward(dz, a_flat, params, out=scratch("da", (n_a, N)))
+    grads.update(bptt(da.reshape(n_a, T_x, m).transpose(1, 0, 2), cache, truncate))
     del grads["dx"]
-    return loss, grads, a[:, :, -1].copy()
+    return loss, grads, cache.a_wide[:, -1].copy()
 
 
 def many_to_many_loss(params, x, y, a0=None, lengths=None, truncate=None):

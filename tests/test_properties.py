@@ -78,11 +78,13 @@ def test_no_function_modifies_its_arguments(rng):
     x, ids = rng.normal(size=(4, 3, 5)), rng.integers(0, 4, (3, 5))
     y, a0, lengths = rng.integers(0, 4, (3, 5)), rng.normal(size=(5, 3)), np.array([5, 2, 3])
     da = rng.normal(size=(5, 3, 5))
+    da_t_major = rng.normal(size=(5, 5, 3)).transpose(0, 2, 1)  # as rnn_backward lays it out
     enc_dec = R.init_encoder_decoder(4, 5, 4)
-    args = [params, x, ids, y, a0, lengths, da, enc_dec]
+    args = [params, x, ids, y, a0, lengths, da, da_t_major, enc_dec]
     before = snapshot(args)
     _, _, cache = R.rnn_forward(x, a0, params, lengths)
     R.rnn_backward(da, cache, truncate=2)
+    R.rnn_backward(da_t_major, cache)
     _, _, caches = R.rnn_forward_by_cells(ids, a0, params)
     R.rnn_backward_by_cells(da, caches)
     R.rnn_cell_backward(a0, R.rnn_cell_forward(x[:, :, 0], a0, params)[2])
