@@ -1,7 +1,7 @@
 """Scratch arrays, reused from one call to the next.
 
 One training step of a sequence model needs a few arrays as large as the whole batch of
-sequences: the states (n_a, T_x, m), the output probabilities (n_y, T_x * m) and the gradients
+sequences: the states (n_a, m, T_x), the output probabilities (n_y, T_x * m) and the gradients
 that flow back through them; hundreds of kilobytes each at batch 32. Fresh arrays that large
 come from the operating system as fresh pages that fault in on first touch, and when they are
 freed the C allocator hands them back, so a training loop pays for them again at every step:
@@ -21,14 +21,15 @@ import numpy as np
 _arrays = threading.local()
 
 
-def scratch(name, shape):
-    """An uninitialised float64 array of the given shape, kept for the next call with this name.
+def scratch(name, shape, order="C"):
+    """An uninitialised float64 array of the given shape and memory order ("C" or "F"), kept
+    for the next call with this name.
 
     The previous call's contents are overwritten: only use it for values that die before the
     function that asked for it returns.
     """
     store = _arrays.__dict__.setdefault("store", {})
     array = store.get(name)
-    if array is None or array.shape != shape:
-        array = store[name] = np.empty(shape)
+    if array is None or array.shape != shape or not array.flags[f"{order}_CONTIGUOUS"]:
+        array = store[name] = np.empty(shape, order=order)
     return array

@@ -29,10 +29,11 @@ def cross_entropy(y_pred, y, mask=None, overwrite=False):
 
 def sequence_cross_entropy(y_pred, y, lengths=None):
     """Cross-entropy of a sequence batch: y_pred (n_y, m, T_x), y (m, T_x), lengths (m,) or None.
-    Returns loss and dz (n_y, T_x * m), the columns t-major as `rnn_forward` stores them."""
+    Returns loss and dz (n_y, T_x * m), the columns step-major (step 1's m, then step 2's, ...)
+    as `rnnlesson.sequence.flat` lays them out."""
     n_y, m, T_x = y_pred.shape
     mask = None if lengths is None else (np.arange(T_x)[:, None] < lengths).ravel()
-    return cross_entropy(y_pred.transpose(0, 2, 1).reshape(n_y, -1), y.T.ravel(), mask)
+    return cross_entropy(y_pred.reshape((n_y, -1), order="F"), y.T.ravel(), mask)
 
 
 def output_backward(dz, a, params, out=None):

@@ -10,11 +10,12 @@ Two paths compute the same thing:
 - `rnn_forward` / `rnn_backward`: the fast path used everywhere else. Only the recurrence
   a_t = tanh(Waa a_{t-1} + ...) runs step by step; the input projection Wax x_t + ba, the
   output softmax(Wya a_t + by) and the weight gradients run for all steps at once.
-Internally a sequence is stored as (n, T_x, m): step t's m columns side by side, the steps one
-after the other, so that (n, T_x * m) is one wide matrix of every column of every step and an
-all-steps operation is a single matrix product. The arrays returned are views of it in the
-lecture's layout (n, m, T_x). The step-by-step loops run on step-major copies (see `unroll`),
-kept in scratch memory that is reused from call to call (`rnnlesson._scratch`).
+The fast path keeps the lecture's shapes, (n, m, T_x), but stores them in Fortran order (the
+first index runs fastest in memory). Two things follow. Step t's (n, m) block a[:, :, t] is
+contiguous, so the step-by-step loop works on compact memory. And `flat(a)`, the (n, T_x * m)
+matrix of every column of every step (step 1's m columns, then step 2's, ...), is a view, so
+an all-steps operation is a single matrix product. The batch-sized working arrays of a
+training step live in scratch memory reused from call to call (`rnnlesson._scratch`).
 """
 
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class SequenceCache:
 
     x: np.ndarray  # (n_x, m, T_x) floats or (m, T_x) token ids
     a0: np.ndarray  # (n_a, m)
-    a_wide: np.ndarray  # (n_a, T_x, m): a_1 .. a_T
+    a: np.ndarray  # (n_a, m, T_x), Fortran order: a_1 .. a_T
     params: dict
     lengths: np.ndarray | None  # (m,) or None
 
@@ -52,21 +53,24 @@ def one_hot(ids, n):
     return (np.arange(n).reshape((n,) + (1,) * ids.ndim) == ids).astype(float)
 
 
-def wide(x):
-    """(n, m, T_x) -> (n, T_x, m), contiguous: reshape(n, -1) is then every column in order."""
-    return np.ascontiguousarray(x.transpose(0, 2, 1))
+def flat(a):
+    """(n, m, T_x) -> (n, T_x * m): the m columns of step 1, then those of step 2, ...
+    A view when a is in Fortran order (as the fast path keeps it), else a copy."""
+    return a.reshape((a.shape[0], -1), order="F")
 
 
 def input_projection(x, params, out=None):
-    """Wax x_t + ba for every step at once: (n_a, T_x, m), written into out if given."""
+    """Wax x_t + ba for every step at once: (n_a, m, T_x) in Fortran order, into out if given."""
     Wax, ba = params["Wax"], params["ba"]
+    if out is None:
+        m, T_x = x.shape if is_int_array(x) else x.shape[1:]
+        out = np.empty((Wax.shape[0], m, T_x), order="F")
     if is_int_array(x):  # Wax e_i is column i of Wax: index, don't multiply
-        # mode="clip" (the ids are checked already) writes straight into out, unbuffered
-        out = np.take(Wax, x.T, axis=1, out=out, mode="clip")
+        # out.T (T_x, m, n_a) gets row x[i, t] of Wax.T at [t, i]; mode="clip" (the ids are
+        # checked already) writes straight into out, unbuffered
+        np.take(np.ascontiguousarray(Wax.T), x.T, axis=0, out=out.T, mode="clip")
     else:
-        n_x, m, T_x = x.shape
-        flat = None if out is None else out.reshape(-1, T_x * m)
-        out = np.matmul(Wax, wide(x).reshape(n_x, -1), out=flat).reshape(-1, T_x, m)
+        np.matmul(Wax, flat(x), out=flat(out))
     out += ba[:, :, None]
     return out
 
@@ -85,9 +89,10 @@ def sum_columns_by_id(dz, ids, n_x):
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
     starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    grouped = np.take(dz, order, axis=1, out=scratch("grouped by id", dz.shape), mode="clip")
+    # the columns of dz grouped by id, as rows: dz.T's rows are contiguous in Fortran order
+    grouped = np.take(dz.T, order, axis=0, out=scratch("grouped by id", dz.T.shape), mode="clip")
     out = np.zeros((dz.shape[0], n_x))
-    out[:, sorted_ids[starts]] = np.add.reduceat(grouped, starts, axis=1)
+    out[:, sorted_ids[starts]] = np.add.reduceat(grouped, starts, axis=0).T
     return out
 
 
@@ -110,26 +115,23 @@ def check_inputs(x, a0, params, lengths):
 
 
 def unroll(x, a0, params, lengths, out):
-    """The recurrence on checked arguments (see `rnn_forward`), written into out (n_a, T_x, m).
-    Returns the cache for `rnn_backward`, whose a_wide is out.
-
-    The loop works on a scratch copy laid out step-major, (T_x, n_a, m), where each step's
-    (n_a, m) block is contiguous in memory: the per-step sums and tanh run faster there than
-    on strided columns. The states are copied into out at the end."""
-    ax = input_projection(x, params, out=out)  # Wax x_t + ba, every step at once
-    _, T_x, m = ax.shape
+    """The recurrence on checked arguments (see `rnn_forward`), written into out
+    (n_a, m, T_x), Fortran order. Returns the cache for `rnn_backward`, whose a is out."""
+    a = input_projection(x, params, out=out)  # Wax x_t + ba for every step, then a_t in place
+    n_a, m, T_x = a.shape
     active = None if lengths is None else step_mask(lengths, m, T_x).T  # (T_x, m)
-    steps = scratch("unroll: states by step", (T_x,) + a0.shape)
+    # Waa in Fortran order too: BLAS multiplies two Fortran-ordered operands fastest here
+    Waa = np.asfortranarray(params["Waa"])
+    recurrent = scratch("unroll: Waa a_{t-1}", (n_a, m), order="F")
     a_prev = a0
     for t in range(T_x):  # only the recurrence runs step by step
-        a_t = np.matmul(params["Waa"], a_prev, out=steps[t])
-        a_t += ax[:, t]
+        a_t = a[:, :, t]  # (n_a, m), contiguous
+        a_t += np.matmul(Waa, a_prev, out=recurrent)
         np.tanh(a_t, out=a_t)
         if active is not None:  # a padded step carries the state unchanged
             np.copyto(a_t, a_prev, where=~active[t])
         a_prev = a_t
-    np.copyto(out, steps.transpose(1, 0, 2))
-    return SequenceCache(x=x, a0=a0, a_wide=out, params=params, lengths=lengths)
+    return SequenceCache(x=x, a0=a0, a=a, params=params, lengths=lengths)
 
 
 def rnn_forward(x, a0, params, lengths=None):
@@ -141,14 +143,13 @@ def rnn_forward(x, a0, params, lengths=None):
     Returns a (n_a, m, T_x), y_pred (n_y, m, T_x) (None when params has no Wya, as in an
     encoder) and the cache for `rnn_backward`.
     """
-    _, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths)
-    n_a = a0.shape[0]
-    cache = unroll(x, a0, params, lengths, out=np.empty((n_a, T_x, m)))
+    n_y, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths)
+    cache = unroll(x, a0, params, lengths, out=np.empty((a0.shape[0], m, T_x), order="F"))
     y_pred = None
-    if "Wya" in params:
-        y_pred = output_forward(cache.a_wide.reshape(n_a, -1), params).reshape(-1, T_x, m)
-        y_pred = y_pred.transpose(0, 2, 1)
-    return cache.a_wide.transpose(0, 2, 1), y_pred, cache
+    if n_y is not None:
+        y_pred = np.empty((n_y, m, T_x), order="F")
+        output_forward(flat(cache.a), params, out=flat(y_pred))
+    return cache.a, y_pred, cache
 
 
 def rnn_backward(da, caches, truncate=None):
@@ -162,46 +163,42 @@ def rnn_backward(da, caches, truncate=None):
     Returns dx (n_x, m, T_x) (None for token ids), da0 (n_a, m), dWax (n_a, n_x),
     dWaa (n_a, n_a), dba (n_a, 1).
     """
-    n_a, T_x, m = caches.a_wide.shape
-    check_float_array("da", da, (n_a, m, T_x), "(n_a, m, T_x)")
+    check_float_array("da", da, caches.a.shape, "(n_a, m, T_x)")
     if truncate is not None:
         truncate = check_positive("truncate", truncate, int)
-    return bptt(da.transpose(2, 0, 1), caches, truncate)
+    return bptt(da, caches, truncate)
 
 
-def bptt(da_steps, caches, truncate=None):
-    """`rnn_backward` on checked arguments, with da laid out step-major: da_steps
-    (T_x, n_a, m), any view (it is only read). Returns the dict of `rnn_backward`.
+def bptt(da, caches, truncate=None):
+    """`rnn_backward` on checked arguments; da (n_a, m, T_x) is only read.
 
-    As in `unroll`, the loop runs on step-major scratch copies; the gradients at the
-    pre-activations, dz_t, are then laid side by side, (n_a, T_x * m), so that each weight's
-    gradient is one matrix product over every step."""
-    x, a0, a_wide, params = caches.x, caches.a0, caches.a_wide, caches.params
-    n_a, T_x, m = a_wide.shape
+    The gradients at the pre-activations Waa a_{t-1} + Wax x_t + ba, dz_t, are built in a
+    Fortran-ordered scratch copy of da, step by step; then each weight's gradient is one
+    matrix product over every step's columns."""
+    x, a0, a, params = caches.x, caches.a0, caches.a, caches.params
+    n_a, m, T_x = a.shape
     active = None if caches.lengths is None else step_mask(caches.lengths, m, T_x).T
-    dz_steps = scratch("bptt: dz by step", da_steps.shape)
-    np.copyto(dz_steps, da_steps)
-    tanh_grad = scratch("bptt: tanh' by step", da_steps.shape)  # 1 - a_t**2, every step
-    np.square(a_wide.transpose(1, 0, 2), out=tanh_grad)
+    dz = scratch("bptt: dz", a.shape, order="F")
+    np.copyto(dz, da)
+    tanh_grad = scratch("bptt: tanh'", a.shape, order="F")  # 1 - a_t**2, every step at once
+    np.square(a, out=tanh_grad)
     np.subtract(1.0, tanh_grad, out=tanh_grad)
     Waa_T = params["Waa"].T
-    da_next = np.zeros((n_a, m))  # gradient reaching a_t from a_{t+1}
+    da_next = np.zeros((n_a, m), order="F")  # gradient reaching a_t from a_{t+1}
     for t in reversed(range(T_x)):
-        dz = dz_steps[t]
-        dz += da_next  # the whole gradient reaching a_t
-        passed = None if active is None else dz * ~active[t]  # a padded step copied a_{t-1}
-        dz *= tanh_grad[t]
+        dz_t = dz[:, :, t]  # (n_a, m), contiguous
+        dz_t += da_next  # the whole gradient reaching a_t
+        passed = None if active is None else dz_t * ~active[t]  # a padded step copied a_{t-1}
+        dz_t *= tanh_grad[:, :, t]
         if active is not None:
-            dz *= active[t]
-        da_next = Waa_T @ dz
+            dz_t *= active[t]
+        # a new Fortran-ordered array, so that the next step's sum runs on compact memory
+        da_next = np.matmul(Waa_T, dz_t, out=np.empty((n_a, m), order="F"))
         if passed is not None:
             da_next += passed
         if truncate is not None and t % truncate == 0 and t > 0:
-            da_next = np.zeros((n_a, m))
-    dz_wide = scratch("bptt: dz side by side", a_wide.shape)
-    np.copyto(dz_wide, dz_steps.transpose(1, 0, 2))
-    dz_flat = dz_wide.reshape(n_a, -1)  # (n_a, T_x * m)
-    a_flat = a_wide.reshape(n_a, -1)
+            da_next = np.zeros((n_a, m), order="F")
+    dz_flat, a_flat = flat(dz), flat(a)  # (n_a, T_x * m)
     dWaa = dz_flat[:, :m] @ a0.T  # step 1 reads a_0, step t > 1 reads a_{t-1}:
     dWaa += dz_flat[:, m:] @ a_flat[:, :-m].T
     grads = {"dWaa": dWaa, "dba": dz_flat.sum(axis=1, keepdims=True), "da0": da_next}
@@ -209,8 +206,8 @@ def bptt(da_steps, caches, truncate=None):
     if is_int_array(x):
         grads["dWax"], grads["dx"] = sum_columns_by_id(dz_flat, x.T.ravel(), n_x), None
     else:
-        grads["dWax"] = dz_flat @ wide(x).reshape(n_x, -1).T
-        grads["dx"] = (params["Wax"].T @ dz_flat).reshape(n_x, T_x, m).transpose(0, 2, 1)
+        grads["dWax"] = dz_flat @ flat(x).T
+        grads["dx"] = (params["Wax"].T @ dz_flat).reshape((n_x, m, T_x), order="F")
     return grads
 
 

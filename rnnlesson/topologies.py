@@ -28,6 +28,7 @@ from rnnlesson.losses import cross_entropy, output_backward
 from rnnlesson.sequence import (
     bptt,
     check_inputs,
+    flat,
     output_forward,
     rnn_backward,
     rnn_forward,
@@ -58,16 +59,16 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None):
     check_labels(y, (m, T_x), "(m, T_x)", n_y)
     if truncate is not None:
         truncate = check_positive("truncate", truncate, int)
-    n_a, N = a0.shape[0], T_x * m  # N columns: every step of every example, t-major
-    cache = unroll(x, a0, params, lengths, out=scratch("states", (n_a, T_x, m)))
-    a_flat = cache.a_wide.reshape(n_a, N)
-    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N)))
+    n_a, N = a0.shape[0], T_x * m  # N columns: every step of every example, step-major
+    cache = unroll(x, a0, params, lengths, out=scratch("states", (n_a, m, T_x), order="F"))
+    a_flat = flat(cache.a)  # (n_a, N)
+    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N), order="F"))
     mask = None if lengths is None else step_mask(lengths, m, T_x).T.ravel()
     loss, dz = cross_entropy(y_pred, y.T.ravel(), mask, overwrite=True)
-    grads, da = output_backward(dz, a_flat, params, out=scratch("da", (n_a, N)))
-    grads.update(bptt(da.reshape(n_a, T_x, m).transpose(1, 0, 2), cache, truncate))
+    grads, da = output_backward(dz, a_flat, params, out=scratch("da", (n_a, N), order="F"))
+    grads.update(bptt(da.reshape((n_a, m, T_x), order="F"), cache, truncate))
     del grads["dx"]
-    return loss, grads, cache.a_wide[:, -1].copy()
+    return loss, grads, cache.a[:, :, -1].copy()
 
 
 def many_to_many_loss(params, x, y, a0=None, lengths=None, truncate=None):
