@@ -62,7 +62,7 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None):
     n_a, N = a0.shape[0], T_x * m  # N columns: every step of every example, step-major
     cache = unroll(x, a0, params, lengths, out=scratch("states", (n_a, m, T_x), order="F"))
     a_flat = flat(cache.a)  # (n_a, N)
-    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N), order="F"))
+    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N)))
     mask = None if lengths is None else step_mask(lengths, m, T_x).T.ravel()
     loss, dz = cross_entropy(y_pred, y.T.ravel(), mask, overwrite=True)
     grads, da = output_backward(dz, a_flat, params, out=scratch("da", (n_a, N), order="F"))
