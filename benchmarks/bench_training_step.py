@@ -11,7 +11,9 @@ Prints sequences per second and the ratios. Each measurement runs in a fresh pro
 library's idle worker threads (PyTorch's OpenMP pool spins after each call) cannot slow the
 next. By default each gets one thread (OpenBLAS and OpenMP): a like-for-like comparison that
 does not swing with whatever else the machine runs; `--threads 0` leaves the libraries' own
-defaults. Usage: python benchmarks/bench_training_step.py [--threads N] [--seconds S]
+defaults. The implementations take turns, round after round, and each ratio is the median of
+the rounds' ratios, so that a slow spell of a shared machine weighs on both sides alike.
+Usage: python benchmarks/bench_training_step.py [--threads N] [--seconds S] [--rounds R]
 """
 
 import argparse
@@ -136,7 +138,10 @@ def in_fresh_process(impl, m, seconds, threads):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
-    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument("--seconds", type=float, default=1.0,
+                        help="time per measurement (each implementation, each round)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds per batch size; each measures every implementation once")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP threads per measurement (0: the libraries' defaults)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
@@ -151,21 +156,30 @@ def main():
         torch_version = torch.__version__
     except ImportError:
         torch_version = None
+    impls = ["rnnlesson", "reference"] + (["torch"] if torch_version else [])
     vocab = Vocabulary.from_sequences([load_corpus()])
     print(f"char model step: n_a = {N_A}, vocabulary n_x = n_y = {vocab.size}, T_x = {T_X}, "
           f"float64; threads: {args.threads or 'default'}; "
           f"torch: {torch_version or 'not installed'}")
+    print(f"medians of {args.rounds} rounds; in each round every implementation runs once, "
+          "so a ratio compares measurements taken side by side")
     print(f"{'batch m':>8} {'rnnlesson':>11} {'reference':>11} {'torch':>11} "
           f"{'x reference':>12} {'x torch':>8}   (sequences per second)")
     for m in args.batches:
-        ours, ref = (in_fresh_process(impl, m, args.seconds, args.threads)
-                     for impl in ("rnnlesson", "reference"))
-        line = f"{m:>8} {ours:>11.0f} {ref:>11.0f}"
-        if torch_version:
-            theirs = in_fresh_process("torch", m, args.seconds, args.threads)
-            line += f" {theirs:>11.0f} {ours / ref:>12.1f} {ours / theirs:>8.2f}"
-        else:
-            line += f" {'-':>11} {ours / ref:>12.1f} {'-':>8}"
+        rates = {impl: [] for impl in impls}
+        for _ in range(args.rounds):
+            for impl in impls:
+                rates[impl].append(in_fresh_process(impl, m, args.seconds, args.threads))
+
+        median = {impl: statistics.median(r) for impl, r in rates.items()}
+        # each ratio is the median of the rounds' ratios: each pair measured back to back
+        ratio = {impl: statistics.median(a / b for a, b in zip(rates["rnnlesson"], r,
+                                                                strict=True))
+                 for impl, r in rates.items()}
+        line = f"{m:>8} {median['rnnlesson']:>11.0f} {median['reference']:>11.0f}"
+        line += f" {median['torch']:>11.0f}" if torch_version else f" {'-':>11}"
+        line += f" {ratio['reference']:>12.1f}"
+        line += f" {ratio['torch']:>8.2f}" if torch_version else f" {'-':>8}"
         print(line, flush=True)
 
 
