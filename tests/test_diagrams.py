@@ -202,3 +202,10 @@ def test_import_changes_no_settings_and_makes_no_figure():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_exercise_checks_do_not_load_matplotlib():
+    # every graded notebook imports rnnlesson.checks: matplotlib would add about 0.3 s to each
+    code = "import sys, rnnlesson.checks\nassert 'matplotlib' not in sys.modules\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

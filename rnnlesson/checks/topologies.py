@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from rnnlesson.checks._common import call, passed
-from rnnlesson.diagrams import TOPOLOGIES, array_shapes
+from rnnlesson.shapes import TOPOLOGIES, array_shapes
 
 # What each task reads and writes: (topology, n_x size key, n_y size key or a number,
 # T_x size key or None, T_y size key or None), and a hint about the topology.
