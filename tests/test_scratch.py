@@ -74,6 +74,14 @@ def test_scratch_reuses_an_array_of_the_same_shape_and_replaces_another():
     assert _scratch.scratch("another test", (4, 3)) is not other
 
 
+def test_arrays_too_large_to_keep_are_not_kept():
+    big = (_scratch.MAX_KEPT_BYTES // 8 + 1,)
+    kept = _scratch.scratch("test large", (4,))
+    first = _scratch.scratch("test large", big)
+    assert first.shape == big and _scratch.scratch("test large", big) is not first
+    assert not any(array is first or array is kept for array in scratch_arrays())
+
+
 def test_threads_get_their_own_scratch_and_the_serial_results(rng):
     params = perturbed_params(6, 8, 6)
     batches = [(rng.integers(0, 6, (m, T_x)), rng.integers(0, 6, (m, T_x)))
