@@ -35,7 +35,7 @@ def scratch_arrays():
 
 
 def calls(rng):
-    """Each hot-path function with its arguments, and a second call of another batch."""
+    """Each function that goes through the hot path, with arguments for it."""
     params, enc_dec = perturbed_params(6, 5, 6), R.init_encoder_decoder(4, 5, 6)
     ids, y = rng.integers(0, 6, (3, 7)), rng.integers(0, 6, (3, 7))
     a0, lengths = rng.normal(size=(5, 3)), np.array([7, 2, 5])
