@@ -140,7 +140,7 @@ def main():
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
     parser.add_argument("--seconds", type=float, default=1.0,
                         help="time per measurement (each implementation, each round)")
-    parser.add_argument("--rounds", type=int, default=5,
+    parser.add_argument("--rounds", type=int, default=7,
                         help="rounds per batch size; each measures every implementation once")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP threads per measurement (0: the libraries' defaults)")
