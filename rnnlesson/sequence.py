@@ -59,12 +59,9 @@ def flat(a):
     return a.reshape((a.shape[0], -1), order="F")
 
 
-def input_projection(x, params, out=None):
-    """Wax x_t + ba for every step at once: (n_a, m, T_x) in Fortran order, into out if given."""
+def input_projection(x, params, out):
+    """Wax x_t + ba for every step at once, written into out (n_a, m, T_x), Fortran order."""
     Wax, ba = params["Wax"], params["ba"]
-    if out is None:
-        m, T_x = x.shape if is_int_array(x) else x.shape[1:]
-        out = np.empty((Wax.shape[0], m, T_x), order="F")
     if is_int_array(x):  # Wax e_i is column i of Wax: index, don't multiply
         # out.T (T_x, m, n_a) gets row x[i, t] of Wax.T at [t, i]; mode="clip" (the ids are
         # checked already) writes straight into out, unbuffered
@@ -103,10 +100,12 @@ def step_mask(lengths, m, T_x):
     return np.arange(T_x) < lengths[:, None]
 
 
-def check_inputs(x, a0, params, lengths):
+def check_inputs(x, a0, params, lengths, keys=None):
     """The checks of `rnn_forward`'s arguments. Returns n_y (None without an output layer),
-    (m, T_x), a0 (zeros for None) and lengths as an array (or None)."""
-    keys = ALL_KEYS if isinstance(params, dict) and "Wya" in params else RECURRENCE_KEYS
+    (m, T_x), a0 (zeros for None) and lengths as an array (or None).
+    keys: the parameters required; None for the cell's own, plus the output layer's if there."""
+    if keys is None:
+        keys = ALL_KEYS if isinstance(params, dict) and "Wya" in params else RECURRENCE_KEYS
     n_x, n_a, n_y = check_params(params, keys=keys)
     m, T_x = check_sequence(x, n_x)
     a0 = check_state(a0, n_a, m)

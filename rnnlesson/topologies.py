@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnlesson._scratch import scratch
 from rnnlesson._validate import (
+    ALL_KEYS,
     RECURRENCE_KEYS,
     check_labels,
     check_params,
@@ -54,8 +55,8 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None):
     probabilities, their gradients) live in scratch memory (see `rnnlesson._scratch`); the
     steps are those of rnn_forward, sequence_cross_entropy, output_backward, rnn_backward.
     """
-    check_params(params)  # the output layer too: a missing Wya is named, not skipped
-    n_y, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths)
+    # the output layer is required too: a missing Wya is named, not skipped
+    n_y, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths, keys=ALL_KEYS)
     check_labels(y, (m, T_x), "(m, T_x)", n_y)
     if truncate is not None:
         truncate = check_positive("truncate", truncate, int)
