@@ -2,6 +2,7 @@
 
     rnnlesson release [--solutions solutions] [--exercises exercises] [--check]
     rnnlesson grade SUBMISSIONS --out OUT [--solutions solutions] [--timeout 30] [--jobs 2]
+                    [--memory 2048] [--show-tests]
 """
 from __future__ import annotations
 
@@ -38,10 +39,15 @@ def _grade(args) -> int:
               f"{result.status}" + (" (kept from an earlier run)" if reused else ""),
               flush=True)
 
+    def notice(text):
+        print(f"note: {text}", flush=True)
+
     results = grade(args.submissions, args.out, solutions=args.solutions,
                     timeout=args.timeout, jobs=args.jobs,
                     notebook_timeout=args.notebook_timeout, force=args.force,
-                    on_result=progress)
+                    on_result=progress, memory=args.memory * 1024**2,
+                    sandboxed=not args.unsafe_no_sandbox, show_tests=args.show_tests,
+                    on_notice=notice)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
@@ -52,7 +58,10 @@ def _grade(args) -> int:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -83,6 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="notebooks graded at once (default 2)")
     gr.add_argument("--force", action="store_true",
                     help="regrade everything, ignoring results kept in OUT from earlier runs")
+    gr.add_argument("--memory", type=_positive, default=2048, metavar="MIB",
+                    help="memory one notebook's processes may use, in MiB (default 2048)")
+    gr.add_argument("--show-tests", action="store_true",
+                    help="feedback pages show each test's source, hidden tests included, "
+                         "and tracebacks (off by default: pages show results only)")
+    gr.add_argument("--unsafe-no-sandbox", action="store_true", help=argparse.SUPPRESS)
     gr.set_defaults(run=_grade)
     return parser
 

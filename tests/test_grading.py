@@ -139,7 +139,11 @@ def test_feedback_page_for_every_row(graded):
         page = (out / "feedback" / student / f"{exercise}.html").read_text()
         assert exercise in page
     partial = (out / "feedback" / "b-partial" / "ex00-toy.html").read_text()
-    assert "Score: 1.0 / 5.0" in partial  # nbgrader's feedback, hidden test included
+    assert "Score: 1 / 5" in partial
+    # every test by name with its result, the hidden one included, but no test's source
+    assert "double a number</td><td>1 / 1" in partial
+    assert "double zero and negatives</td><td>0 / 2" in partial
+    assert "BEGIN HIDDEN" not in partial and "# TEST:" not in partial
     assert "missing" in (out / "feedback" / "i-missing" / "ex00-toy.html").read_text()
 
 
@@ -270,6 +274,7 @@ def test_fill_stubs_round_trip(tmp_path):
 
 
 def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
+    from rnnlesson.grading import sandbox
     from rnnlesson.grading.execute import GuardedExecute, classify_outputs
 
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
@@ -281,6 +286,9 @@ def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     ep = GuardedExecute(timeout=timeout, notebook_timeout=notebook_timeout)
+    slot = sandbox.Sandbox(tmp_path / "sandbox")
+    slot.prepare()
+    monkeypatch.setattr(sandbox, "ACTIVE", slot)
     ep.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     errors = [[o.get("ename") for o in c.outputs if o.output_type == "error"] for c in nb.cells]
     return errors, classify_outputs(nb)
@@ -323,3 +331,63 @@ def test_deleted_read_only_cells_go_back_in_place(tmp_path):
     ids = [c.metadata["nbgrader"]["grade_id"] for c in checked.notebook.cells]
     assert ids == [c.metadata["nbgrader"]["grade_id"] for c in released.cells]
     nbformat.validate(nbformat.reads(notebook_bytes(checked.notebook).decode(), 4))
+
+
+def test_damaged_and_empty_zips_say_so(tmp_path):
+    from rnnlesson.grading.submissions import SubmissionsError
+
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("ann/ex00-toy.ipynb", "{}" * 5000)
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(SubmissionsError, match="truncated.zip: not a readable zip"):
+        unpack(truncated, tmp_path / "w1")
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    with pytest.raises(SubmissionsError) as info:
+        unpack(empty, tmp_path / "w2")
+    assert "holds no student folders" in str(info.value)
+    assert str(tmp_path / "w2") not in str(info.value)
+
+
+def test_exercises_given_as_solutions_are_refused(tmp_path, capsys):
+    _, exercises = course(tmp_path, stems=("ex00-toy",))
+    submissions = tmp_path / "subs"
+    (submissions / "ann").mkdir(parents=True)
+    assert main(["grade", str(submissions), "--out", str(tmp_path / "o"),
+                 "--solutions", str(exercises)]) == 2
+    err = capsys.readouterr().err
+    assert f"--solutions {exercises}" in err and "BEGIN SOLUTION" in err
+    assert not (tmp_path / "o" / "grades.csv").exists()
+
+
+def test_duplicated_and_stripped_cells_are_repaired(tmp_path):
+    from rnnlesson.grading.submissions import check_submission
+
+    _, exercises = course(tmp_path, stems=("ex00-toy",))
+    released = nbformat.read(exercises / "ex00-toy.ipynb", 4)
+    nb = answer(exercises)
+    at = next(i for i, c in enumerate(nb.cells) if "def double" in c.source)
+    draft = nbformat.from_dict(json.loads(json.dumps(nb.cells[at])))
+    draft.source = draft.source.replace("SCALE * x", "0")
+    nb.cells.insert(at, draft)  # a pasted copy: same id, same metadata
+    nbformat.write(nb, tmp_path / "dup.ipynb")
+    checked = check_submission(tmp_path / "dup.ipynb", released)
+    assert checked.status is None and not checked.tampered
+    grade_id = draft.metadata.nbgrader.grade_id
+    answers = [c for c in checked.notebook.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(answers) == 1 and "SCALE * x" in answers[0].source
+    assert "the last copy counts" in checked.detail
+    ids = [c.id for c in checked.notebook.cells]
+    assert len(ids) == len(set(ids))
+    stripped = answer(exercises)
+    for cell in stripped.cells:
+        cell.metadata.pop("nbgrader", None)
+    nbformat.write(stripped, tmp_path / "stripped.ipynb")
+    checked = check_submission(tmp_path / "stripped.ipynb", released)
+    assert checked.status is None and not checked.tampered, checked.detail
+    assert [c.metadata["nbgrader"]["grade_id"] for c in checked.notebook.cells] == \
+        [c.metadata["nbgrader"]["grade_id"] for c in released.cells]
+    assert "rebuilt from the exercise" in checked.detail

@@ -1,14 +1,17 @@
 """Grade a whole class: ``rnnlesson grade SUBMISSIONS --out OUT``.
 
-The steps, all in a temporary folder (never in the repository or the submissions):
+The steps, all in a private temporary folder (never in the repository or the submissions):
 1. build an nbgrader course from ``solutions/`` (``generate_assignment``);
-2. check every ``<student>/<exercise>.ipynb`` (missing, invalid, tampered) on a copy;
-3. hand the gradable ones to ``jobs`` worker processes, each with its own course copy and
-   gradebook, which run nbgrader's autograde, generate_feedback and export;
-4. store each result as it arrives and rebuild ``OUT/grades.csv`` from the stored results.
+2. check every ``<student>/<exercise>.ipynb`` (missing, invalid, tampered, duplicated cells,
+   stripped metadata) on a copy;
+3. hand the gradable ones to ``jobs`` worker processes, each with its own course copy,
+   gradebook and sandbox slot, which run nbgrader's autograde with the kernel sandboxed and
+   send back the result and the feedback page;
+4. store each result (signed) and its page as it arrives, and rebuild ``OUT/grades.csv``.
+Only this process writes OUT.
 
-A result is reused on a re-run when its submission, its solution and the timeouts are
-unchanged (``force`` regrades everything).
+A result is reused on a re-run when its submission, its solution and the settings are
+unchanged and its signature shows the grader wrote it (``force`` regrades everything).
 """
 from __future__ import annotations
 
@@ -22,16 +25,20 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
-from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
-from .markers import points_by_test, stamp
-from .results import STATE_DIR, Result, ResultStore, simple_feedback
-from .submissions import check_submission, list_students, submission_path, unpack
+from . import feedback
+from .course import build_course, notebook_bytes, read_notebook, solution_notebooks
+from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, parse_test_header, points_by_test, stamp
+from .results import STATE_DIR, Result, ResultStore
+from .sandbox import SandboxError, find_bwrap
+from .submissions import check_submission, collect_students, submission_path, unpack
 
-FORMAT_VERSION = 1
-GRACE_SECONDS = 120  # beyond the notebook limit: kernel start, feedback, export
-BAD_ID_CHARS = set(',"\n\r')
+FORMAT_VERSION = 2
+GRACE_SECONDS = 120  # beyond the notebook limit: kernel start, feedback
+TEMP_PREFIX = "rnnlesson-grade-"
+MIN_MEMORY = 256 * 1024**2
 
 
 class GradeError(RuntimeError):
@@ -73,13 +80,15 @@ def claim_out(out: Path, protected: list[Path]):
 class Pool:
     """``jobs`` worker processes, each on its own copy of the course; jobs go to whoever is free."""
 
-    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float):
+    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float,
+                 store: ResultStore | None = None):
         self.jobs, self.work, self.out = jobs, work, out
         self.settings, self.hard_limit = settings, hard_limit
         self.procs: dict[int, subprocess.Popen] = {}
         self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
+        self.store = store
 
     def prestart(self, count: int) -> None:
         """Start workers now, so their imports overlap the building of the course."""
@@ -90,6 +99,7 @@ class Pool:
         env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
                    + os.environ.get("PATH", ""))
         env.pop("PYTHONSTARTUP", None)
+        env["RNNLESSON_GRADER_PID"] = str(os.getpid())
         log = open(self.out / STATE_DIR / f"worker-{index}.log", "ab")
         proc = subprocess.Popen(
             [sys.executable, "-m", "rnnlesson.grading.worker"], cwd=self.work, env=env,
@@ -113,7 +123,9 @@ class Pool:
         if not course.exists():
             shutil.copytree(self.work / "template", course)
         proc, lines = self.ready.pop(index, None) or self._start(index)
-        proc.stdin.write(json.dumps(dict(self.settings, course=str(course))) + "\n")
+        settings = dict(self.settings, course=str(course), slot=index,
+                        sandbox_root=str(self.work / f"sandbox-{index}"))
+        proc.stdin.write(json.dumps(settings) + "\n")
         proc.stdin.flush()
         return proc, lines
 
@@ -152,12 +164,13 @@ class Pool:
                               f"grading took longer than {self.hard_limit:.0f} s; stopped")
                     result = Result(job["student"], job["exercise"], 0.0, job["max_score"],
                                     status, detail, job["key"])
-                    ResultStore(self.out).save(result)
-                    write_atomic(self.out / "feedback" / job["student"]
-                                 / f"{job['exercise']}.html", simple_feedback(result))
+                    done(result, feedback.page(result))
                 else:
-                    result = Result(**json.loads(line))
-                done(result)
+                    reply = json.loads(line)
+                    result = Result(**reply["result"])
+                    if (result.student, result.exercise) != (job["student"], job["exercise"]):
+                        raise RuntimeError("a grading worker answered for another notebook")
+                    done(result, reply["page"].encode("utf-8"))
         except BaseException as err:  # surfaced in the main thread by run()
             self.errors.append(err)
             self.stop.set()
@@ -188,79 +201,155 @@ class Pool:
             raise self.errors[0]
 
 
-def _plan(root: Path, notebooks: list[Path], students: list[str], timeout: int,
-          notebook_timeout: int) -> dict:
-    """Per exercise: its max score and the fingerprint of its stamped source."""
+def hidden_lines(stamped) -> list[str]:
+    """The lines of every hidden test region (what no feedback page may show)."""
+    lines, inside = [], False
+    for cell in stamped.cells:
+        for line in cell.source.splitlines():
+            if BEGIN_HIDDEN in line:
+                inside = True
+            elif END_HIDDEN in line:
+                inside = False
+            elif inside:
+                lines.append(line)
+    return lines
+
+
+def test_names(stamped) -> dict[str, str]:
+    names = {}
+    for cell in stamped.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            header = parse_test_header(cell.source.splitlines()[0])
+            names[meta["grade_id"]] = header[0] if header else meta["grade_id"]
+    return names
+
+
+def check_solutions(notebooks: list[Path], solutions: Path) -> None:
+    """Refuse a folder of handed-out exercises given as ``--solutions``."""
+    for path in notebooks:
+        kinds = classify(read_notebook(path), path.name)
+        if not any(k["kind"] == "solution" for k in kinds):
+            raise GradeError(
+                f"--solutions {solutions}: {path.name} has no '### BEGIN SOLUTION' region, so "
+                "it is not a solution notebook (is this the exercises/ folder the learners "
+                "got?); give the folder of solution notebooks, e.g. --solutions solutions")
+
+
+def clean_stale_temp() -> list[str]:
+    """Remove temporary folders of earlier runs whose grader is no longer alive."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(TEMP_PREFIX + "*"):
+        try:
+            pid = int((folder / "owner").read_text())
+            os.kill(pid, 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            if time.time() - folder.stat().st_mtime < 3600:
+                continue  # no owner file yet: maybe a run that is starting
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(str(folder))
+    return removed
+
+
+def _plan(folders: dict[str, Path], notebooks: list[Path], settings: list) -> dict:
+    """Per exercise: its stamped source's facts; per unit: the fingerprint of its inputs."""
     exercises = {}
     for path in notebooks:
         stamped = stamp(read_notebook(path), path.name)
-        exercises[path.stem] = {"max_score": float(sum(points_by_test(stamped).values())),
+        points = points_by_test(stamped)
+        exercises[path.stem] = {"max_score": float(sum(points.values())), "points": points,
+                                "names": test_names(stamped),
+                                "hidden": hidden_lines(stamped),
                                 "source_key": _sha(notebook_bytes(stamped))}
     keys = {}
-    for student in students:
+    for student, folder in folders.items():
         for stem, info in exercises.items():
-            path = submission_path(root, student, stem)
-            data = path.read_bytes() if path.is_file() else None
+            path = submission_path(folder, stem)
+            data = path.read_bytes() if path.is_file() and not path.is_symlink() else None
             keys[student, stem] = _sha(json.dumps(
                 [FORMAT_VERSION, _sha(data) if data is not None else None,
-                 info["source_key"], timeout, notebook_timeout]).encode())
+                 info["source_key"], *settings]).encode())
     return {"exercises": exercises, "keys": keys}
 
 
 def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int = 2,
           notebook_timeout: int | None = None, force: bool = False,
-          on_result=None) -> list[Result]:
+          on_result=None, memory: int = 2 * 1024**3, sandboxed: bool = True,
+          show_tests: bool = False, on_notice=None) -> list[Result]:
     """Grade every student's notebooks; returns the results sorted by student, exercise.
 
-    ``on_result(result, done, total, reused)`` is called as each result is stored.
+    ``on_result(result, done, total, reused)`` is called as each result is stored;
+    ``on_notice(text)`` for what the instructor should know (folders skipped, a stored
+    result not written by the grader, a zip unpacked). ``sandboxed=False`` runs kernels
+    unconfined, for measuring the sandbox's cost only.
     """
     submissions, out, solutions = Path(submissions), Path(out), Path(solutions)
-    notebooks = solution_notebooks(solutions)
+    notice = on_notice or (lambda text: None)
+    if timeout < 1 or jobs < 1:
+        raise GradeError(f"--timeout and --jobs must be at least 1, got --timeout {timeout} "
+                         f"and --jobs {jobs}")
+    if memory < MIN_MEMORY:
+        raise GradeError(f"--memory must be at least {MIN_MEMORY // 1024**2} MiB (numpy and "
+                         f"the kernel need it), got {memory // 1024**2} MiB")
+    try:
+        notebooks = solution_notebooks(solutions)
+    except FileNotFoundError:
+        raise GradeError(f"--solutions {solutions}: folder not found") from None
     if not notebooks:
-        raise GradeError(f"no solution notebooks (*.ipynb) in {solutions}")
+        raise GradeError(f"--solutions {solutions}: no solution notebooks (*.ipynb) in it")
+    check_solutions(notebooks, solutions)
     if not submissions.exists():
         raise GradeError(f"submissions not found: {submissions} (expected a folder with one "
                          "sub-folder per student, or a .zip of that)")
-    if timeout < 1 or jobs < 1:
-        raise GradeError("--timeout and --jobs must be at least 1")
+    if sandboxed:
+        try:
+            find_bwrap()
+        except SandboxError as err:
+            raise GradeError(str(err)) from None
     notebook_timeout = notebook_timeout or 10 * timeout
     protected = [solutions] + ([submissions] if submissions.is_dir() else [])
     with claim_out(out, protected) as out, \
-            tempfile.TemporaryDirectory(prefix="rnnlesson-grade-") as tmp:
+            tempfile.TemporaryDirectory(prefix=TEMP_PREFIX) as tmp:
         work = Path(tmp)
+        (work / "owner").write_text(str(os.getpid()))
+        for folder in clean_stale_temp():
+            notice(f"removed the temporary folder of an earlier run that was stopped: {folder}")
         root = unpack(submissions, work)
-        students = list_students(root)
-        bad = [s for s in students if BAD_ID_CHARS & set(s)]
-        if bad:
-            raise GradeError("student folder names may not contain commas, quotes or line "
-                             f"breaks: {bad}")
-        plan = _plan(root, notebooks, students, timeout, notebook_timeout)
+        folders, notes = collect_students(root, work)
+        for text in notes:
+            notice(text)
+        settings = [timeout, notebook_timeout, memory, sandboxed, show_tests]
+        plan = _plan(folders, notebooks, settings)
         units = sorted(plan["keys"])
         store = ResultStore(out)
         lock = threading.Lock()
         count = [0]
 
-        def done(result: Result, reused: bool = False) -> None:
+        def done(result: Result, page: bytes | None = None, reused: bool = False) -> None:
             with lock:
                 count[0] += 1
-                store.record(result, saved=reused)
+                store.record(result, page)
                 store.write_csv()
                 if on_result is not None:
                     on_result(result, count[0], len(units), reused)
 
         todo = []
         for student, stem in units:
-            old = store.load(student, stem)
-            feedback = out / "feedback" / student / f"{stem}.html"
-            if (not force and old is not None and old.key == plan["keys"][student, stem]
-                    and feedback.is_file()):
+            old, why = store.load(student, stem)
+            if why:
+                notice(f"{student}/{stem}: {why}; graded again")
+            if not force and old is not None and old.key == plan["keys"][student, stem]:
                 done(old, reused=True)
             else:
                 todo.append((student, stem))
         store.write_csv()
         if not todo:
             return [store.current[unit] for unit in units]
-        settings = {"out": str(out), "timeout": timeout, "notebook_timeout": notebook_timeout}
+        settings = {"timeout": timeout, "notebook_timeout": notebook_timeout,
+                    "memory": memory, "sandboxed": sandboxed}
         pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS)
         pool.prestart(len(todo))
         try:
@@ -269,22 +358,29 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
             pool.run([], done)  # stops the prestarted workers
             raise
         handed_out = {stem: read_notebook(path) for stem, path in released.items()}
+        scrub_paths = [str(work), str(out), str(solutions.resolve()),
+                       str(submissions.resolve()), str(Path(__file__).resolve().parents[2]),
+                       sys.prefix, sys.base_prefix, str(Path.home())]
+        gids = {student: f"s{i:05d}" for i, student in enumerate(sorted(folders))}
         pending = []
         for student, stem in todo:
-            key, max_score = plan["keys"][student, stem], plan["exercises"][stem]["max_score"]
-            checked = check_submission(submission_path(root, student, stem), handed_out[stem])
+            key, info = plan["keys"][student, stem], plan["exercises"][stem]
+            checked = check_submission(submission_path(folders[student], stem),
+                                       handed_out[stem], folders[student])
             if checked.status is not None:
-                result = Result(student, stem, 0.0, max_score, checked.status,
+                result = Result(student, stem, 0.0, info["max_score"], checked.status,
                                 checked.detail, key)
-                write_atomic(out / "feedback" / student / f"{stem}.html",
-                             simple_feedback(result))
-                done(result)
+                done(result, feedback.page(result))
                 continue
-            staged = work / "staged" / student / f"{stem}.ipynb"
-            write_atomic(staged, notebook_bytes(checked.notebook))
-            pending.append({"student": student, "exercise": stem, "submission": str(staged),
-                            "tampered": checked.tampered, "detail": checked.detail,
-                            "key": key, "max_score": max_score})
+            staged = work / "staged" / gids[student] / f"{stem}.ipynb"
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(notebook_bytes(checked.notebook))
+            pending.append({"student": student, "gid": gids[student], "exercise": stem,
+                            "submission": str(staged), "tampered": checked.tampered,
+                            "detail": checked.detail, "key": key,
+                            "max_score": info["max_score"], "points": info["points"],
+                            "names": info["names"], "hidden_lines": info["hidden"],
+                            "scrub_paths": scrub_paths, "show_tests": show_tests})
         pool.run(pending, done)
         store.write_csv()
         return [store.current[unit] for unit in units]

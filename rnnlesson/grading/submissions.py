@@ -7,10 +7,17 @@ before grading, on a copy (the submission is only read): a file that is not a no
 makes it ``tampered``. Deleted read-only cells are put back here, in their place, from the
 handed-out exercise; nbgrader itself restores the contents of edited ones from the source
 (hidden tests included) before it runs the notebook.
+
+Honest accidents are repaired, not punished: cells whose nbgrader metadata an editor
+stripped get it back from the exercise (matched by content, in the learner's order); a
+copy-pasted answer counts once (the last copy), a copy-pasted test runs once. Student ids
+are the folder names as they are. Symbolic links are never followed out of the submissions.
 """
 from __future__ import annotations
 
 import copy
+import os
+import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,16 +29,34 @@ class SubmissionsError(ValueError):
     """The submissions folder or zip cannot be used."""
 
 
+# what file managers, archivers and Jupyter leave behind: never a student
+NOT_STUDENTS = {"__MACOSX", ".ipynb_checkpoints", ".git", ".DS_Store", ".Trash", ".Trashes",
+                "__pycache__", ".virtual_documents"}
+
+
 def _visible(path: Path) -> bool:
-    return not path.name.startswith(".") and path.name != "__MACOSX"
+    return path.name not in NOT_STUDENTS
 
 
-def _safe_extract(archive: zipfile.ZipFile, dest: Path) -> None:
-    for info in archive.infolist():
-        parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-        if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
-            raise SubmissionsError(f"unsafe path in zip: {info.filename!r}")
-    archive.extractall(dest)
+def _safe_extract(archive: zipfile.ZipFile, dest: Path, name: str) -> None:
+    try:
+        infos = archive.infolist()
+        for info in infos:
+            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
+            if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
+                raise SubmissionsError(f"{name}: unsafe path in the zip: {info.filename!r}")
+        archive.extractall(dest)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as err:
+        raise SubmissionsError(f"{name}: the zip cannot be read ({err}); is it complete? "
+                               "Download or export it again") from None
+
+
+def _open_zip(path: Path, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise SubmissionsError(f"{name}: not a readable zip file ({err}); is it complete? "
+                               "Download or export it again") from None
 
 
 def unpack(submissions: Path, workdir: Path) -> Path:
@@ -42,32 +67,75 @@ def unpack(submissions: Path, workdir: Path) -> Path:
     if not submissions.exists():
         raise SubmissionsError(f"submissions not found: {submissions} (expected a folder "
                                "with one sub-folder per student, or a .zip of that)")
-    if not zipfile.is_zipfile(submissions):
+    if not zipfile.is_zipfile(submissions) and submissions.suffix.lower() != ".zip":
         raise SubmissionsError(f"not a folder or a zip file: {submissions}")
     dest = Path(workdir) / "unzipped"
     dest.mkdir(parents=True)
-    with zipfile.ZipFile(submissions) as archive:
-        _safe_extract(archive, dest)
+    with _open_zip(submissions, str(submissions)) as archive:
+        _safe_extract(archive, dest, str(submissions))
     entries = [p for p in dest.iterdir() if _visible(p)]
+    if not any(p.is_dir() for p in entries):
+        raise SubmissionsError(f"{submissions}: the zip holds no student folders (expected "
+                               "<student>/<exercise>.ipynb inside it)")
     # one top folder that holds folders but no notebooks is a wrapper, not a student
     if len(entries) == 1 and entries[0].is_dir() and not any(entries[0].glob("*.ipynb")):
         return entries[0]
     return dest
 
 
-def list_students(root: Path) -> list[str]:
-    """Student ids: the visible sub-folders of the submissions folder, sorted."""
-    students = sorted(p.name for p in Path(root).iterdir() if p.is_dir() and _visible(p))
-    if not students:
+def inside(path: Path, root: Path) -> bool:
+    """Whether path, with every link followed, stays inside root."""
+    real, top = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    return real == top or top in real.parents
+
+
+def collect_students(root: Path, workdir: Path) -> tuple[dict[str, Path], list[str]]:
+    """Student id (the folder name, as it is) -> the folder holding that student's work.
+
+    A student folder that holds no notebook but a zip is unpacked (into workdir). Returns
+    the folders and notes on what was skipped or unpacked.
+    """
+    root = Path(root)
+    folders, notes = {}, []
+    for path in sorted(root.iterdir(), key=lambda p: p.name):
+        if not _visible(path):
+            notes.append(f"skipped {path.name!r}: not a student folder")
+            continue
+        if path.is_symlink() and not inside(path, root):
+            notes.append(f"skipped {path.name!r}: a link to outside the submissions")
+            continue
+        if not path.is_dir():
+            notes.append(f"skipped {path.name!r}: a file, not a student folder")
+            continue
+        folder = path
+        zips = sorted(path.glob("*.zip"))
+        if zips and not any(path.rglob("*.ipynb")):
+            folder = Path(workdir) / "student-zips" / str(len(folders))
+            folder.mkdir(parents=True)
+            for number, archive in enumerate(zips):
+                with _open_zip(archive, f"{path.name}/{archive.name}") as handle:
+                    _safe_extract(handle, folder / str(number), f"{path.name}/{archive.name}")
+            found = sorted(folder.rglob("*.ipynb"))
+            if found:
+                flat = folder / "notebooks"
+                flat.mkdir()
+                for nb in found:
+                    if not (flat / nb.name).exists() and ".ipynb_checkpoints" not in nb.parts:
+                        os.replace(nb, flat / nb.name)
+                folder = flat
+            notes.append(f"{path.name!r}: unpacked {', '.join(z.name for z in zips)} "
+                         f"({len(found)} notebooks in it)")
+        folders[path.name] = folder
+    if not folders:
         raise SubmissionsError(f"no student folders in {root} (expected "
                                "<submissions>/<student>/<exercise>.ipynb)")
-    return students
+    return folders, notes
 
 
-def submission_path(root: Path, student: str, exercise: str) -> Path:
-    """``<student>/<exercise>.ipynb``, or nbgrader's ``<student>/<exercise>/<exercise>.ipynb``."""
-    flat = Path(root) / student / f"{exercise}.ipynb"
-    nested = Path(root) / student / exercise / f"{exercise}.ipynb"
+def submission_path(folder: Path, exercise: str) -> Path:
+    """``<folder>/<exercise>.ipynb``, or nbgrader's ``<folder>/<exercise>/<exercise>.ipynb``."""
+    flat = Path(folder) / f"{exercise}.ipynb"
+    nested = Path(folder) / exercise / f"{exercise}.ipynb"
     return nested if not flat.exists() and nested.exists() else flat
 
 
@@ -78,6 +146,7 @@ class Checked:
     status: str | None = None          # 'missing' or 'invalid-notebook'; None: grade it
     notebook: object = None            # the (repaired) notebook to grade
     notes: list[str] = field(default_factory=list)  # why: the fault, or what was tampered
+    repairs: list[str] = field(default_factory=list)  # honest accidents that were repaired
 
     @property
     def tampered(self) -> bool:
@@ -85,7 +154,7 @@ class Checked:
 
     @property
     def detail(self) -> str:
-        return "; ".join(self.notes)
+        return "; ".join(self.notes + self.repairs)
 
 
 def _grade_id(cell) -> str | None:
@@ -126,16 +195,116 @@ def restore_locked(submitted, released) -> tuple[object, list[str]]:
     return nb, notes
 
 
-def check_submission(path: Path, released) -> Checked:
+def _meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def _first_code_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.strip()
+    return ""
+
+
+def rebuild_metadata(nb, released) -> list[str]:
+    """Give cells that lost their nbgrader metadata that of the exercise cell they came from.
+
+    Read-only and test cells are matched by their source; an answer cell is the learner's
+    code cell between the cells that surround it in the exercise (the one that starts like
+    the stub, or else the last). Changes nb in place; returns notes.
+    """
+    present = {_meta(c).get("grade_id") for c in nb.cells} - {None}
+    missing = [c for c in released.cells if _meta(c).get("grade_id") not in present]
+    bare = [i for i, c in enumerate(nb.cells) if not _meta(c)]
+    if not missing or not bare:
+        return []
+    matched: dict[int, int] = {}  # learner index -> released index
+    for r, cell in enumerate(released.cells):
+        meta = _meta(cell)
+        if meta.get("grade_id") in present or meta.get("solution"):
+            continue
+        for i in bare:
+            if i not in matched and nb.cells[i].cell_type == cell.cell_type and \
+                    nb.cells[i].source.strip() == cell.source.strip():
+                matched[i] = r
+                break
+    anchors = sorted([(i, r) for i, r in matched.items()] + [
+        (i, next(r for r, c in enumerate(released.cells)
+                 if _meta(c).get("grade_id") == _meta(cell).get("grade_id")))
+        for i, cell in enumerate(nb.cells) if _meta(cell).get("grade_id") in present])
+    for r, cell in enumerate(released.cells):
+        meta = _meta(cell)
+        if not meta.get("solution") or meta.get("grade_id") in present:
+            continue
+        before = max((i for i, rr in anchors if rr < r), default=-1)
+        after = min((i for i, rr in anchors if rr > r), default=len(nb.cells))
+        candidates = [i for i in bare if before < i < after and i not in matched
+                      and nb.cells[i].cell_type == "code"]
+        if not candidates:
+            continue
+        stub = _first_code_line(cell.source)
+        alike = [i for i in candidates if stub and _first_code_line(nb.cells[i].source) == stub]
+        matched[(alike or candidates)[-1]] = r
+    for i, r in matched.items():
+        nb.cells[i].metadata["nbgrader"] = copy.deepcopy(_meta(released.cells[r]))
+    return [f"the nbgrader metadata of {len(matched)} cells was missing (an editor may have "
+            "stripped it) and was rebuilt from the exercise"] if matched else []
+
+
+def resolve_duplicates(nb) -> list[str]:
+    """Copy-pasted cells: the last copy of an answer counts, a test runs once.
+
+    Earlier copies of an answer and later copies of given code lose their nbgrader
+    metadata (they run as ordinary cells); later copies of a test are removed. Also gives
+    cells with a duplicated cell id a new one.
+    """
+    by_id: dict[str, list[int]] = {}
+    for i, cell in enumerate(nb.cells):
+        grade_id = _meta(cell).get("grade_id")
+        if grade_id:
+            by_id.setdefault(grade_id, []).append(i)
+    notes, drop = [], set()
+    for grade_id, where in by_id.items():
+        if len(where) < 2:
+            continue
+        meta = _meta(nb.cells[where[0]])
+        if meta.get("solution") and not meta.get("grade"):
+            others = where[:-1]
+            notes.append(f"answer {grade_id} appears {len(where)} times; the last copy counts")
+        else:
+            others = where[1:]
+            notes.append(f"cell {grade_id} appears {len(where)} times; the first copy is used")
+        for i in others:
+            if meta.get("grade"):
+                drop.add(i)
+            else:
+                nb.cells[i].metadata.pop("nbgrader", None)
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in drop]
+    seen = set()
+    for cell in nb.cells:
+        if "id" in cell:
+            if cell["id"] in seen:
+                cell["id"] = uuid.uuid4().hex[:12]
+            seen.add(cell["id"])
+    return notes
+
+
+def check_submission(path: Path, released, folder: Path | None = None) -> Checked:
     """Read and check one submitted notebook against the released exercise."""
     path = Path(path)
+    if path.is_symlink() or (folder is not None and path.exists()
+                             and not inside(path, Path(folder))):
+        return Checked(status="invalid-notebook",
+                       notes=[f"{path.name} is a symbolic link; links are not followed"])
     if not path.is_file():
         return Checked(status="missing", notes=[f"no file {path.name}"])
     try:
         nb = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        repairs = resolve_duplicates(nb)
+        repairs += rebuild_metadata(nb, released)
         nbformat.validate(nb)
     except Exception as err:  # any reason the file is not a notebook
         reason = f"{type(err).__name__}: {err}".splitlines()[0][:300]
         return Checked(status="invalid-notebook", notes=[reason])
     repaired, notes = restore_locked(nb, released)
-    return Checked(notebook=repaired, notes=notes)
+    return Checked(notebook=repaired, notes=notes, repairs=repairs)

@@ -1,37 +1,40 @@
 """A grading worker: ``python -m rnnlesson.grading.worker``, driven by ``grade.py`` over a pipe.
 
 Each worker owns one nbgrader course directory (its own SQLite gradebook, so two workers
-never contend for one database). The first line on stdin is the settings; every later line
-is one (student, exercise) to grade. For each, the worker runs nbgrader's autograde,
-generate_feedback and the CSV export plugin in-process, writes the feedback page and the
-result file into OUT, and answers with the result as one JSON line.
+never contend for one database) and one sandbox slot. The first line on stdin is the
+settings; every later line is one (student, exercise) to grade. For each, the worker runs
+nbgrader's autograde in-process, the kernel inside the sandbox (``sandbox.py``), judges the
+graded notebook's outputs (``verdict.py``), renders the feedback page (``feedback.py``) and
+answers with all of it as one JSON line. It writes nothing into OUT: the grader's main
+process does. It dies with its parent (``PR_SET_PDEATHSIG``), and its kernels with it.
 """
 from __future__ import annotations
 
-import csv
+import ctypes
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
-from .course import make_api, read_notebook, write_atomic
-from .execute import classify_outputs
-from .results import Result, ResultStore, simple_feedback, worst
+from . import sandbox
+from .course import make_api, read_notebook
+from .feedback import Scrubber, page
+from .results import Result
+from .verdict import judge, score_of, status_of
 
+# nbgrader's own list, less what scores from the gradebook: verdict.py scores instead
 AUTOGRADE_PREPROCESSORS = [
     "rnnlesson.grading.execute.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
 
-def nbgrader_config(timeout: int, notebook_timeout: int):
+def nbgrader_config(timeout: int, notebook_timeout: int, sandboxed: bool = True):
     """Autograde settings: nbgrader's per-cell ``Execute.timeout`` plus a whole-notebook limit."""
     from traitlets.config import Config
 
@@ -39,65 +42,60 @@ def nbgrader_config(timeout: int, notebook_timeout: int):
     config.Execute.timeout = timeout
     config.Execute.shutdown_kernel = "immediate"  # the notebook is done; no need to wait
     config.GuardedExecute.notebook_timeout = notebook_timeout
+    config.GuardedExecute.sandboxed = sandboxed
     config.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
     return config
 
 
-def export_score(root: Path, student: str, exercise: str) -> tuple[float, float]:
-    """(score, max_score) of one submission, through nbgrader's CSV export plugin."""
-    from nbgrader.api import Gradebook
-    from nbgrader.plugins import CsvExportPlugin
-
-    dest = root / "export.csv"
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        CsvExportPlugin(to=str(dest), student=[student], assignment=[exercise]).export(gradebook)
-    with open(dest, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["student_id"] == student and row["assignment"] == exercise:
-                return float(row["score"]), float(row["max_score"])
-    raise RuntimeError(f"nbgrader export has no row for {student}/{exercise}")
-
-
-def _tail(result: dict, lines: int = 15) -> str:
-    text = (result.get("log", "") + result.get("error", "")).strip().splitlines()
-    return "\n".join(text[-lines:])
-
-
-def grade_unit(api, root: Path, out: Path, job: dict) -> Result:
-    student, exercise = job["student"], job["exercise"]
-    submitted = root / "submitted" / student / exercise
+def grade_unit(api, root: Path, job: dict, slot: sandbox.Sandbox | None) -> dict:
+    """Autograde one staged submission; returns the result, its page and its verdicts."""
+    gid, exercise = job["gid"], job["exercise"]
+    submitted = root / "submitted" / gid / exercise
     shutil.rmtree(submitted, ignore_errors=True)
     submitted.mkdir(parents=True)
     shutil.copyfile(job["submission"], submitted / f"{exercise}.ipynb")
-    feedback_out = out / "feedback" / student / f"{exercise}.html"
+    scrub = Scrubber(job["hidden_lines"], job["scrub_paths"])
 
-    def fail(detail: str) -> Result:
-        result = Result(student, exercise, 0.0, job["max_score"], "grader-error", detail,
-                        job["key"])
-        write_atomic(feedback_out, simple_feedback(result))
-        return result
+    def answer(status, detail, score=0.0, nb=None, verdicts=()):
+        result = Result(job["student"], exercise, score, job["max_score"], status, detail,
+                        job["key"], [[v.grade_id, m] for v in verdicts for m in v.mistakes])
+        return {"result": result.__dict__, "verdicts": [v.as_dict() for v in verdicts],
+                "page": page(result, nb, verdicts, scrub, job["show_tests"]).decode("utf-8")}
 
     start = time.perf_counter()
-    run = api.autograde(exercise, student, force=True, create=True)
-    graded_at = time.perf_counter()
+    if slot is not None:
+        slot.prepare()
+        sandbox.ACTIVE = slot
+    try:
+        run = api.autograde(exercise, gid, force=True, create=True)
+    finally:
+        if slot is not None:
+            slot.clean()
+    print(f"{gid}/{exercise}: autograde {time.perf_counter() - start:.2f} s", file=sys.stderr,
+          flush=True)
     if not run["success"]:
-        return fail("nbgrader autograde failed:\n" + _tail(run))
-    graded = read_notebook(root / "autograded" / student / exercise / f"{exercise}.ipynb")
-    faults = classify_outputs(graded)
-    if job["tampered"]:
-        faults.add("tampered")
-    run = api.generate_feedback(exercise, student, force=True)
-    if not run["success"]:
-        return fail("nbgrader generate_feedback failed:\n" + _tail(run))
-    score, max_score = export_score(root, student, exercise)
-    print(f"{student}/{exercise}: autograde {graded_at - start:.2f} s, feedback and export "
-          f"{time.perf_counter() - graded_at:.2f} s", file=sys.stderr, flush=True)
-    feedback = root / "feedback" / student / exercise / f"{exercise}.html"
-    write_atomic(feedback_out, feedback.read_bytes())
-    return Result(student, exercise, score, max_score, worst(faults), job["detail"], job["key"])
+        print(run.get("log", "") + run.get("error", ""), file=sys.stderr, flush=True)
+        return answer("grader-error", "nbgrader could not run this notebook (the grader's log "
+                      "has the details); nothing in it was scored")
+    graded = read_notebook(root / "autograded" / gid / exercise / f"{exercise}.ipynb")
+    verdicts, faults = judge(graded, job["points"], job["names"])
+    status = status_of(faults, job["tampered"])
+    return answer(status, job["detail"], score_of(verdicts, job["max_score"]), graded,
+                  verdicts)
+
+
+def die_with_parent(parent: int) -> None:
+    """Be killed when the grader dies, however it dies (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the prctl took effect
+        os._exit(1)
 
 
 def main() -> None:
+    die_with_parent(int(os.environ.get("RNNLESSON_GRADER_PID", os.getppid())))
     # Answers go to a private copy of stdout; fd 1 itself (which kernels inherit) goes to
     # stderr, so nothing a student's code prints can corrupt the protocol.
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
@@ -108,21 +106,28 @@ def main() -> None:
     settings = json.loads(sys.stdin.readline())
     if not settings:
         return
-    root, out = Path(settings["course"]), Path(settings["out"])
+    root = Path(settings["course"])
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
-    api = make_api(root, nbgrader_config(settings["timeout"], settings["notebook_timeout"]))
-    store = ResultStore(out)
+    api = make_api(root, nbgrader_config(settings["timeout"], settings["notebook_timeout"],
+                                         settings["sandboxed"]))
+    slot = None
+    if settings["sandboxed"]:
+        limits = sandbox.Limits(memory=settings["memory"],
+                                cpu_seconds=settings["notebook_timeout"] + 60)
+        slot = sandbox.Sandbox(Path(settings["sandbox_root"]), settings["slot"], limits)
     for line in sys.stdin:
         job = json.loads(line)
         try:
-            result = grade_unit(api, root, out, job)
+            reply = grade_unit(api, root, job, slot)
         except Exception as err:  # one bad notebook must not stop the class
+            print(f"{job['gid']}/{job['exercise']}: {type(err).__name__}: {err}",
+                  file=sys.stderr, flush=True)
             result = Result(job["student"], job["exercise"], 0.0, job["max_score"],
-                            "grader-error", f"{type(err).__name__}: {err}", job["key"])
-            write_atomic(out / "feedback" / job["student"] / f"{job['exercise']}.html",
-                         simple_feedback(result))
-        store.save(result)
-        answers.write(json.dumps(result.__dict__) + "\n")
+                            "grader-error", "the grader failed on this notebook (its log has "
+                            "the details); nothing in it was scored", job["key"])
+            reply = {"result": result.__dict__, "verdicts": [],
+                     "page": page(result).decode("utf-8")}
+        answers.write(json.dumps(reply) + "\n")
 
 
 if __name__ == "__main__":
