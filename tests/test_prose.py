@@ -36,6 +36,7 @@ class Quote:
 
 
 QUOTES = [
+    Quote("04", r"passes over the (\d+) training pairs", r"training arrays: x \((\d+), "),
     Quote("05", r"a pre-activation of \$(0\.2)\$", r"sum \+ ba\s+= \[[\d.]+ ([\d.]+) ?\]"),
     Quote("05", r"\\tanh\(0\.2\) \\approx (0\.197)", r"a_t = tanh\(sum\)\s+= \[[\d.]+ ([\d.]+)\]"),
     Quote("05", r"probability \$(0\.655)\$", r"ŷ_t = softmax\s+= \[([\d.]+)"),
@@ -84,6 +85,10 @@ QUOTES = [
     Quote("12", r"(\d+\.\d)% of their characters", r"per-character accuracy:\s+([\d.]+)",
           "percent"),
     Quote("12", r"of the (\d+) unseen dates", r"\d+ for training, (\d+) held out"),
+    Quote("12", r"(\d+) for \*\"sixth\"\*", r"june sixth twenty twenty six -> \d{4}-\d\d-(\d+)"),
+    Quote("12", r"(\d+) for \*\"seventh\"\*",
+          r"june seventh twenty twenty six -> \d{4}-\d\d-(\d+)"),
+    Quote("12", r"(\d+) for \*\"tenth\"\*", r"december tenth twenty fourteen -> \d{4}-\d\d-(\d+)"),
     Quote("13", r"billionth of its size within (\d+) steps", r"below a billionth after (\d+) steps",
           "at least"),
     Quote("13", r"to about \$10\^\{(-?\d+)\}\$ after 59", r"plain RNN (1e[+-]\d+)", "power"),
