@@ -4,6 +4,11 @@
 Colours follow the lecture: inputs red, the RNN green, outputs blue. Letters: n_x input
 features, n_y output classes, m examples, T_x input steps, T_y output steps.
 
+Every green box carries the weight set it uses as its gid, "weights:<set>": "rnn" for the one
+cell of four topologies, "encoder" and "decoder" for the encoder-decoder's two cells, whose
+parameters `init_encoder_decoder` keeps apart. The decoder is drawn a darker green, and its
+states are s_1 .. s_{T_y}, as in notebook 12.
+
 Nothing here runs at import: no figure is made and no matplotlib setting is changed. Called
 without an Axes or Figure, the drawing functions make a pyplot figure, so `plt.show()` shows it.
 """
@@ -22,11 +27,12 @@ from rnnlesson.shapes import (
     shapes_table,
 )
 
-__all__ = ["INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "TOPOLOGIES", "array_shapes",
-           "draw_gallery", "draw_topology", "shapes_table"]
+__all__ = ["DECODER_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "TOPOLOGIES",
+           "array_shapes", "draw_gallery", "draw_topology", "shapes_table", "weight_set"]
 
 INPUT_COLOR = "#d62728"
 RNN_COLOR = "#2ca02c"
+DECODER_COLOR = "#1a6b1a"  # a second cell with weights of its own: a darker green
 OUTPUT_COLOR = "#1f77b4"
 ARROW_COLOR = "#404040"
 MAX_STEPS = 12  # the drawing stays legible up to this many steps
@@ -48,6 +54,13 @@ def layout(topology, T_x, T_y):
     return [(t + 1, None) for t in range(T_x)] + [(None, t + 1) for t in range(T_y)]
 
 
+def weight_set(topology, col, T_x):
+    """(weight set, state letter, step) of the cell in column col: which weights it uses."""
+    if topology == ENCODER_DECODER:
+        return ("encoder", "a", col + 1) if col < T_x else ("decoder", "s", col - T_x + 1)
+    return "rnn", "a", col + 1
+
+
 def points_per_unit(ax, width, height):
     """How many typographic points one data unit spans once the axes keeps an equal aspect."""
     root = ax.figure.figure  # the Figure itself, also when ax sits in a SubFigure
@@ -57,10 +70,10 @@ def points_per_unit(ax, width, height):
     return 72 / root.dpi * min(box.width / width, box.height / height)
 
 
-def draw_box(ax, x, y, color, label, fontsize):
+def draw_box(ax, x, y, color, label, fontsize, gid=None):
     ax.add_patch(FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
                                 boxstyle="round,pad=0,rounding_size=0.12",
-                                facecolor=color, edgecolor="none"))
+                                facecolor=color, edgecolor="none", gid=gid))
     ax.text(x, y, label, ha="center", va="center", color="white", fontsize=fontsize)
 
 
@@ -74,12 +87,13 @@ def extent(topology, T_x, T_y):
     """(left, right, bottom, top) of the picture in data units."""
     left = -PITCH / 2 - (0.8 if topology != "one-to-one" else 0)  # room for the a_0 arrow
     right = (len(layout(topology, T_x, T_y)) - 0.5) * PITCH
-    bottom = ROW_Y["input"] - (0.95 if topology == ENCODER_DECODER else 0.45)
+    bottom = ROW_Y["input"] - (1.3 if topology == ENCODER_DECODER else 0.45)
     return left, right, bottom, ROW_Y["output"] + 0.45
 
 
 def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
-    """Draw the unrolled RNN: red inputs x_t below, green cells a_t, blue outputs ŷ_t above.
+    """Draw the unrolled RNN: red inputs x_t below, green cells a_t, blue outputs ŷ_t above
+    (the encoder-decoder's decoder cells s_t in a darker green, with weights of their own).
 
     T_x, T_y: numbers of input and output steps (ints in 1..12; None for a typical picture).
     ax: the Axes to draw on (None makes a new pyplot figure). title: True for the topology's name,
@@ -113,7 +127,9 @@ def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
     rnn_y = ROW_Y["rnn"]
     for col, (x_step, y_step) in enumerate(layout(topology, T_x, T_y)):
         x = col * PITCH
-        draw_box(ax, x, rnn_y, RNN_COLOR, f"$a_{{{col + 1}}}$", fontsize)
+        weights, letter, step = weight_set(topology, col, T_x)
+        draw_box(ax, x, rnn_y, DECODER_COLOR if weights == "decoder" else RNN_COLOR,
+                 f"${letter}_{{{step}}}$", fontsize, gid=f"weights:{weights}")
         if x_step is not None:
             draw_box(ax, x, ROW_Y["input"], INPUT_COLOR, f"$x_{{{x_step}}}$", fontsize)
             draw_arrow(ax, (x, ROW_Y["input"] + gap), (x, rnn_y - gap), arrow)
@@ -128,9 +144,13 @@ def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
         draw_arrow(ax, (start, rnn_y), (end, rnn_y), arrow)
         ax.text((start + end) / 2, rnn_y + 0.1, "$a_0$", ha="center", va="bottom",
                 fontsize=0.9 * fontsize, color=ARROW_COLOR)
-    if topology == ENCODER_DECODER:  # brackets naming the two halves
+    if topology == ENCODER_DECODER:  # brackets naming the two halves and their weights
+        x = T_x * PITCH - PITCH / 2  # the encoder's last state is the decoder's s_0 = c
+        ax.text(x, rnn_y + 0.1, "$c$", ha="center", va="bottom", fontsize=0.9 * fontsize,
+                color=ARROW_COLOR)
         y = ROW_Y["input"] - 0.55
         for name, first, last in (("encoder", 0, T_x - 1), ("decoder", T_x, T_x + T_y - 1)):
+            name += "\nits own weights"
             x0, x1 = first * PITCH - BOX_W / 2, last * PITCH + BOX_W / 2
             ax.plot([x0, x0, x1, x1], [y + 0.1, y, y, y + 0.1], color=ARROW_COLOR, lw=0.8)
             ax.text((x0 + x1) / 2, y - 0.07, name, ha="center", va="top",
@@ -154,8 +174,9 @@ def draw_gallery(fig=None):
         fig.set_layout_engine("constrained")  # the legend sits outside the panels
     handles = [Patch(facecolor=INPUT_COLOR, label="inputs (red)"),
                Patch(facecolor=RNN_COLOR, label="RNN (green)"),
+               Patch(facecolor=DECODER_COLOR, label="a second RNN, its own weights"),
                Patch(facecolor=OUTPUT_COLOR, label="outputs (blue)")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
     # All axes exist (bare) before any is drawn, so each is measured at its final size.
     panels = []
     for row, subfig in zip((TOPOLOGIES[:3], TOPOLOGIES[3:]), fig.subfigures(2, 1), strict=True):

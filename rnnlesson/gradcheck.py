@@ -3,8 +3,21 @@
     dL/dθ_i ≈ (L(θ + ε e_i) - L(θ - ε e_i)) / (2ε)
 
 The error of this estimate falls like ε², so in float64 with ε = 1e-5 a correct backward pass
-agrees to about 1e-9 relative; a wrong one is off by far more.
+agrees to far better than 1e-7 relative; a wrong one is off by far more.
+
+Two measures of disagreement, both 0 for equal arrays and scale-free:
+    rel_error               max|a - b| / (max|a| + max|b|), over the whole array (norm-wise);
+    elementwise_rel_error   max_i |a_i - b_i| / max(|a_i| + |b_i|, FLOOR), entry by entry.
+The norm-wise figure lets a wrong small entry hide behind large ones: rel_error of [1e3, 1e-6]
+and [1e3, -1e-6] is 1e-9 despite the sign error, while the element-wise figure is 2e-3.
+
+How to read either figure (VERDICTS; the bands meet, so every value has a verdict):
+    below 1e-7           right (the course's threshold)
+    1e-7 up to 1e-2      suspicious: check ε, the dtype (float64?) and kinks (clipping, max, ReLU)
+    1e-2 and above       wrong
 """
+
+import math
 
 import numpy as np
 
@@ -42,19 +55,70 @@ def rel_error(a, b):
     return float(np.abs(a - b).max(initial=0.0) / max(scale, 1e-12))
 
 
+# In float64 with ε = 1e-5 the centred difference is itself off by up to about 1e-10 in absolute
+# terms (round-off u |L| / ε plus truncation ε² L^(3) / 6). Entries with |a_i| + |b_i| below FLOOR
+# are measured against FLOOR instead, so that noise of 1e-10 on a tiny entry reads at most 1e-7
+# (not ~1), while a sign error on an entry of 1e-6 still reads 2e-3. (CS231n's 1e-8 would call
+# that noise wrong.) On random small models correct gradients stay below about 6e-8.
+FLOOR = 1e-3
+
+# (upper end, verdict): an error e gets the first verdict whose upper end exceeds e.
+VERDICTS = ((1e-7, "right"), (1e-2, "suspicious"), (math.inf, "wrong"))
+
+
+def verdict(error):
+    """The verdict of VERDICTS for a relative error: "right", "suspicious" or "wrong"."""
+    error = float(error)
+    if not error >= 0.0:
+        raise ValueError(f"verdict: expected a relative error >= 0, got {error}")
+    return next(name for upper, name in VERDICTS if error < upper)
+
+
+def elementwise_rel_error(a, b, floor=FLOOR):
+    """Worst relative difference entry by entry: max_i |a_i - b_i| / max(|a_i| + |b_i|, floor).
+
+    0 for equal arrays, 1 where b_i = -a_i (for entries above the floor); a wrong small entry
+    cannot hide behind large ones, as it can in `rel_error`. floor: see FLOOR.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"elementwise_rel_error: expected two arrays of one shape, got "
+                         f"{a.shape} and {b.shape}")
+    if not floor > 0:
+        raise ValueError(f"elementwise_rel_error: expected floor > 0, got {floor}")
+    scale = np.maximum(np.abs(a) + np.abs(b), floor)
+    return float(np.max(np.abs(a - b) / scale, initial=0.0))
+
+
+class GradientCheck(dict):
+    """{parameter path: worst element-wise relative error}, as `gradient_check` returns it.
+
+    .normwise holds {parameter path: rel_error} for the same comparisons, and .verdicts() the
+    verdict of each element-wise figure.
+    """
+
+    def __init__(self, elementwise, normwise):
+        super().__init__(elementwise)
+        self.normwise = dict(normwise)
+
+    def verdicts(self):
+        return {path: verdict(error) for path, error in self.items()}
+
+
 def gradient_check(loss_fn, params, eps=1e-5, max_entries=None, seed=0):
     """Check loss_fn(params) -> (loss, grads) against centred differences.
 
     Works on a float64 copy of params (nested dicts allowed), so the caller's arrays are never
     touched. max_entries checks that many random entries per parameter instead of all.
-    Returns {parameter path: worst relative error} (see `rel_error`).
+    Returns a GradientCheck: {parameter path: worst element-wise relative error} (see
+    `elementwise_rel_error`), with the norm-wise `rel_error` of each path in .normwise.
     """
     flat = {path: np.array(value, dtype=np.float64) for path, value in flatten(params).items()}
     tree = unflatten(flat)  # the same arrays, so nudging flat[path] changes what loss_fn reads
     _, grads = loss_fn(tree)
     analytic = flatten(grads)
     rng = np.random.default_rng(seed)
-    errors = {}
+    elementwise, normwise = {}, {}
     for path, value in flat.items():
         indices = None
         if max_entries is not None and value.size > max_entries:
@@ -66,5 +130,6 @@ def gradient_check(loss_fn, params, eps=1e-5, max_entries=None, seed=0):
             mask = np.zeros(value.shape, dtype=bool)
             mask[tuple(np.array(indices).T)] = True
             expected = np.where(mask, expected, 0.0)
-        errors[path] = rel_error(expected, numeric)
-    return errors
+        elementwise[path] = elementwise_rel_error(expected, numeric)
+        normwise[path] = rel_error(expected, numeric)
+    return GradientCheck(elementwise, normwise)

@@ -6,10 +6,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
+from rnnlesson import init_encoder_decoder, init_params  # noqa: E402
 from rnnlesson.diagrams import (  # noqa: E402
+    DECODER_COLOR,
     INPUT_COLOR,
     OUTPUT_COLOR,
     RNN_COLOR,
@@ -30,8 +33,8 @@ def close_figures():
 def count_boxes(ax):
     """Number of patches filled with each of the three colours, as (inputs, rnn, outputs)."""
     faces = [p.get_facecolor() for p in ax.patches]
-    return tuple(sum(face == to_rgba(color) for face in faces)
-                 for color in (INPUT_COLOR, RNN_COLOR, OUTPUT_COLOR))
+    return tuple(sum(face in [to_rgba(c) for c in colors] for face in faces)
+                 for colors in ([INPUT_COLOR], [RNN_COLOR, DECODER_COLOR], [OUTPUT_COLOR]))
 
 
 # (topology, T_x, T_y, expected (inputs, RNN cells, outputs))
@@ -209,3 +212,65 @@ def test_exercise_checks_do_not_load_matplotlib():
     code = "import sys, rnnlesson.checks\nassert 'matplotlib' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# ---- what the pictures say about the weights, against the package's parameters ------------
+
+def package_params(topology):
+    """The parameters the package trains for a topology (see rnnlesson.topologies)."""
+    if topology == "many-to-many (encoder-decoder)":
+        return init_encoder_decoder(4, 6, 3, seed=0)
+    return init_params(4, 6, 3, seed=0)
+
+
+def weight_sets_of(params):
+    """One weight set for a flat dict of arrays, one per key for a nested dict."""
+    nested = {key for key, value in params.items() if isinstance(value, dict)}
+    return nested or {"rnn"}
+
+
+def drawn_cells(ax):
+    """[(weight set, facecolor)] of the green boxes, left to right, and the label in each."""
+    cells = sorted((p for p in ax.patches if (p.get_gid() or "").startswith("weights:")),
+                   key=lambda p: p.get_x())
+    labels = []
+    for p in cells:
+        centre = np.array([p.get_x() + p.get_width() / 2, p.get_y() + p.get_height() / 2])
+        labels += [t.get_text() for t in ax.texts
+                   if np.allclose(t.get_position(), centre, atol=1e-9)]
+    assert len(labels) == len(cells), "one label in every green box"
+    return [(p.get_gid().split(":", 1)[1], p.get_facecolor()) for p in cells], labels
+
+
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_each_green_box_names_the_weights_the_package_uses(topology):
+    params = package_params(topology)
+    expected = weight_sets_of(params)
+    T_x, T_y = (3, 2) if topology == "many-to-many (encoder-decoder)" else (None, None)
+    ax = draw_topology(topology, T_x, T_y)
+    cells, labels = drawn_cells(ax)
+    assert {name for name, _ in cells} == expected
+    colours = {name: {face for n, face in cells if n == name} for name in expected}
+    assert all(len(faces) == 1 for faces in colours.values()), "one colour per weight set"
+    if expected == {"rnn"}:
+        assert all(label.startswith("$a_") for label in labels)
+        return
+    # encoder and decoder: separate arrays in the package, two colours and two letters drawn
+    assert not any(np.shares_memory(params["encoder"][k], params["decoder"][k])
+                   for k in params["encoder"])
+    assert colours["encoder"] != colours["decoder"]
+    assert [name for name, _ in cells] == ["encoder"] * 3 + ["decoder"] * 2
+    assert labels == ["$a_{1}$", "$a_{2}$", "$a_{3}$", "$s_{1}$", "$s_{2}$"]  # notebook 12's s_t
+    texts = [t.get_text() for t in ax.texts]
+    assert "encoder\nits own weights" in texts and "decoder\nits own weights" in texts
+
+
+def test_the_gallery_panels_name_the_weights_the_package_uses():
+    fig = draw_gallery()
+    panels = {ax.get_title().split("\n")[0]: ax for ax in fig.axes}
+    assert set(panels) == set(TOPOLOGIES)
+    for topology, ax in panels.items():
+        cells, _ = drawn_cells(ax)
+        assert {name for name, _ in cells} == weight_sets_of(package_params(topology)), topology
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "a second RNN, its own weights" in legend

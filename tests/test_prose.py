@@ -1,0 +1,169 @@
+"""Figures the prose quotes are the figures the code printed.
+
+A number the code computes is printed by the code. Where the Markdown quotes one, it is listed
+in QUOTES: a pattern that finds the quote in the notebook's Markdown (exactly once, so an edit of
+the sentence shows up here) and a pattern that finds the figure in the notebook's stored
+outputs. The two must agree to the precision the prose gives.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rnnlesson.gradcheck import VERDICTS
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+         "eight": 8, "nine": 9, "ten": 10}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """notebook: its number; prose: a regex whose group 1 is the quoted figure; output: a regex
+    whose group 1 is the printed figure (or whose matches are counted, with how="count").
+    how: "exact" (to the prose's decimals), "percent" (the output is a share, the prose says %),
+    "rounded" (the prose rounds to its trailing zeros, e.g. 54,000), "at least" (the prose gives
+    a bound: 'within 40 steps') or "power" (the prose writes 10^{n}, the output 1e+n)."""
+
+    notebook: str
+    prose: str
+    output: str
+    how: str = "exact"
+
+
+QUOTES = [
+    Quote("04", r"passes over the (\d+) training pairs", r"training arrays: x \((\d+), "),
+    Quote("05", r"a pre-activation of \$(0\.2)\$", r"sum \+ ba\s+= \[[\d.]+ ([\d.]+) ?\]"),
+    Quote("05", r"\\tanh\(0\.2\) \\approx (0\.197)", r"a_t = tanh\(sum\)\s+= \[[\d.]+ ([\d.]+)\]"),
+    Quote("05", r"probability \$(0\.655)\$", r"ŷ_t = softmax\s+= \[([\d.]+)"),
+    Quote("07", r"checking all \$(\d+)\$ entries", r"(\d+) entries nudged"),
+    Quote("07", r"entries here took \$(\d+)\$", r"(\d+) evaluations of the loss"),
+    Quote("10", r"ships (\d+) short sentences", r"(\d+) sentences: \d+ for training"),
+    Quote("10", r"Of the (\d+) training sentences", r"\d+ sentences: (\d+) for training"),
+    Quote("10", r"data contains (\d+) pairs", r"(\d+) pairs: \d+ in the training split"),
+    Quote("10", r"the (\d+) test pairs give it", r"in the training split, (\d+) in the test"),
+    Quote("10", r"About (\d+)% on the training set", r"bag of words, training accuracy:\s+([\d.]+)",
+          "percent"),
+    Quote("10", r"caps its training accuracy near (0\.\d+)",
+          r"bag of words, training accuracy:\s+([\d.]+)"),
+    Quote("10", r"reaches about (0\.\d+) on the test set", r"RNN test accuracy:\s+([\d.]+)"),
+    Quote("10", r"it is undecided \((0\.\d+)", r"P\(positive\) after 'i disliked': ([\d.]+)"),
+    Quote("10", r"appears in (\d+) positive training",
+          r"positive training sentences with 'not': (\d+)"),
+    Quote("10", r"occurs in only (\w+) training sentences", r"with 'did not like': (\d+)"),
+    Quote("10", r"reaches (1\.00) after the second", r"end [\d.]+\s+was ([\d.]+)"),
+    Quote("11", r"about ([\d,]+) characters\. We keep", r"(\d+) characters: \d+ for training",
+          "rounded"),
+    Quote("11", r"through all ([\d,]+) training characters", r"\d+ characters: (\d+) for training",
+          "rounded"),
+    Quote("11", r"\((2\.4) nats instead of", r"previous character: ([\d.]+)"),
+    Quote("11", r"nats instead of (3\.0)\)", r"letter frequencies: ([\d.]+)"),
+    Quote("11", r"ends\s+near (1\.9) nats", r"held-out text: ([\d.]+) nats"),
+    Quote("11", r"to about (1\.9) nats per character", r"held-out text: ([\d.]+) nats"),
+    Quote("11", r"letter-frequency \((3\.0)\)", r"letter frequencies: ([\d.]+)"),
+    Quote("11", r"previous-character \((2\.4)\)", r"previous character: ([\d.]+)"),
+    Quote("11", r"In (400) steps a 128-unit", r"(\d+) steps, about"),
+    Quote("11", r"Unit (\d+) is the best single match", r"position in word\s+(\d+)"),
+    Quote("11", r"A correlation of (0\.\d+) is a tendency", r"position in word\s+\d+\s+\+([\d.]+)"),
+    Quote("11", r"comes back well \(\$r = (0\.\d+)\$", r"position in word\s+[\d.]+\s+([\d.]+)"),
+    Quote("11", r"against (0\.\d+) for the best single unit",
+          r"position in word\s+([\d.]+)\s+[\d.]+\n"),
+    Quote("11", r"\(\$r\$ of (0\.\d+) for both\)", r"inside quotes\s+[\d.]+\s+([\d.]+)"),
+    Quote("11", r"no unit comes close \(\$\|r\| \\le (0\.\d+)\$\)",
+          r"position in sentence\s+\d+\s+\+([\d.]+)"),
+    Quote("11", r"quotes are also rare, (\d+) quote marks", r"in the training text: (\d+) in"),
+    Quote("11", r"quote marks in ([\d,]+) characters", r"in the training text: \d+ in (\d+)",
+          "rounded"),
+    Quote("12", r"translates about (\d+)% of the",
+          r"held-out dates, exact-sequence accuracy: ([\d.]+)", "percent"),
+    Quote("12", r"for 400 steps translates about (\d+)%",
+          r"held-out dates, exact-sequence accuracy: ([\d.]+)", "percent"),
+    Quote("12", r"(\d+\.\d)% of their characters", r"per-character accuracy:\s+([\d.]+)",
+          "percent"),
+    Quote("12", r"of the (\d+) unseen dates", r"\d+ for training, (\d+) held out"),
+    Quote("12", r"(\d+) for \*\"sixth\"\*", r"june sixth twenty twenty six -> \d{4}-\d\d-(\d+)"),
+    Quote("12", r"(\d+) for \*\"seventh\"\*",
+          r"june seventh twenty twenty six -> \d{4}-\d\d-(\d+)"),
+    Quote("12", r"(\d+) for \*\"tenth\"\*", r"december tenth twenty fourteen -> \d{4}-\d\d-(\d+)"),
+    Quote("13", r"billionth of its size within (\d+) steps", r"below a billionth after (\d+) steps",
+          "at least"),
+    Quote("13", r"to about \$10\^\{(-?\d+)\}\$ after 59", r"plain RNN (1e[+-]\d+)", "power"),
+    Quote("13", r"and\s+to about \$10\^\{-14\}\$ after (\d+)\.", r"after (\d+) steps: plain RNN"),
+]
+
+
+def markdown(notebook):
+    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def outputs(notebook):
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            texts.append(output.get("text", "") or output.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
+
+
+def number(text):
+    text = text.replace(",", "")
+    return WORDS[text] if text in WORDS else float(text)
+
+
+def agrees(quoted, printed, how):
+    """Whether the prose's figure is the printed one, to the prose's precision."""
+    value, printed = number(quoted), float(printed)
+    if how == "power":
+        return value == math.floor(math.log10(printed))
+    if how == "at least":
+        return value >= printed
+    if how == "percent":
+        printed *= 100
+    decimals = len(quoted.split(".")[1]) if "." in quoted else 0
+    if how == "rounded":  # 54,000 is 53965 rounded to thousands
+        digits = str(int(value))
+        decimals = -(len(digits) - len(digits.rstrip("0")))
+    return math.isclose(round(printed, decimals), value, abs_tol=1e-9)
+
+
+def notebook_path(number_):
+    (path,) = NOTEBOOKS.glob(f"{number_}-*.ipynb")
+    return path
+
+
+@pytest.mark.parametrize("quote", QUOTES, ids=[f"{q.notebook}:{q.prose[:30]}" for q in QUOTES])
+def test_quoted_figures_are_the_printed_ones(quote):
+    notebook = nbformat.read(notebook_path(quote.notebook), as_version=4)
+    found = re.findall(quote.prose, markdown(notebook))
+    assert len(found) == 1, f"the quote {quote.prose!r} occurs {len(found)} times in the prose"
+    text = outputs(notebook)
+    match = re.search(quote.output, text)
+    assert match, f"no stored output matches {quote.output!r}: re-run the notebook?"
+    printed = match.group(1)
+    assert agrees(found[0], printed, quote.how), f"the prose says {found[0]}, the output {printed}"
+
+
+def test_agrees_compares_to_the_prose_precision():
+    assert agrees("0.655", "0.6552", "exact") and not agrees("0.65", "0.6552", "exact")
+    assert agrees("54,000", "53965", "rounded") and not agrees("54,000", "52965", "rounded")
+    assert agrees("98", "0.978", "percent") and not agrees("97", "0.978", "percent")
+    assert agrees("two", "2", "exact") and not agrees("three", "2", "exact")
+    assert agrees("40", "38", "at least") and not agrees("30", "38", "at least")
+    assert agrees("-14", "1e-14", "power") and agrees("-14", "5e-14", "power")
+    assert not agrees("-14", "1e-13", "power")
+
+
+def test_the_verdict_table_of_notebook_07_is_the_packages():
+    """The bands in notebook 07's table are gradcheck.VERDICTS: they meet, in the same order."""
+    text = markdown(nbformat.read(notebook_path("07"), as_version=4))
+    rows = re.findall(r"^\| (below|\$10\^\{-\d+\}\$ (?:up to|and above))([^|]*)\| \*\*(\w+)\*\*",
+                      text, re.MULTILINE)
+    bands = []
+    for first, rest, verdict in rows:
+        powers = [10.0 ** -int(p) for p in re.findall(r"10\^\{-(\d+)\}", first + rest)]
+        upper = math.inf if "and above" in first else powers[-1]
+        bands.append((upper, verdict))
+    assert tuple(bands) == VERDICTS
