@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: lab test bench clean html
+.PHONY: lab test test-fast bench clean html
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: $(STAMP_DEV)
 		$(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-current-env tests $(wildcard notebooks solutions)
 
+# The fast part alone, while working: no browser, no end-to-end grading, no nbval.
+test-fast: $(STAMP_DEV)
+	PATH="$(CURDIR)/$(BIN):$$PATH" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 -m "not slow and not browser" tests
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_training_step.py

@@ -126,12 +126,14 @@ def graded(tmp_path_factory):
             "run": first, "csv": csv_first, "watched": watched, "before": before}
 
 
+@pytest.mark.slow
 def test_every_row_and_status(graded):
     assert graded["run"].returncode == 0, graded["run"].stderr
     assert graded["csv"] == EXPECTED
     assert {line.rsplit(",", 1)[1] for line in EXPECTED.split()[1:]} <= set(STATUSES)
 
 
+@pytest.mark.slow
 def test_feedback_page_for_every_row(graded):
     out = graded["out"]
     for line in EXPECTED.splitlines()[1:]:
@@ -147,6 +149,7 @@ def test_feedback_page_for_every_row(graded):
     assert "missing" in (out / "feedback" / "i-missing" / "ex00-toy.html").read_text()
 
 
+@pytest.mark.slow
 def test_tampered_results_say_what_was_restored(graded):
     results = graded["out"] / ".rnnlesson-grade" / "results"
     edited = json.loads((results / "f-edited" / "ex00-toy.json").read_text())
@@ -155,6 +158,7 @@ def test_tampered_results_say_what_was_restored(graded):
     assert "test-countdown was deleted" in deleted["detail"]
 
 
+@pytest.mark.slow
 def test_rerun_is_identical_and_inputs_unchanged(graded):
     out, again = graded["out"], graded["tmp"] / "out-again"
     kept = run_cli("grade", graded["submissions"], "--out", out, "--solutions",
@@ -169,6 +173,7 @@ def test_rerun_is_identical_and_inputs_unchanged(graded):
     assert checksums(*graded["watched"]) == graded["before"]
 
 
+@pytest.mark.slow
 def test_zip_export_with_a_top_folder(tmp_path):
     solutions, exercises = course(tmp_path, stems=("ex00-toy",))
     archive = tmp_path / "export.zip"
@@ -202,6 +207,7 @@ def test_zip_layouts(tmp_path):
         unpack(evil, tmp_path / "w3")
 
 
+@pytest.mark.slow
 def test_interrupted_run_keeps_rows_and_rerun_completes(tmp_path):
     solutions, exercises = course(tmp_path, stems=("ex00-toy",))
     submissions, out = tmp_path / "submissions", tmp_path / "out"
