@@ -402,3 +402,19 @@ def test_killed_grader_leaves_nothing_behind(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert "removed the temporary folder of an earlier run" in rerun.stdout
     assert rows((out / "grades.csv").read_bytes()) == {f"s{i}": (4.0, "ok") for i in range(2)}
+
+
+def test_every_solution_scores_full_marks_in_the_sandbox(tmp_path):
+    """The guard and the sandbox never cost an honest answer a point, in any exercise."""
+    from rnnlesson.grading.grade import grade
+
+    submissions = tmp_path / "submissions"
+    (submissions / "ann").mkdir(parents=True)
+    for path in sorted((REPO / "solutions").glob("*.ipynb")):
+        exercise = nbformat.read(REPO / "exercises" / path.name, 4)
+        answer = fill_stubs(exercise, solution_bodies(nbformat.read(path, 4)))
+        nbformat.write(answer, submissions / "ann" / path.name)
+    results = grade(submissions, tmp_path / "out", solutions=REPO / "solutions", timeout=60)
+    assert len(results) == len(list((REPO / "solutions").glob("*.ipynb")))
+    assert [(r.exercise, r.status, r.score) for r in results if r.status != "ok"
+            or r.score != r.max_score] == []

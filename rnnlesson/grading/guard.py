@@ -47,6 +47,17 @@ def _code_of(value):
     return code
 
 
+def _from_library(callback) -> bool:
+    """Whether a callback's code comes from the installed, read-only libraries."""
+    code = _code_of(callback)
+    if code is None:
+        return False
+    import os
+
+    prefixes = tuple(os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix))
+    return os.path.realpath(code.co_filename).startswith(prefixes)
+
+
 def _fingerprint(value):
     """What identifies a value: the object, and for a function its code and defaults."""
     if isinstance(value, types.FunctionType):
@@ -94,7 +105,7 @@ def _snapshot() -> dict:
     for name in IPYTHON_METHODS:
         state[f"shell.{name}"] = (id(ip.__dict__.get(name)),
                                   _fingerprint(getattr(type(ip), name, None)))
-    state["events"] = {event: [id(cb) for cb in cbs]
+    state["events"] = {event: {id(cb): _from_library(cb) for cb in cbs}
                        for event, cbs in ip.events.callbacks.items()}
     modules = _modules()
     state["modules"] = {name: id(module) for name, module in modules.items()}
@@ -111,8 +122,13 @@ def _differences(before: dict, now: dict) -> list[str]:
             continue
         if now.get(key) != value:
             found.append(key.replace("shell.", "IPython's "))
-    for event, callbacks in before["events"].items():
-        if now["events"].get(event) != callbacks:
+    for event, now_callbacks in now["events"].items():
+        callbacks = before["events"].get(event, {})
+        removed = set(callbacks) - set(now_callbacks)
+        # a library may register its own (matplotlib's pyplot does, on import)
+        added = [cb for cb, trusted in now_callbacks.items()
+                 if cb not in callbacks and not trusted]
+        if removed or added:
             found.append(f"the IPython event callbacks of {event!r}")
     for name, module_id in before["modules"].items():
         if now["modules"].get(name) != module_id:
