@@ -177,7 +177,8 @@ def fingerprint(function):
     codes = _all_codes()
     shared = set().union(*(codes[name][1] for name in allowed)) if allowed else set()
     found = {}
-    for name in forbidden:
+    # a code object is named after the smallest reference that runs it: its own function
+    for name in sorted(forbidden, key=lambda name: len(codes[name][1])):
         shown, own = codes[name]
         for code in own - shared:
             found.setdefault(code, shown)
