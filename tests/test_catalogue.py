@@ -23,30 +23,36 @@ def entries():
     return found
 
 
-def learner_function(answer, data, check):
-    """Run the answer's cell after the prelude, as in a notebook; return its function."""
+def learner_namespace(answer, data):
+    """Run the answer's cell after the prelude, as in a notebook; return its globals."""
     namespace = {"__name__": "__learner__"}
     exec(compile(data.get("PRELUDE", ""), f"<{answer['name']} prelude>", "exec"), namespace)
     # IPython keeps each cell's source in linecache, so that tracebacks show its lines
     path = f"<learner cell: {answer['name']}>"
     linecache.cache[path] = (len(answer["code"]), None, answer["code"].splitlines(True), path)
     exec(compile(answer["code"], path, "exec"), namespace)
-    name = (answer.get("function") or data.get("FUNCTION")
-            or check.removeprefix("check_").removesuffix("_shapes"))
-    return namespace[name]
+    return namespace
 
 
 def run_checks(answer, data):
+    """Each check in turn, on the learner's function it is named after (check_rnn_forward_shapes
+    runs rnn_forward), or a test cell of several steps that the file defines in CELLS."""
+    namespace = learner_namespace(answer, data)
     for check in answer.get("checks", data.get("CHECKS", [])):
-        fn = learner_function(answer, data, check)
-        getattr(checks, check)(fn, *answer.get("args", ()))
+        if check in data.get("CELLS", {}):
+            data["CELLS"][check](namespace)
+            continue
+        name = (answer.get("function") or data.get("FUNCTION")
+                or check.removeprefix("check_").removesuffix("_shapes"))
+        getattr(checks, check)(namespace[name], *answer.get("args", ()))
 
 
 @pytest.mark.parametrize("exercise, data, answer", entries())
 def test_catalogue(exercise, data, answer, capsys):
     if answer.get("right"):
-        run_checks(answer, data)
-        assert "all checks passed" in capsys.readouterr().out
+        run_checks(answer, data)  # raises for a right answer the checks reject
+        out = capsys.readouterr().out
+        assert "all checks passed" in out or "held-out accuracy" in out
         return
     with pytest.raises(CheckFailure) as info:
         run_checks(answer, data)

@@ -75,7 +75,10 @@ def shape_text(value):
         return "None"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, dict):
+        return f"a dict with keys {list(value)}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
 
 
 NOT_THE_LEARNERS = [Path(__file__).resolve().parents[1]] + [

@@ -32,7 +32,7 @@ def run_clip(fn, grads, max_norm):
     args = {"grads": snapshot(grads)}
     result = call_on_copies(fn, NAME_CLIP, args,
                             f"grads with keys {list(grads)} and max_norm = {max_norm}",
-                            extra=(max_norm,))
+                            extra=(max_norm,), diagnose=divided_by_zero)
     if not isinstance(result, tuple) or len(result) != 2:
         raise mistake(NAME_CLIP, "wrong-return",
                       f"{NAME_CLIP} should return two values (clipped, norm), received "
@@ -59,6 +59,14 @@ def run_clip(fn, grads, max_norm):
                           f"{NAME_CLIP}: clipped['{key}'] contains NaN or infinite "
                                  "values (a norm of 0 must not be divided by).")
     return clipped, norm
+
+
+def divided_by_zero(error, line):
+    if isinstance(error, ZeroDivisionError):
+        return "zero-norm", (f"all-zero gradients have norm 0, and `{line}` divides by it "
+                             "(ZeroDivisionError). Scale only when norm > max_norm; otherwise "
+                             "return the gradients as they are.")
+    return None
 
 
 def check_clip_by_global_norm(clip_by_global_norm):
