@@ -63,8 +63,8 @@ def _examples():
         "pad_batch": ("rnnlesson.pad_batch", lambda: R.pad_batch([[1, 2], [3]])),
         "sentiment_arrays": ("rnnlesson.sentiment_arrays", lambda: R.sentiment_arrays(reviews)),
         "array_shapes": ("rnnlesson.shapes.array_shapes", lambda: [
-            topologies.expected_answer(t, topologies.SIZES) for t in topologies.TASKS]
-            + [shapes.array_shapes("one-to-one", 3, 2, 4)]),
+            shapes.array_shapes(topology, 3, 2, 4, T_x, T_y) for topology, T_x, T_y in zip(
+                shapes.TOPOLOGIES, (1, 1, 5, 5, 5), (1, 5, 1, 5, 6), strict=True)]),
         "expected_answer": ("rnnlesson.checks.topologies.expected_answer", lambda: [
             topologies.expected_answer(t, topologies.SIZES) for t in topologies.TASKS]),
         "softmax": ("rnnlesson.softmax", lambda: R.softmax(x[:, :, 0])),
