@@ -14,8 +14,7 @@ from nbclient import NotebookClient
 
 import rnnlesson as R
 from rnnlesson import checks
-from rnnlesson.checks import CheckFailure, mistake_ids
-from rnnlesson.checks import _guard
+from rnnlesson.checks import CheckFailure, _guard, mistake_ids
 from rnnlesson.checks.encoding import reference_vocabulary
 from rnnlesson.checks.sentiment import reference_predict
 from rnnlesson.checks.topologies import expected_answer
@@ -244,3 +243,18 @@ def test_held_out_accuracy_threshold():
         checks.check_held_out_accuracy(predict, R.init_params(3, 4, 2), vocab, 0.1)
     with pytest.raises(CheckFailure, match="Vocabulary"):
         checks.check_held_out_accuracy(predict, untrained, vocab.symbols, 0.1)
+
+
+STRANGE = [None, "text", 42, object(), (1, 2, 3), {"a0": "x"}, [[1, 2], [3]],
+           np.array(["a", "b"]), np.zeros((0,)), (np.zeros(3), "x"), ({}, None),
+           ({"dWax": None}, 1.0)]
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS + [checks.check_task_shapes],
+                         ids=lambda c: c.__name__)
+def test_whatever_a_function_returns_the_learner_gets_one_message(check):
+    args = ("speech",) if check is checks.check_task_shapes else ()
+    for value in STRANGE:
+        err = failure(check, lambda *a, value=value, **k: value, *args)
+        assert mistake_ids(str(err)) == [err.mistake], (value, str(err))
+        assert len(str(err).splitlines()) <= 4, str(err)

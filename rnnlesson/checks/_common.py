@@ -5,6 +5,7 @@ the mistake for the grader: ``[mistake: ex05/tanh-derivative-not-squared]``.
 """
 
 import copy
+import functools
 import linecache
 import re
 import sysconfig
@@ -141,6 +142,28 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
         raise mistake(name, found[0], f"{name}: {found[1]}")
     raise mistake(name, "raises-error", f"your {name} raised {type(error).__name__}"
                   f"{where(error.__traceback__)}: {error}\nIt was called with {sizes}. {hint}")
+
+
+def one_message(name):
+    """Decorate a check so that whatever goes wrong reaches the learner as one CheckFailure:
+    a value so unexpected that comparing it crashes the check is reported, not our frames."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except CheckFailure:
+                raise
+            except Exception as err:
+                raise mistake(name, "unexpected-result", f"{name}: what your function returned "
+                              f"could not be checked ({type(err).__name__}: {err}). Compare it "
+                              "with what the exercise asks for: the docstring gives each "
+                              "value's type and shape.") from None
+
+        return run
+
+    return decorate
 
 
 def guarded(name, fn):

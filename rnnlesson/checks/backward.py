@@ -22,6 +22,7 @@ from rnnlesson.checks._common import (
     example_params,
     mistake,
     numerical_gradients,
+    one_message,
     passed,
     snapshot,
 )
@@ -143,12 +144,14 @@ def transposes(error, line):
     return None
 
 
+@one_message(NAME_CELL)
 def check_rnn_cell_backward_shapes(rnn_cell_backward, forward=reference_cell_forward):
     """Check that rnn_cell_backward returns dxt, da_prev, dWax, dWaa, dba in their shapes."""
     run_cell_backward(rnn_cell_backward, forward, seed=1)
     passed(f"{NAME_CELL} shapes")
 
 
+@one_message(NAME_CELL)
 def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     """Check a learner's rnn_cell_backward(da_next, cache) -> dict of gradients.
 
@@ -235,6 +238,7 @@ def bptt_example(seed=6):
     return x, a0, params, da
 
 
+@one_message(NAME_SEQ)
 def check_rnn_backward(rnn_backward, forward=rnn_forward_by_cells):
     """Check a learner's rnn_backward(da, caches) -> {dx, da0, dWax, dWaa, dba}.
 
@@ -301,6 +305,7 @@ def broken_backward(key, factor=1.01):
     return backward
 
 
+@one_message(NAME_CHECK)
 def check_bptt_gradient_check(bptt_gradient_check):
     """Check a learner's gradient checker,
     bptt_gradient_check(backward, x, a0, params, da) -> {dx, da0, dWax, dWaa, dba: rel. error}.

@@ -6,7 +6,7 @@ Letters: n_x vocabulary size, T_x words in a sentence, m sentences.
 
 import numpy as np
 
-from rnnlesson.checks._common import call, mistake, passed, shape_text, snapshot
+from rnnlesson.checks._common import call, mistake, one_message, passed, shape_text, snapshot
 
 PAD = "<pad>"
 SENTENCES = ["the cat sat", "a dog ran to the cat", "the dog sat on a mat"]
@@ -19,6 +19,7 @@ def reference_vocabulary(sentences):
     return [PAD] + sorted({word for s in sentences for word in s.split()} - {PAD})
 
 
+@one_message(NAME_VOCAB)
 def check_build_vocabulary(build_vocabulary):
     """Check build_vocabulary(sentences) -> ["<pad>", then every distinct word, sorted]."""
     for sentences in (SENTENCES, OTHER_SENTENCES):
@@ -68,6 +69,7 @@ def check_vocabulary(build_vocabulary, sentences):
                   f"alphabetically: {expected}; received {vocab}.")
 
 
+@one_message(NAME_ONE_HOT)
 def check_one_hot_sentence(one_hot_sentence):
     """Check one_hot_sentence(sentence, vocab) -> (n_x, T_x) floats, column t = e_i for the
     id i of word t."""
@@ -109,6 +111,7 @@ def check_one_hot_sentence(one_hot_sentence):
     passed(name)
 
 
+@one_message(NAME_BATCH)
 def check_encode_batch(encode_batch):
     """Check encode_batch(sentences, vocab) -> ids (m, T_x) ints padded with 0 on the right,
     lengths (m,) ints: a tuple of two arrays."""

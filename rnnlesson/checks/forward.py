@@ -22,6 +22,7 @@ from rnnlesson.checks._common import (
     error_text,
     example_params,
     mistake,
+    one_message,
     passed,
     shape_text,
     snapshot,
@@ -164,6 +165,7 @@ def check_cache(cache, a_next, a_prev, xt, params):
         raise mistake(NAME_CELL, "cache-wrong", f"{message}; item 3 is not the params dict.")
 
 
+@one_message(NAME_CELL)
 def check_rnn_cell_forward_shapes(rnn_cell_forward):
     """Check the shapes rnn_cell_forward returns on a case where every size differs.
 
@@ -191,6 +193,7 @@ def cell_example(n_x, n_a, n_y, m, seed):
                                                                                   seed=seed)
 
 
+@one_message(NAME_CELL)
 def check_rnn_cell_forward(rnn_cell_forward):
     """Check a learner's rnn_cell_forward(xt, a_prev, params) -> (a_next, yt_pred, cache).
 
@@ -238,6 +241,7 @@ def sequence_example(seed=3, n_x=3, n_a=5, n_y=2, m=4, T_x=6):
     return rng.normal(size=(n_x, m, T_x)), rng.normal(size=(n_a, m)), params
 
 
+@one_message(NAME_SEQ)
 def check_rnn_forward_shapes(rnn_forward):
     """Check the shapes rnn_forward returns, with n_x, n_a, n_y, m and T_x all different."""
     run_forward(rnn_forward, *sequence_example(seed=1))
@@ -270,6 +274,7 @@ def check_caches(caches, x, a):
                   f"{shape_text(caches[t])}.")
 
 
+@one_message(NAME_SEQ)
 def check_rnn_forward(rnn_forward):
     """Check a learner's rnn_forward(x, a0, params) -> (a, y_pred, caches).
 

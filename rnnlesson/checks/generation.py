@@ -12,6 +12,7 @@ from rnnlesson.checks._common import (
     call_on_copies,
     example_params,
     mistake,
+    one_message,
     passed,
     shape_text,
     snapshot,
@@ -69,6 +70,7 @@ def divided_by_zero(error, line):
     return None
 
 
+@one_message(NAME_CLIP)
 def check_clip_by_global_norm(clip_by_global_norm):
     """Check a learner's clip_by_global_norm(grads, max_norm) -> (clipped, norm).
 
@@ -198,6 +200,7 @@ def frequencies(ids, n_y):
     return np.bincount(ids, minlength=n_y) / len(ids)
 
 
+@one_message(NAME_SAMPLE)
 def check_sample(sample):
     """Check a learner's sample(params, n, start, temperature, seed) -> ids (n,).
 

@@ -11,6 +11,7 @@ from rnnlesson.checks._common import (
     call_on_copies,
     example_params,
     mistake,
+    one_message,
     passed,
     shape_text,
     snapshot,
@@ -59,6 +60,7 @@ def a0_mix_up(error, line):
     return None
 
 
+@one_message(NAME)
 def check_predict(predict):
     """Check a learner's predict(params, ids, lengths) -> labels (m,) on random weights.
 
@@ -99,6 +101,7 @@ def check_predict(predict):
                   "sentence's last word.")
 
 
+@one_message("train_sentiment")
 def check_train_sentiment(train_sentiment):
     """Train with the learner's train_sentiment(load_sentiment("train")) and check what it
     returns: (params, vocab, history), params for n_x = vocab.size words and n_y = 2
@@ -133,6 +136,7 @@ def check_train_sentiment(train_sentiment):
     return params, vocab, history
 
 
+@one_message("held_out_accuracy")
 def check_held_out_accuracy(predict, params, vocab, threshold):
     """Encode the test sentences with the training vocab, predict, and require an accuracy of
     at least threshold. Prints the count and returns the accuracy."""

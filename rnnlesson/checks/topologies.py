@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from rnnlesson.checks._common import CheckFailure, call, mistake, passed
+from rnnlesson.checks._common import CheckFailure, call, mistake, one_message, passed
 from rnnlesson.shapes import TOPOLOGIES, array_shapes
 
 # What each task reads and writes: (topology, n_x size key, n_y size key or a number,
@@ -98,6 +98,7 @@ def check_shape(task, which, got, expected):
                           f"{n} = {e} (shape {spelled} = {expected}); received {g} in {got}.")
 
 
+@one_message(NAME)
 def check_task_shapes(task_shapes, task):
     """Check task_shapes(sizes)[task] = {"topology": name, "x": shape, "y_pred": shape}.
 

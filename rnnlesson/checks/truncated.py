@@ -13,6 +13,7 @@ from rnnlesson.checks._common import (
     close,
     error_text,
     mistake,
+    one_message,
     passed,
 )
 from rnnlesson.checks.backward import (
@@ -64,6 +65,7 @@ def window_mistakes(da, caches, k):
     ]
 
 
+@one_message(NAME)
 def check_rnn_backward_truncated(rnn_backward_truncated):
     """Check a learner's rnn_backward_truncated(da, caches, k) -> {dx, da0, dWax, dWaa, dba}.
 
