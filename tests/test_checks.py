@@ -4,6 +4,7 @@ their line; the package's own answer is refused however it is called. The typica
 of each exercise are in the catalogue (tests/catalogue, run by test_catalogue.py)."""
 
 import functools
+import os
 import sys
 import types
 
@@ -58,7 +59,7 @@ def test_mistake_ids_read_tags_from_any_text():
 
 def test_in_a_kernel_the_failure_is_one_message_and_no_frame_of_ours(tmp_path, monkeypatch):
     """What JupyterLab, nbval and nbgrader's feedback show: the error output of the cell."""
-    monkeypatch.setenv("PATH", f"{sys.prefix}/bin:" + __import__("os").environ["PATH"])
+    monkeypatch.setenv("PATH", f"{sys.prefix}/bin:" + os.environ["PATH"])
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in [
         "from rnnlesson import checks",
         "def rnn_cell_backward(da_next, cache):\n    a_next, a_prev, xt, params = cache\n"
