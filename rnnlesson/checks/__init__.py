@@ -13,7 +13,6 @@ random draws measure frequencies; they never match one draw exactly.
 
 from rnnlesson.checks._common import CheckFailure, guarded, mistake_ids
 from rnnlesson.checks.backward import (
-    check_bptt_gradient_check,
     check_rnn_backward,
     check_rnn_cell_backward,
     check_rnn_cell_backward_shapes,
@@ -23,13 +22,10 @@ from rnnlesson.checks.encoding import (
     check_encode_batch,
     check_one_hot_sentence,
 )
-from rnnlesson.checks.forward import (
-    check_rnn_cell_forward,
-    check_rnn_cell_forward_shapes,
-    check_rnn_forward,
-    check_rnn_forward_shapes,
-)
+from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_cell_forward_shapes
 from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
+from rnnlesson.checks.gradcheck import check_bptt_gradient_check
+from rnnlesson.checks.loop import check_rnn_forward, check_rnn_forward_shapes
 from rnnlesson.checks.sentiment import (
     check_held_out_accuracy,
     check_predict,
