@@ -5,6 +5,7 @@ of each exercise are in the catalogue (tests/catalogue, run by test_catalogue.py
 
 import functools
 import os
+import pickle
 import sys
 import types
 
@@ -47,6 +48,12 @@ def test_a_failure_is_an_assertion_error_shown_as_its_message_alone():
     assert err._render_traceback_() == lines
     assert lines[-1] == f"[mistake: {err.mistake}]" and err.mistake.startswith("ex03/")
     assert not any("Traceback" in line or "checks/" in line for line in lines)
+
+
+def test_a_failure_survives_pickling():
+    err = failure(checks.check_rnn_cell_forward, lambda x, a, p: (a, a, None))
+    again = pickle.loads(pickle.dumps(err))
+    assert (type(again), str(again), again.mistake) == (CheckFailure, str(err), err.mistake)
 
 
 def test_mistake_ids_read_tags_from_any_text():

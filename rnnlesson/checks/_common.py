@@ -40,7 +40,10 @@ class CheckFailure(AssertionError):
 
     def __init__(self, mistake, message):
         super().__init__(f"{message}\n[mistake: {mistake}]")
-        self.mistake = mistake
+        self.mistake, self.message = mistake, message
+
+    def __reduce__(self):  # pickled (e.g. by a process pool) with both arguments
+        return type(self), (self.mistake, self.message)
 
     def _render_traceback_(self):
         return str(self).splitlines()
