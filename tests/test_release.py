@@ -12,6 +12,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from rnnlesson.checks import mistake_ids
 from rnnlesson.cli import main
 from rnnlesson.grading.course import build_course, exercise_bytes
 from rnnlesson.grading.markers import MarkerError, stamp
@@ -196,6 +197,18 @@ def test_exercise_runs_up_to_its_first_stub(course, notebook, tmp_path, monkeypa
                and any(o.output_type == "error" for o in c.outputs)]
     assert len(failing) == 1, "execution should stop at the first error"
     error = [o for o in nb.cells[failing[0]].outputs if o.output_type == "error"][0]
+    ran = [c for c in nb.cells[:failing[0]] if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count is not None for c in ran), "a cell before it did not run"
+    assert not any(o.output_type == "error" for c in ran for o in c.outputs)
+    if error.ename == "CheckFailure":
+        # A check called the stub: its one message (no traceback) names the stub's line.
+        assert error.traceback == error.evalue.splitlines()
+        assert mistake_ids(error.evalue) == [f"{notebook.stem[:4]}/not-written"], error.evalue
+        line = int(re.search(r"NotImplementedError at line (\d+) of your code", error.evalue)[1])
+        stubs = [c for c in ran if c.metadata["nbgrader"]["solution"]
+                 and c.source.splitlines()[line - 1:line] == ["    raise NotImplementedError()"]]
+        assert stubs, error.evalue
+        return
     # The first exception raised is the root of the chain (a test helper may re-raise it
     # as a friendlier AssertionError "from" it); it must be the NotImplementedError of a
     # stub: the innermost frame ("Cell In[N], line L") of the root is a stub cell.
@@ -208,6 +221,3 @@ def test_exercise_runs_up_to_its_first_stub(course, notebook, tmp_path, monkeypa
                  and c.execution_count == int(frames[-1])]
     assert len(raised_in) == 1 and raised_in[0].metadata["nbgrader"]["solution"], text[-2000:]
     assert "raise NotImplementedError()" in raised_in[0].source
-    ran = [c for c in nb.cells[:failing[0]] if c.cell_type == "code" and c.source.strip()]
-    assert all(c.execution_count is not None for c in ran), "a cell before it did not run"
-    assert not any(o.output_type == "error" for c in ran for o in c.outputs)

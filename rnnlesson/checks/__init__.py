@@ -2,31 +2,44 @@
 with no grading system needed.
 
 On success a check prints one line ("rnn_cell_forward: all checks passed"); on failure it
-raises ``AssertionError`` with a message that says what was expected, what arrived and where
-to look: the shape in the lecture's letters, the term or gradient that is wrong (found by
-zeroing inputs or by centred differences), an argument modified in place. Checks of random
-draws measure frequencies; they never match one draw exactly.
+raises `CheckFailure`, an ``AssertionError`` that IPython shows as its message alone: what was
+expected, what arrived and where to look (the shape in the lecture's letters, the term or
+gradient that is wrong, an argument modified in place, the line of the learner's code that
+raised). Its last line names the mistake for the grader, ``[mistake: ex05/tanh-derivative-
+not-squared]``; `mistake_ids` reads those ids back from any text. A learner's function that
+runs the package's own answer fails with ``exNN/uses-reference`` (see `_guard`). Checks of
+random draws measure frequencies; they never match one draw exactly.
 """
 
+from rnnlesson.checks._common import CheckFailure, guarded, mistake_ids
 from rnnlesson.checks.backward import (
-    check_bptt_gradient_check,
     check_rnn_backward,
     check_rnn_cell_backward,
+    check_rnn_cell_backward_shapes,
 )
 from rnnlesson.checks.encoding import (
     check_build_vocabulary,
     check_encode_batch,
     check_one_hot_sentence,
 )
-from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_forward
+from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_cell_forward_shapes
 from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
-from rnnlesson.checks.sentiment import check_held_out_accuracy, check_predict
+from rnnlesson.checks.gradcheck import check_bptt_gradient_check
+from rnnlesson.checks.loop import check_rnn_forward, check_rnn_forward_shapes
+from rnnlesson.checks.sentiment import (
+    check_held_out_accuracy,
+    check_predict,
+    check_train_sentiment,
+)
 from rnnlesson.checks.topologies import SIZES, check_task_shapes
 from rnnlesson.checks.truncated import check_rnn_backward_truncated
 
 __all__ = [
-    "SIZES", "check_bptt_gradient_check", "check_build_vocabulary", "check_clip_by_global_norm",
-    "check_encode_batch", "check_held_out_accuracy", "check_one_hot_sentence", "check_predict",
-    "check_rnn_backward", "check_rnn_backward_truncated", "check_rnn_cell_backward",
-    "check_rnn_cell_forward", "check_rnn_forward", "check_sample", "check_task_shapes",
+    "SIZES", "CheckFailure", "check_bptt_gradient_check", "check_build_vocabulary",
+    "check_clip_by_global_norm", "check_encode_batch", "check_held_out_accuracy",
+    "check_one_hot_sentence", "check_predict", "check_rnn_backward",
+    "check_rnn_backward_truncated", "check_rnn_cell_backward", "check_rnn_cell_backward_shapes",
+    "check_rnn_cell_forward", "check_rnn_cell_forward_shapes", "check_rnn_forward",
+    "check_rnn_forward_shapes", "check_sample", "check_task_shapes", "check_train_sentiment",
+    "guarded", "mistake_ids",
 ]

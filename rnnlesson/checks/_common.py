@@ -1,16 +1,62 @@
 """What every check shares: calling the learner's function, comparing arrays, spotting
-arguments changed in place. A failure is always an ``AssertionError`` whose message says what
-was expected, what arrived, and what to look at.
+arguments changed in place. A failure is always a `CheckFailure`, an ``AssertionError`` whose
+message says what was expected, what arrived, and what to look at, and whose last line names
+the mistake for the grader: ``[mistake: ex05/tanh-derivative-not-squared]``.
 """
 
 import copy
+import functools
+import linecache
+import re
+import sysconfig
+from pathlib import Path
 
 import numpy as np
 
 from rnnlesson.cell import init_params
+from rnnlesson.checks._guard import Watch
 from rnnlesson.gradcheck import numerical_gradient, rel_error
 
 TOL = 1e-6  # relative error between two computations of the same thing in float64
+
+# The exercise each checked function belongs to: the first half of a mistake's id.
+EXERCISE = {
+    "build_vocabulary": "ex01", "one_hot_sentence": "ex01", "encode_batch": "ex01",
+    "task_shapes": "ex02", "rnn_cell_forward": "ex03", "rnn_forward": "ex04",
+    "rnn_cell_backward": "ex05", "rnn_backward": "ex06", "bptt_gradient_check": "ex06",
+    "clip_by_global_norm": "ex07", "sample": "ex07", "predict": "ex08",
+    "train_sentiment": "ex08", "held_out_accuracy": "ex08", "rnn_backward_truncated": "ex09",
+}
+TAG = re.compile(r"\[mistake: (ex\d\d/[a-z0-9-]+)\]")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class CheckFailure(AssertionError):
+    """A failed check. Shown as its message alone (no traceback) by IPython, so in
+    JupyterLab, nbval and nbgrader's feedback; nbgrader still sees an error: no points.
+
+    mistake: the stable id "exNN/slug" that the message's last line carries.
+    """
+
+    def __init__(self, mistake, message):
+        super().__init__(f"{message}\n[mistake: {mistake}]")
+        self.mistake, self.message = mistake, message
+
+    def __reduce__(self):  # pickled (e.g. by a process pool) with both arguments
+        return type(self), (self.mistake, self.message)
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
+
+def mistake(name, slug, message):
+    """The CheckFailure for mistake slug of the function name (see EXERCISE), to raise."""
+    return CheckFailure(f"{EXERCISE[name]}/{slug}", message)
+
+
+def mistake_ids(text):
+    """The mistake ids ("ex05/tanh-derivative-not-squared", ...) tagged in text, in order."""
+    return TAG.findall(ANSI.sub("", str(text)))
 
 
 def passed(name):
@@ -33,24 +79,104 @@ def shape_text(value):
         return "None"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, dict):
+        return f"a dict with keys {list(value)}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
 
 
-def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine."):
-    """fn(*args), turning any exception into an AssertionError that shows the inputs' shapes.
+NOT_THE_LEARNERS = [Path(__file__).resolve().parents[1]] + [
+    Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib")]
 
-    sizes: text such as "xt (n_x, m) = (3, 4)" describing the inputs; hint: what to look at.
+
+def learner_line(tb):
+    """(line number, source line) of the innermost frame of tb in the learner's own code: not
+    in rnnlesson, the standard library or an installed package. None if there is none."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        path = Path(filename).resolve() if not filename.startswith("<") else None
+        if path is None or not any(path.is_relative_to(p) for p in NOT_THE_LEARNERS):
+            found = (tb.tb_lineno, linecache.getline(filename, tb.tb_lineno).strip())
+        tb = tb.tb_next
+    return found
+
+
+def where(tb):
+    line = learner_line(tb)
+    if line is None:
+        return ""
+    number, source = line
+    return f" at line {number} of your code" + (f" (`{source}`)" if source else "")
+
+
+def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine.",
+         diagnose=None):
+    """fn(*args) for the learner's function name, with the checks' guarantees.
+
+    - fn must not run the package's own answer (see `_guard`): "uses-reference";
+    - an exception becomes one message: what it was, at which line of the learner's code,
+      the inputs' shapes (sizes, e.g. "xt (n_x, m) = (3, 4)") and what to look at (hint).
+      diagnose(err, source_line) may name the mistake instead: it returns (slug, text) or None.
     """
-    try:
-        return fn(*args)
-    except AssertionError:
-        raise
-    except NotImplementedError as err:
-        raise AssertionError(f"{name} is not written yet (it raised NotImplementedError): "
-                             "replace `raise NotImplementedError()` with your code.") from err
-    except Exception as err:
-        raise AssertionError(f"{name} raised {type(err).__name__}: {err}\n"
-                             f"It was called with {sizes}. {hint}") from err
+    error = None
+    with Watch(name) as watch:
+        try:
+            result = fn(*args)
+        except CheckFailure:
+            raise
+        except Exception as err:  # the learner's own error, reported below
+            error = err
+    if watch.seen:
+        what = ("the function this exercise asks you to write"
+                if watch.seen.rsplit(".", 1)[-1].startswith(name) else
+                "which does what this exercise asks you to write")
+        raise mistake(name, "uses-reference", f"your {name} calls {watch.seen}, {what}. "
+                      "Write it yourself, from numpy operations.")
+    if error is None:
+        return result
+    if isinstance(error, NotImplementedError):
+        raise mistake(name, "not-written", f"{name} is not written yet (it raised "
+                      f"NotImplementedError{where(error.__traceback__)}): replace `raise "
+                      "NotImplementedError()` with your code.")
+    line = learner_line(error.__traceback__)
+    found = diagnose(error, line[1] if line else "") if diagnose else None
+    if found:
+        raise mistake(name, found[0], f"{name}: {found[1]}")
+    raise mistake(name, "raises-error", f"your {name} raised {type(error).__name__}"
+                  f"{where(error.__traceback__)}: {error}\nIt was called with {sizes}. {hint}")
+
+
+def one_message(name):
+    """Decorate a check so that whatever goes wrong reaches the learner as one CheckFailure:
+    a value so unexpected that comparing it crashes the check is reported, not our frames."""
+
+    def decorate(check):
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            try:
+                return check(*args, **kwargs)
+            except CheckFailure:
+                raise
+            except Exception as err:
+                raise mistake(name, "unexpected-result", f"{name}: what your function returned "
+                              f"could not be checked ({type(err).__name__}: {err}). Compare it "
+                              "with what the exercise asks for: the docstring gives each "
+                              "value's type and shape.") from None
+
+        return run
+
+    return decorate
+
+
+def guarded(name, fn):
+    """fn wrapped so that every call goes through `call`: for hidden tests that compare the
+    learner's function with rnnlesson's directly."""
+
+    def run(*args):
+        return call(fn, name, args, "the hidden test's inputs")
+
+    return run
 
 
 def snapshot(value):
@@ -85,31 +211,32 @@ def assert_unchanged(name, originals, arguments):
     for arg, before in originals.items():
         path = changed_part(before, arguments[arg], arg)
         if path:
-            raise AssertionError(
-                f"{name} modified its argument {path} in place. Leave the inputs as they are: "
-                "build new arrays (a = a + b rather than a += b, or copy first)."
-            )
+            raise mistake(name, "changes-its-input",
+                          f"{name} modified its argument {path} in place. Leave the inputs as "
+                          "they are: build new arrays (a = a + b rather than a += b, or copy "
+                          "first).")
 
 
 def assert_shape(name, what, value, shape, letters, hint=""):
     """value must be a float array of the given shape; letters spells it, e.g. '(n_a, m)'."""
     if not isinstance(value, np.ndarray):
-        raise AssertionError(f"{name}: {what} should be a numpy array of shape {letters} = "
-                             f"{shape}, received {shape_text(value)}.")
+        raise mistake(name, "not-an-array", f"{name}: {what} should be a numpy array of shape "
+                      f"{letters} = {shape}, received {shape_text(value)}.")
     if value.shape != shape:
         transposed = value.shape == shape[::-1] and len(shape) > 1
         hint = hint or (" It looks transposed." if transposed else "")
-        raise AssertionError(f"{name}: {what} should have shape {letters} = {shape}, received "
-                             f"{value.shape}.{hint}")
+        raise mistake(name, "transposed" if transposed else "wrong-shape",
+                      f"{name}: {what} should have shape {letters} = {shape}, received "
+                      f"{value.shape}.{hint}")
     if not np.all(np.isfinite(value)):
-        raise AssertionError(f"{name}: {what} contains NaN or infinite values.")
+        raise mistake(name, "not-finite", f"{name}: {what} contains NaN or infinite values.")
 
 
 def assert_returns(name, result, count, names):
     """result must be a tuple (or list) of count values."""
     if not isinstance(result, (tuple, list)) or len(result) != count:
-        raise AssertionError(f"{name} should return {count} values ({names}), received "
-                             f"{shape_text(result)}.")
+        raise mistake(name, "wrong-return", f"{name} should return {count} values ({names}), "
+                      f"received {shape_text(result)}.")
     return result
 
 
@@ -125,14 +252,14 @@ def error_text(a, b):
 
 
 def call_on_copies(fn, name, args, sizes, hint="Check the shapes of the arrays you combine.",
-                   extra=()):
+                   extra=(), diagnose=None):
     """`call` fn(*args.values(), *extra), then check that fn changed none of args.
 
     args: the learner's inputs by name (copies the caller may lose); extra: plain values such
     as a max_norm or a seed, passed after them.
     """
     originals = snapshot(args)
-    result = call(fn, name, (*args.values(), *extra), sizes, hint)
+    result = call(fn, name, (*args.values(), *extra), sizes, hint, diagnose)
     assert_unchanged(name, originals, args)
     return result
 

@@ -1,9 +1,11 @@
-"""Checks of the backward passes: one step of the cell (exercise 5), backpropagation through
-time (exercise 6) and the learner's own gradient check of it.
+"""Checks of the backward passes: one step of the cell (exercise 5) and backpropagation
+through time (exercise 6; the learner's gradient check of it is in `gradcheck`).
 
 A backward pass is judged against centred differences of a forward pass: with the upstream
 gradient da fixed, L = sum(da * a) has exactly the gradients the backward pass should return.
 """
+
+import re
 
 import numpy as np
 
@@ -12,21 +14,20 @@ from rnnlesson.cell import rnn_cell_forward as reference_cell_forward
 from rnnlesson.checks._common import (
     TOL,
     assert_shape,
-    assert_unchanged,
-    call,
     call_on_copies,
     close,
     error_text,
     example_params,
+    mistake,
     numerical_gradients,
+    one_message,
     passed,
     snapshot,
 )
-from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
+from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME_CELL = "rnn_cell_backward"
 NAME_SEQ = "rnn_backward"
-NAME_CHECK = "bptt_gradient_check"
 CELL_KEYS = ("dxt", "da_prev", "dWax", "dWaa", "dba")
 SEQ_KEYS = ("dx", "da0", "dWax", "dWaa", "dba")
 
@@ -37,62 +38,117 @@ def assert_gradient_dict(name, grads, shapes):
     shapes: {key: (shape, letters)}.
     """
     if not isinstance(grads, dict):
-        raise AssertionError(f"{name} should return a dict with keys {', '.join(shapes)}; "
-                             f"received {type(grads).__name__}.")
+        raise mistake(name, "not-a-dict", f"{name} should return a dict with keys "
+                      f"{', '.join(shapes)}; received {type(grads).__name__}.")
     missing = [key for key in shapes if key not in grads]
     if missing:
-        raise AssertionError(f"{name}: the returned dict is missing {', '.join(missing)} "
-                             f"(it has {', '.join(map(str, grads)) or 'no keys'}).")
+        raise mistake(name, "missing-key", f"{name}: the returned dict is missing "
+                      f"{', '.join(missing)} (it has {', '.join(map(str, grads)) or 'no keys'}).")
     for key, (shape, letters) in shapes.items():
         hint = ""
         if key == "dba" and isinstance(grads[key], np.ndarray) and grads[key].ndim == 1:
-            hint = " Keep the column: dz.sum(axis=1, keepdims=True)."
-        elif key == "dba" and getattr(grads[key], "shape", (0, 1))[1:] not in ((1,), ()):
-            hint = " Sum dz over the m examples: dz.sum(axis=1, keepdims=True)."
+            raise mistake(name, "dba-not-a-column", f"{name}: dba should have shape {letters} = "
+                          f"{shape}, received {grads[key].shape}. Keep the column: "
+                          "dz.sum(axis=1, keepdims=True).")
+        if key == "dba" and getattr(grads[key], "shape", (0, 1))[1:] not in ((1,), ()):
+            raise mistake(name, "dba-not-summed", f"{name}: dba should have shape {letters} = "
+                          f"{shape}, received {grads[key].shape}. Sum dz over the m examples: "
+                          "dz.sum(axis=1, keepdims=True).")
         assert_shape(name, key, grads[key], shape, letters, hint)
 
 
-def blame(name, grads, numeric, keys, hints, what):
-    """Raise for the first key whose gradient differs from the centred differences.
+def blame(name, grads, numeric, keys, mistakes, what):
+    """Raise for gradients that differ from the centred differences, naming the mistake.
 
-    hints: {key: [(alternative gradient, explanation), ...]}: explanations for known mistakes.
+    mistakes: [(gradients a known mistake gives, {key: array} for the keys it changes, slug,
+    explanation)]: the first whose keys cover every wrong gradient, and that the learner's
+    gradients match there, is named; otherwise the first wrong gradient is.
     """
-    for key in keys:
-        if close(grads[key], numeric[key], TOL):
-            continue
-        for alternative, explanation in hints.get(key, []):
-            if close(grads[key], alternative, TOL):
-                raise AssertionError(f"{name}: {key} is wrong: {explanation}")
-        raise AssertionError(f"{name}: {key} is wrong: {error_text(grads[key], numeric[key])} "
-                             f"against centred differences of {what} (it should be below "
-                             f"{TOL:.0e}).")
+    wrong = [key for key in keys if not close(grads[key], numeric[key], TOL)]
+    if not wrong:
+        return
+    for alternative, slug, explanation in mistakes:
+        if set(wrong) <= set(alternative) and all(close(grads[key], alternative[key], TOL)
+                                                  for key in wrong):
+            raise mistake(name, slug, f"{name}: {explanation}")
+    key = wrong[0]
+    raise mistake(name, f"{key.lower().replace('_', '-')}-wrong",
+                  f"{name}: {key} is wrong: {error_text(grads[key], numeric[key])} against "
+                  f"centred differences of {what} (it should be below {TOL:.0e}).")
 
 
 def cell_backward_mistakes(da_next, cache):
-    """The gradients a few common mistakes give, to name them when they are made."""
+    """The gradients common mistakes give: [(gradients, slug, explanation)]."""
     a_next, a_prev, xt, params = cache
     right = da_next * (1 - a_next**2)
-    found = {key: [] for key in CELL_KEYS}
 
-    def add(dz, explanation, keys=CELL_KEYS):
-        grads = {"dxt": params["Wax"].T @ dz, "da_prev": params["Waa"].T @ dz,
-                 "dWax": dz @ xt.T, "dWaa": dz @ a_prev.T, "dba": dz.sum(axis=1, keepdims=True)}
-        for key in keys:
-            found[key].append((grads[key], explanation))
+    def from_dz(dz):
+        return {"dxt": params["Wax"].T @ dz, "da_prev": params["Waa"].T @ dz,
+                "dWax": dz @ xt.T, "dWaa": dz @ a_prev.T, "dba": dz.sum(axis=1, keepdims=True)}
 
-    add(da_next, "the tanh derivative is missing: dz = da_next * (1 - a_next**2).")
-    add(da_next * (1 - a_prev**2), "the tanh derivative is taken at a_prev; this step's is "
-        "1 - a_next**2.")
-    add(da_next * (1 - np.tanh(a_next) ** 2), "1 - tanh(a_next)**2 applies tanh twice: a_next "
-        "is already tanh(z), so dz = da_next * (1 - a_next**2).")
-    found["da_prev"].append((params["Waa"] @ right, "it needs Waa.T: da_prev = Waa.T @ dz."))
-    found["dWaa"].append((right @ a_next.T, "Waa multiplies a_prev, so dWaa = dz @ a_prev.T "
-                          "(not a_next)."))
-    found["dba"].append((right.mean(axis=1, keepdims=True), "sum dz over the m examples "
-                         "(not the mean): the loss already holds any averaging."))
-    return found
+    return [
+        (from_dz(da_next * (1 - a_next)), "tanh-derivative-not-squared",
+         "dz should be da_next * (1 - a_next**2): yours matches da_next * (1 - a_next); the "
+         "derivative of tanh needs the square."),
+        (from_dz(da_next), "tanh-derivative-missing",
+         "the tanh derivative is missing: dz = da_next * (1 - a_next**2), not da_next."),
+        (from_dz(da_next * (1 - a_prev**2)), "tanh-derivative-at-a-prev",
+         "the tanh derivative is taken at a_prev; this step's is 1 - a_next**2."),
+        (from_dz(da_next * (1 - np.tanh(a_next) ** 2)), "tanh-applied-twice",
+         "1 - tanh(a_next)**2 applies tanh twice: a_next is already tanh(z), so "
+         "dz = da_next * (1 - a_next**2)."),
+        (from_dz(da_next * a_next**2), "tanh-derivative-flipped",
+         "dz should be da_next * (1 - a_next**2); yours matches da_next * a_next**2."),
+        ({"da_prev": params["Waa"] @ right}, "da-prev-not-transposed",
+         "da_prev is wrong: it needs Waa.T: da_prev = Waa.T @ dz."),
+        ({"dWaa": right @ a_next.T}, "dwaa-uses-a-next",
+         "dWaa is wrong: Waa multiplies a_prev, so dWaa = dz @ a_prev.T (not a_next)."),
+        ({"dba": right.mean(axis=1, keepdims=True)}, "dba-mean",
+         "dba is wrong: sum dz over the m examples (not the mean): the loss already holds any "
+         "averaging."),
+    ]
 
 
+def run_cell_backward(fn, forward, seed=5, n_x=3, n_a=5, n_y=2, m=4):
+    """Call fn on a fresh case; check it returns the five gradients in their shapes.
+
+    Returns (grads, da_next, xt, a_prev, params, cache)."""
+    rng = np.random.default_rng(seed)
+    params = example_params(n_x, n_a, n_y, seed=seed)
+    xt, a_prev = rng.normal(size=(n_x, m)), rng.normal(size=(n_a, m))
+    da_next = rng.normal(size=(n_a, m))
+    _, _, cache = forward(xt.copy(), a_prev.copy(), snapshot(params))
+    args = {"da_next": da_next.copy(), "cache": cache}
+    sizes = f"da_next (n_a, m) = {da_next.shape} and the cache of xt (n_x, m) = {xt.shape}"
+    grads = call_on_copies(fn, NAME_CELL, args, sizes, "dz is (n_a, m) like da_next; each "
+                           "gradient has the shape of what it is of.", diagnose=transposes)
+    assert_gradient_dict(NAME_CELL, grads, {
+        "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
+        "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
+        "dba": ((n_a, 1), "(n_a, 1)")})
+    return grads, da_next, xt, a_prev, params, cache
+
+
+def transposes(error, line):
+    """Name the usual crashes of the backward step: a product missing its transpose."""
+    products = {r"\bWax\W*\s*@\s*dz\b": "dxt = Wax.T @ dz", r"dz\s*@\s*xt\b(?!\.T)":
+                "dWax = dz @ xt.T", r"dz\s*@\s*a_prev\b(?!\.T)": "dWaa = dz @ a_prev.T"}
+    for pattern, right in products.items():
+        if re.search(pattern, line):
+            return "product-not-transposed", (
+                f"a product is missing its transpose (`{line}` raised {type(error).__name__}: "
+                f"{error}); it should read {right}.")
+    return None
+
+
+@one_message(NAME_CELL)
+def check_rnn_cell_backward_shapes(rnn_cell_backward, forward=reference_cell_forward):
+    """Check that rnn_cell_backward returns dxt, da_prev, dWax, dWaa, dba in their shapes."""
+    run_cell_backward(rnn_cell_backward, forward, seed=1)
+    passed(f"{NAME_CELL} shapes")
+
+
+@one_message(NAME_CELL)
 def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     """Check a learner's rnn_cell_backward(da_next, cache) -> dict of gradients.
 
@@ -100,22 +156,7 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     test the pair). Each of dxt, da_prev, dWax, dWaa, dba is compared with centred differences
     of L = sum(da_next * a_next); a known mistake is named.
     """
-    n_x, n_a, n_y, m = 3, 5, 2, 4
-    rng = np.random.default_rng(5)
-    params = example_params(n_x, n_a, n_y, seed=5)
-    xt, a_prev = rng.normal(size=(n_x, m)), rng.normal(size=(n_a, m))
-    da_next = rng.normal(size=(n_a, m))
-    _, _, cache = forward(xt.copy(), a_prev.copy(), snapshot(params))
-    args = {"da_next": da_next.copy(), "cache": cache}
-    sizes = f"da_next (n_a, m) = {da_next.shape} and the cache of xt (n_x, m) = {xt.shape}"
-    grads = call_on_copies(rnn_cell_backward, NAME_CELL, args, sizes,
-                           "dz is (n_a, m) like da_next; each gradient has the shape of what it "
-                           "is of.")
-    assert_gradient_dict(NAME_CELL, grads, {
-        "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
-        "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
-        "dba": ((n_a, 1), "(n_a, 1)")})
-
+    grads, da_next, xt, a_prev, params, cache = run_cell_backward(rnn_cell_backward, forward)
     arrays = {"dxt": xt.copy(), "da_prev": a_prev.copy(), "dWax": params["Wax"].copy(),
               "dWaa": params["Waa"].copy(), "dba": params["ba"].copy()}
 
@@ -129,36 +170,58 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
     passed(NAME_CELL)
 
 
-def bptt_mistakes(da, caches):
-    """Gradients from common BPTT mistakes: no gradient from the step after, or weight
-    gradients overwritten instead of summed over the steps."""
+def bptt_variant(da, caches, cut=lambda t: False, carry=True, accumulate=True,
+                 forwards=False, shift=0, reset=lambda t: False):
+    """BPTT over cell caches, right by default, or with one of the usual mistakes:
+
+    cut(t): the gradient from step t into step t - 1 is dropped (truncation);
+    carry=False: da_prev is never added; accumulate=False: weight gradients overwritten;
+    forwards: the loop runs t = 0..T_x-1; shift=1: step t reads caches[t - 1];
+    reset(t): the weight sums restart at step t (a sum kept per window).
+    """
     n_a, m, T_x = da.shape
-    found = {key: [] for key in SEQ_KEYS}
-    no_carry = {"dx": np.empty((caches[0][2].shape[0], m, T_x))}
-    for key in ("dWax", "dWaa", "dba"):
-        no_carry[key] = 0.0
-    for t in reversed(range(T_x)):
-        step = reference_cell_backward(da[:, :, t], caches[t])
-        no_carry["dx"][:, :, t] = step["dxt"]
-        for key in ("dWax", "dWaa", "dba"):
-            no_carry[key] = no_carry[key] + step[key]
-    for key in ("dx", "dWax", "dWaa", "dba"):
-        found[key].append((no_carry[key], "the gradient coming back from the step after is not "
-                           "added: at step t pass da[:, :, t] + da_prev (da_prev from step t+1)"
-                           " to the cell's backward pass."))
-    right = rnn_backward_by_cells(da, caches)
+    grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
     da_prev = np.zeros((n_a, m))
-    for t in reversed(range(T_x)):
-        step = reference_cell_backward(da[:, :, t] + da_prev, caches[t])
-        da_prev = step["da_prev"]
+    for t in (range(T_x) if forwards else reversed(range(T_x))):
+        step = reference_cell_backward(da[:, :, t] + (da_prev if carry else 0),
+                                       caches[(t - shift) % T_x])
+        grads["dx"][:, :, t] = step["dxt"]
+        da_prev = np.zeros((n_a, m)) if cut(t) else step["da_prev"]
         for key in ("dWax", "dWaa", "dba"):
-            explanation = (f"it holds only step t = {t}'s share. The same weights act at every "
-                           "step: add up (+=) the shares of all T_x steps.")
-            found[key].append((step[key], explanation))
-    found["da0"].append((da[:, :, 0], "da0 is the gradient reaching a0, the da_prev that "
-                         "the first step's backward pass returns."))
-    found["da0"].append((np.zeros_like(right["da0"]), "it is all zero; return the da_prev of "
-                         "the first step (t = 0), the last one computed."))
+            keep = accumulate and not reset(t)
+            grads[key] = grads[key] + step[key] if keep else step[key]
+    grads["da0"] = da_prev
+    return grads
+
+
+BPTT_MISTAKES = [
+    ({"carry": False}, "no-carry", "the gradient coming back from the step after is not "
+     "added: at step t pass da[:, :, t] + da_prev (da_prev from step t+1) to the cell's "
+     "backward pass."),
+    ({"forwards": True}, "loop-forwards", "the loop runs forwards; backpropagation goes from "
+     "the last step down to the first: for t in reversed(range(T_x))."),
+    ({"shift": 1}, "wrong-cache-index", "step t reads caches[t - 1]; step t's backward pass "
+     "needs step t's own cache, caches[t] (counting from 0)."),
+    ({"accumulate": False}, "weights-overwritten", "the weight gradients hold only one step's "
+     "share (the last one computed, t = 0). The same weights act at every step: add up (+=) "
+     "the shares of all T_x steps."),
+]
+
+
+def bptt_mistakes(da, caches, cut=lambda t: False):
+    """[(gradients, slug, explanation)] of the usual BPTT mistakes (with the windows of cut,
+    for truncated BPTT)."""
+    found = [(bptt_variant(da, caches, cut, **change), slug, text)
+             for change, slug, text in BPTT_MISTAKES]
+    right = bptt_variant(da, caches, cut)
+    T_x = da.shape[2]
+    averaged = {key: right[key] / T_x for key in ("dWax", "dWaa", "dba")}
+    found.append((averaged, "weights-averaged", "the weight gradients are averaged over the "
+                  "T_x steps; they are the sum of every step's share."))
+    found.append(({"da0": da[:, :, 0]}, "da0-wrong", "da0 is wrong: it is the gradient "
+                  "reaching a0, the da_prev that the first step's backward pass returns."))
+    found.append(({"da0": np.zeros_like(right["da0"])}, "da0-zero", "da0 is wrong: it is all "
+                  "zero; return the da_prev of the first step (t = 0), the last one computed."))
     return found
 
 
@@ -172,13 +235,14 @@ def bptt_example(seed=6):
     return x, a0, params, da
 
 
+@one_message(NAME_SEQ)
 def check_rnn_backward(rnn_backward, forward=rnn_forward_by_cells):
     """Check a learner's rnn_backward(da, caches) -> {dx, da0, dWax, dWaa, dba}.
 
     The caches come from forward (by default rnnlesson's loop over the cell, which returns a
     list of the T_x cell caches). Every gradient is compared with centred differences of
-    L = sum(da * a); missing the gradient from the step after, or overwriting the weights'
-    gradients instead of summing them over the steps, is named.
+    L = sum(da * a); the usual mistakes (no gradient from the step after, the loop run
+    forwards, caches[t - 1], weight gradients overwritten or averaged, a wrong da0) are named.
     """
     x, a0, params, da = bptt_example()
     n_x, m, T_x = x.shape
@@ -207,54 +271,3 @@ def sequence_numeric(forward, x, a0, params, da):
         return float(np.sum(da * forward(arrays["dx"], arrays["da0"], p)[0]))
 
     return numerical_gradients(loss, arrays)
-
-
-def check_bptt_gradient_check(bptt_gradient_check):
-    """Check a learner's gradient checker,
-    bptt_gradient_check(backward, x, a0, params, da) -> {dx, da0, dWax, dWaa, dba: rel. error}.
-
-    It must report errors below 1e-7 for a correct backward pass, a large error (above 1e-4)
-    for exactly the gradient that a broken backward pass gets 1% wrong, and leave its inputs
-    as they were (every nudged entry restored).
-    """
-    x, a0, params, da = bptt_example(seed=7)
-    args = {"x": x.copy(), "a0": a0.copy(), "params": snapshot(params), "da": da.copy()}
-    originals = snapshot(args)
-    sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, da = {da.shape}"
-    errors = call(bptt_gradient_check, NAME_CHECK,
-                  (rnn_backward_by_cells, args["x"], args["a0"], args["params"], args["da"]),
-                  sizes)
-    assert_unchanged(NAME_CHECK, originals, args)
-    if not isinstance(errors, dict) or any(key not in errors for key in SEQ_KEYS):
-        raise AssertionError(f"{NAME_CHECK} should return a dict of relative errors with keys "
-                             f"{', '.join(SEQ_KEYS)}; received "
-                             f"{list(errors) if isinstance(errors, dict) else type(errors)}.")
-    for key in SEQ_KEYS:
-        value = errors[key]
-        if not np.isscalar(value) or not np.isfinite(value) or value < 0:
-            raise AssertionError(f"{NAME_CHECK}: errors['{key}'] should be one relative error, "
-                                 f"a number >= 0; received {value!r}.")
-        if value >= 1e-7:
-            raise AssertionError(
-                f"{NAME_CHECK}: for rnnlesson's correct backward pass you report {key} "
-                f"relative error {value:.1e} (it should be below 1e-7). Use centred differences "
-                "(L(θ + eps) - L(θ - eps)) / (2 eps) with eps = 1e-5, in float64, of "
-                "L = sum(da * a), and compare with rel_error.")
-    for key in SEQ_KEYS:
-        def broken(da_, caches_, key=key):
-            grads = rnn_backward_by_cells(da_, caches_)
-            return {**grads, key: grads[key] * 1.01 + 0.01 * np.abs(grads[key]).max()}
-
-        errors = call(bptt_gradient_check, NAME_CHECK,
-                      (broken, x.copy(), a0.copy(), snapshot(params), da.copy()), sizes)
-        if not errors[key] > 1e-4:
-            raise AssertionError(
-                f"{NAME_CHECK} did not notice a wrong {key}: given a backward pass whose {key} "
-                f"is 1% off, it reported relative error {errors[key]:.1e}. It must compare "
-                f"the backward pass's {key} with the centred differences for that same array.")
-        others = [other for other in SEQ_KEYS if other != key and errors[other] >= 1e-7]
-        if others:
-            raise AssertionError(
-                f"{NAME_CHECK} blamed {', '.join(others)} when only {key} was wrong: each "
-                "gradient must be compared with the centred differences of its own array.")
-    passed(NAME_CHECK)

@@ -6,57 +6,74 @@ Letters: n_x vocabulary size, T_x words in a sentence, m sentences.
 
 import numpy as np
 
-from rnnlesson.checks._common import call, passed, shape_text, snapshot
+from rnnlesson.checks._common import call, mistake, one_message, passed, shape_text, snapshot
 
 PAD = "<pad>"
 SENTENCES = ["the cat sat", "a dog ran to the cat", "the dog sat on a mat"]
+# Sorted as strings, "2" and "Zoe" come before "<pad>": it must be put first by hand.
+OTHER_SENTENCES = ["Zoe has 2 cats", "the cats sat"]
+NAME_VOCAB, NAME_ONE_HOT, NAME_BATCH = "build_vocabulary", "one_hot_sentence", "encode_batch"
 
 
 def reference_vocabulary(sentences):
     return [PAD] + sorted({word for s in sentences for word in s.split()} - {PAD})
 
 
+@one_message(NAME_VOCAB)
 def check_build_vocabulary(build_vocabulary):
     """Check build_vocabulary(sentences) -> ["<pad>", then every distinct word, sorted]."""
-    name = "build_vocabulary"
-    args = {"sentences": list(SENTENCES)}
+    for sentences in (SENTENCES, OTHER_SENTENCES):
+        check_vocabulary(build_vocabulary, sentences)
+    passed(NAME_VOCAB)
+
+
+def check_vocabulary(build_vocabulary, sentences):
+    name = NAME_VOCAB
+    args = {"sentences": list(sentences)}
     originals = snapshot(args)
-    vocab = call(build_vocabulary, name, (args["sentences"],), f"sentences = {SENTENCES}")
+    vocab = call(build_vocabulary, name, (args["sentences"],), f"sentences = {sentences}")
     if args["sentences"] != originals["sentences"]:
-        raise AssertionError(f"{name} modified its argument sentences in place (sorted or "
-                             "changed the list); build a new list instead.")
-    expected = reference_vocabulary(SENTENCES)
-    if not isinstance(vocab, (list, tuple)):
-        raise AssertionError(f"{name} should return a list of words, received "
-                             f"{shape_text(vocab)}.")
-    vocab = list(vocab)
+        raise mistake(name, "changes-its-input", f"{name} modified its argument sentences in "
+                      "place (sorted or changed the list); build a new list instead.")
+    expected = reference_vocabulary(sentences)
+    if not isinstance(vocab, list):
+        raise mistake(name, "not-a-list", f"{name} should return a list of words, received "
+                      f"{shape_text(vocab)}.")
     if vocab == expected:
-        passed(name)
         return
-    if not vocab or vocab[0] != PAD:
-        raise AssertionError(f"{name}: the first symbol should be the padding symbol '{PAD}' "
-                             f"(id 0); yours starts with {vocab[:1]}.")
-    words = vocab[1:]
-    if any(len(w) == 1 for w in words) and "cat" not in words:
-        raise AssertionError(f"{name}: the vocabulary holds single characters; split each "
-                             "sentence into words with sentence.split().")
+    words = [w for w in vocab if w != PAD]
+    if PAD not in vocab:
+        raise mistake(name, "pad-missing", f"{name}: the first symbol should be the padding "
+                      f"symbol '{PAD}' (id 0); yours has no '{PAD}' (it starts with "
+                      f"{vocab[:1]}).")
+    if vocab[0] != PAD:
+        if vocab == sorted(vocab):
+            raise mistake(name, "pad-sorted-with-words", f"{name}: '{PAD}' was sorted with the "
+                          f"words, so it lands after {vocab[:vocab.index(PAD)]} (for "
+                          f"{sentences}). Put it first by hand: ['{PAD}'] + sorted(words).")
+        raise mistake(name, "pad-not-first", f"{name}: the first symbol should be the padding "
+                      f"symbol '{PAD}' (id 0); yours is at position {vocab.index(PAD)}.")
+    if all(len(w) == 1 for w in words) and any(len(w) > 1 for w in expected):
+        raise mistake(name, "characters", f"{name}: the vocabulary holds single characters; "
+                      "split each sentence into words with sentence.split().")
     duplicates = sorted({w for w in words if words.count(w) > 1})
     if duplicates:
-        raise AssertionError(f"{name}: each word should appear once; {duplicates} appear more "
-                             "than once (use a set).")
+        raise mistake(name, "duplicates", f"{name}: each word should appear once; {duplicates} "
+                      "appear more than once (use a set).")
     missing = sorted(set(expected) - set(vocab))
     extra = sorted(set(vocab) - set(expected))
     if missing or extra:
-        raise AssertionError(f"{name}: for {SENTENCES} the words should be {expected[1:]}; "
-                             f"missing {missing}, unexpected {extra}.")
-    raise AssertionError(f"{name}: after '{PAD}' the words should be sorted alphabetically: "
-                         f"{expected}; received {vocab}.")
+        raise mistake(name, "wrong-words", f"{name}: for {sentences} the words should be "
+                      f"{expected[1:]}; missing {missing}, unexpected {extra}.")
+    raise mistake(name, "not-sorted", f"{name}: after '{PAD}' the words should be sorted "
+                  f"alphabetically: {expected}; received {vocab}.")
 
 
+@one_message(NAME_ONE_HOT)
 def check_one_hot_sentence(one_hot_sentence):
     """Check one_hot_sentence(sentence, vocab) -> (n_x, T_x) floats, column t = e_i for the
     id i of word t."""
-    name = "one_hot_sentence"
+    name = NAME_ONE_HOT
     vocab = reference_vocabulary(SENTENCES)
     sentence = "a dog ran to the cat"
     words = sentence.split()
@@ -65,66 +82,92 @@ def check_one_hot_sentence(one_hot_sentence):
     result = call(one_hot_sentence, name, (sentence, args["vocab"]),
                   f"sentence = {sentence!r} and vocab = {vocab}")
     if args["vocab"] != vocab:
-        raise AssertionError(f"{name} modified its argument vocab in place.")
-    if not isinstance(result, np.ndarray) or result.shape != (n_x, T_x):
-        hint = ""
-        if getattr(result, "shape", None) == (T_x, n_x):
-            hint = " It is transposed: one column per word, one row per vocabulary entry."
-        raise AssertionError(f"{name}: for a sentence of T_x = {T_x} words and a vocabulary of "
-                             f"n_x = {n_x} symbols the result should have shape (n_x, T_x) = "
-                             f"{(n_x, T_x)}; received {shape_text(result)}.{hint}")
+        raise mistake(name, "changes-its-input", f"{name} modified its argument vocab in "
+                      "place.")
+    if not isinstance(result, np.ndarray):
+        raise mistake(name, "not-an-array", f"{name} should return a numpy array of shape "
+                      f"(n_x, T_x) = {(n_x, T_x)}; received {shape_text(result)}.")
+    if result.shape == (T_x, n_x):
+        raise mistake(name, "transposed", f"{name}: the result should have shape (n_x, T_x) = "
+                      f"{(n_x, T_x)}; received {result.shape}. It is transposed: one column "
+                      "per word, one row per vocabulary entry.")
+    if result.shape != (n_x, T_x):
+        raise mistake(name, "wrong-shape", f"{name}: for a sentence of T_x = {T_x} words and a "
+                      f"vocabulary of n_x = {n_x} symbols the result should have shape "
+                      f"(n_x, T_x) = {(n_x, T_x)}; received {result.shape}.")
     if not np.issubdtype(result.dtype, np.floating):
-        raise AssertionError(f"{name}: the one-hot array should hold floats (the network "
-                             f"multiplies it by Wax); received dtype {result.dtype}.")
+        raise mistake(name, "not-floats", f"{name}: the one-hot array should hold floats (the "
+                      f"network multiplies it by Wax); received dtype {result.dtype}.")
     for t, word in enumerate(words):
         column = result[:, t]
         i = vocab.index(word)
         if not (np.all((column == 0) | (column == 1)) and column.sum() == 1):
-            raise AssertionError(f"{name}: column {t} (the word {word!r}) should hold a single 1 "
-                                 f"and zeros elsewhere; it holds {column.tolist()}.")
+            raise mistake(name, "not-one-hot", f"{name}: column {t} (the word {word!r}) should "
+                          f"hold a single 1 and zeros elsewhere; it holds {column.tolist()}.")
         if column[i] != 1:
-            raise AssertionError(f"{name}: column {t} (the word {word!r}) should have its 1 in "
-                                 f"row {i}, the word's id (its position in vocab); it is in "
-                                 f"row {int(np.argmax(column))}.")
+            raise mistake(name, "wrong-row", f"{name}: column {t} (the word {word!r}) should "
+                          f"have its 1 in row {i}, the word's id (its position in vocab); it "
+                          f"is in row {int(np.argmax(column))}.")
     passed(name)
 
 
+@one_message(NAME_BATCH)
 def check_encode_batch(encode_batch):
-    """Check encode_batch(sentences, vocab) -> ids (m, T_x) ints padded with 0, lengths (m,)."""
-    name = "encode_batch"
+    """Check encode_batch(sentences, vocab) -> ids (m, T_x) ints padded with 0 on the right,
+    lengths (m,) ints: a tuple of two arrays."""
+    name = NAME_BATCH
     vocab = reference_vocabulary(SENTENCES)
     args = {"sentences": list(SENTENCES), "vocab": list(vocab)}
     originals = snapshot(args)
     result = call(encode_batch, name, (args["sentences"], args["vocab"]),
                   f"sentences = {SENTENCES} and vocab = {vocab}")
     if args != originals:
-        raise AssertionError(f"{name} modified its arguments in place.")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise AssertionError(f"{name} should return two arrays (ids, lengths); received "
-                             f"{shape_text(result)}.")
+        raise mistake(name, "changes-its-input", f"{name} modified its arguments in place.")
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise mistake(name, "wrong-return", f"{name} should return a tuple of two arrays "
+                      f"(ids, lengths); received {shape_text(result)}.")
     ids, lengths = result
     words = [s.split() for s in SENTENCES]
     m, T_x = len(words), max(len(w) for w in words)
-    if not isinstance(lengths, np.ndarray) or lengths.shape != (m,):
-        raise AssertionError(f"{name}: lengths should be an array of shape (m,) = ({m},), one "
-                             f"word count per sentence; received {shape_text(lengths)}.")
-    if lengths.tolist() != [len(w) for w in words]:
-        raise AssertionError(f"{name}: lengths should count each sentence's words: "
-                             f"{[len(w) for w in words]}; received {lengths.tolist()}.")
-    if not isinstance(ids, np.ndarray) or ids.shape != (m, T_x):
-        hint = " It is transposed: one row per sentence." if getattr(ids, "shape", None) == (
-            T_x, m) else ""
-        raise AssertionError(f"{name}: ids should have shape (m, T_x) = {(m, T_x)}: m sentences, "
-                             "T_x the length of the longest one; received "
-                             f"{shape_text(ids)}.{hint}")
+    counts = [len(w) for w in words]
+    if not isinstance(lengths, np.ndarray) or lengths.shape != (m,) \
+            or not np.issubdtype(lengths.dtype, np.integer):
+        raise mistake(name, "lengths-not-an-int-array", f"{name}: lengths should be an int array "
+                      f"of shape (m,) = ({m},), one word count per sentence; received "
+                      f"{shape_text(lengths)}"
+                      + (f" of dtype {lengths.dtype}" if isinstance(lengths, np.ndarray) else "")
+                      + ".")
+    if lengths.tolist() != counts:
+        raise mistake(name, "lengths-wrong", f"{name}: lengths should count each sentence's "
+                      f"words: {counts}; received {lengths.tolist()}.")
+    if not isinstance(ids, np.ndarray):
+        raise mistake(name, "ids-not-an-array", f"{name}: ids should be a numpy array of shape "
+                      f"(m, T_x) = {(m, T_x)}; received {shape_text(ids)}.")
+    if ids.shape == (T_x, m):
+        raise mistake(name, "transposed", f"{name}: ids should have shape (m, T_x) = "
+                      f"{(m, T_x)}; received {ids.shape}. It is transposed: one row per "
+                      "sentence.")
+    if ids.shape != (m, T_x):
+        raise mistake(name, "wrong-shape", f"{name}: ids should have shape (m, T_x) = "
+                      f"{(m, T_x)}: m sentences, T_x the length of the longest one; received "
+                      f"{ids.shape}.")
     if not np.issubdtype(ids.dtype, np.integer):
-        raise AssertionError(f"{name}: ids should be integers, received dtype {ids.dtype}.")
+        raise mistake(name, "ids-not-ints", f"{name}: ids should be integers, received dtype "
+                      f"{ids.dtype}.")
     for i, sentence in enumerate(words):
-        expected = [vocab.index(w) for w in sentence] + [0] * (T_x - len(sentence))
-        if ids[i].tolist() != expected:
-            padding = ids[i, len(sentence):].tolist()
-            hint = (" The padding should be 0, the id of '<pad>'." if padding and
-                    any(p != 0 for p in padding) else "")
-            raise AssertionError(f"{name}: row {i} ({SENTENCES[i]!r}) should be {expected}; "
-                                 f"received {ids[i].tolist()}.{hint}")
+        own = [vocab.index(w) for w in sentence]
+        padding = [0] * (T_x - len(sentence))
+        row = ids[i].tolist()
+        if row == own + padding:
+            continue
+        if padding and row == padding + own:
+            raise mistake(name, "padding-on-the-left", f"{name}: row {i} ({SENTENCES[i]!r}) is "
+                          f"padded on the left, {row}; put the words first and the padding "
+                          f"after them: {own + padding} (the network reads from t = 0).")
+        if padding and row[:len(own)] == own and any(p != 0 for p in row[len(own):]):
+            raise mistake(name, "padding-not-zero", f"{name}: row {i} ({SENTENCES[i]!r}) should "
+                          f"be {own + padding}; received {row}. The padding should be 0, the "
+                          f"id of '{PAD}'.")
+        raise mistake(name, "wrong-ids", f"{name}: row {i} ({SENTENCES[i]!r}) should be "
+                      f"{own + padding}, each word's id its position in vocab; received {row}.")
     passed(name)

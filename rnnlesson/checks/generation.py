@@ -11,6 +11,8 @@ import numpy as np
 from rnnlesson.checks._common import (
     call_on_copies,
     example_params,
+    mistake,
+    one_message,
     passed,
     shape_text,
     snapshot,
@@ -31,27 +33,44 @@ def run_clip(fn, grads, max_norm):
     args = {"grads": snapshot(grads)}
     result = call_on_copies(fn, NAME_CLIP, args,
                             f"grads with keys {list(grads)} and max_norm = {max_norm}",
-                            extra=(max_norm,))
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise AssertionError(f"{NAME_CLIP} should return two values (clipped, norm), received "
+                            extra=(max_norm,), diagnose=divided_by_zero)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise mistake(NAME_CLIP, "wrong-return",
+                      f"{NAME_CLIP} should return two values (clipped, norm), received "
                              f"{shape_text(result)}.")
     clipped, norm = result
+    if clipped is args["grads"]:
+        raise mistake(NAME_CLIP, "same-dict", f"{NAME_CLIP} returned the dict grads itself; "
+                      "return a new dict, {key: g * factor for key, g in grads.items()}, so "
+                      "that the caller's gradients are never changed through it.")
     if not isinstance(clipped, dict) or set(clipped) != set(grads):
-        raise AssertionError(f"{NAME_CLIP}: clipped should be a dict with the same keys as "
+        raise mistake(NAME_CLIP, "not-a-dict",
+                      f"{NAME_CLIP}: clipped should be a dict with the same keys as "
                              f"grads ({', '.join(grads)}); received {shape_text(clipped)}"
                              + (f" with keys {list(clipped)}" if isinstance(clipped, dict)
                                 else "") + ".")
     for key, g in grads.items():
         if np.shape(clipped[key]) != g.shape:
-            raise AssertionError(f"{NAME_CLIP}: clipped['{key}'] should keep the shape "
+            raise mistake(NAME_CLIP, "wrong-shape",
+                          f"{NAME_CLIP}: clipped['{key}'] should keep the shape "
                                  f"{g.shape} of grads['{key}'], received "
                                  f"{shape_text(clipped[key])}.")
         if not np.all(np.isfinite(clipped[key])):
-            raise AssertionError(f"{NAME_CLIP}: clipped['{key}'] contains NaN or infinite "
+            raise mistake(NAME_CLIP, "not-finite",
+                          f"{NAME_CLIP}: clipped['{key}'] contains NaN or infinite "
                                  "values (a norm of 0 must not be divided by).")
     return clipped, norm
 
 
+def divided_by_zero(error, line):
+    if isinstance(error, ZeroDivisionError):
+        return "zero-norm", (f"all-zero gradients have norm 0, and `{line}` divides by it "
+                             "(ZeroDivisionError). Scale only when norm > max_norm; otherwise "
+                             "return the gradients as they are.")
+    return None
+
+
+@one_message(NAME_CLIP)
 def check_clip_by_global_norm(clip_by_global_norm):
     """Check a learner's clip_by_global_norm(grads, max_norm) -> (clipped, norm).
 
@@ -68,41 +87,48 @@ def check_clip_by_global_norm(clip_by_global_norm):
         hint = ""
         if np.isscalar(norm) and any(np.isclose(norm, v) for v in own.values()):
             hint = " It equals the norm of one array only; take all of them together."
-        raise AssertionError(f"{NAME_CLIP}: norm should be the global norm before clipping, "
+        raise mistake(NAME_CLIP, "norm-wrong",
+                      f"{NAME_CLIP}: norm should be the global norm before clipping, "
                              "sqrt of the sum of the squares of every entry of every gradient"
                              f" ({total:.4f} here); received {norm!r}.{hint}")
     per_entry = {key: np.clip(g, -max_norm, max_norm) for key, g in grads.items()}
     per_array = {key: g * min(1.0, max_norm / np.linalg.norm(g)) for key, g in grads.items()}
     if all(np.allclose(clipped[key], per_entry[key]) for key in grads):
-        raise AssertionError(f"{NAME_CLIP}: each entry was clipped to [-max_norm, max_norm] on "
+        raise mistake(NAME_CLIP, "clipped-per-entry",
+                      f"{NAME_CLIP}: each entry was clipped to [-max_norm, max_norm] on "
                              "its own (np.clip), which changes the direction of the gradient. "
                              "Clip by the global norm: multiply every gradient by the same "
                              "factor max_norm / norm.")
     if all(np.allclose(clipped[key], per_array[key]) for key in grads):
-        raise AssertionError(f"{NAME_CLIP}: each array was scaled by its own norm. Clip by the "
+        raise mistake(NAME_CLIP, "clipped-per-array",
+                      f"{NAME_CLIP}: each array was scaled by its own norm. Clip by the "
                              "global norm: one norm over all gradients together, one factor "
                              "max_norm / norm for all of them.")
     factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
     same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
                          in zip(grads.items(), factors, strict=True))
     if not same_direction or not np.allclose(factors, factors[0]):
-        raise AssertionError(f"{NAME_CLIP}: the direction changed: clipping by the global norm "
+        raise mistake(NAME_CLIP, "direction-changed",
+                      f"{NAME_CLIP}: the direction changed: clipping by the global norm "
                              "multiplies every gradient by one common factor max_norm / norm.")
     new_norm = float(np.sqrt(sum(np.sum(np.asarray(g) ** 2) for g in clipped.values())))
     if not np.isclose(new_norm, max_norm):
-        raise AssertionError(f"{NAME_CLIP}: after clipping the global norm should be max_norm = "
+        raise mistake(NAME_CLIP, "norm-after-wrong",
+                      f"{NAME_CLIP}: after clipping the global norm should be max_norm = "
                              f"{max_norm}, it is {new_norm:.4f} (the factor is max_norm / norm)"
                              ".")
 
     small = example_grads(seed=8, scale=0.01)
     clipped, _ = run_clip(clip_by_global_norm, small, max_norm)
     if not all(np.allclose(clipped[key], small[key]) for key in small):
-        raise AssertionError(f"{NAME_CLIP}: gradients whose global norm is already below "
+        raise mistake(NAME_CLIP, "scaled-up",
+                      f"{NAME_CLIP}: gradients whose global norm is already below "
                              "max_norm must come back unchanged (no scaling up).")
     zeros = {key: np.zeros_like(g) for key, g in small.items()}
     clipped, norm = run_clip(clip_by_global_norm, zeros, max_norm)
     if norm != 0 or not all(np.all(clipped[key] == 0) for key in zeros):
-        raise AssertionError(f"{NAME_CLIP}: all-zero gradients should give norm 0 and stay "
+        raise mistake(NAME_CLIP, "zero-norm",
+                      f"{NAME_CLIP}: all-zero gradients should give norm 0 and stay "
                              "zero.")
     passed(NAME_CLIP)
 
@@ -114,17 +140,26 @@ def run_sample(fn, params, n, start, temperature, seed):
                          f"n = {n}, start = {start}, temperature = {temperature}, seed = {seed} "
                          f"and params with n_x = n_y = {n_y}, n_a = {params['Waa'].shape[0]}",
                          extra=(n, start, temperature, seed))
-    if isinstance(ids, list):
-        ids = np.array(ids)
-    if not isinstance(ids, np.ndarray) or ids.shape != (n,):
-        raise AssertionError(f"{NAME_SAMPLE}(params, n={n}, ...) should return n = {n} symbol "
+    if not isinstance(ids, np.ndarray):
+        raise mistake(NAME_SAMPLE, "not-an-array", f"{NAME_SAMPLE} should return a numpy int "
+                      f"array of shape (n,) = ({n},); received {shape_text(ids)}. "
+                      "np.array(ids) turns a list into one.")
+    if ids.shape == (n + 1,) and ids[0] == start:
+        raise mistake(NAME_SAMPLE, "start-in-output", f"{NAME_SAMPLE}: the result starts with "
+                      f"start = {start} and holds n + 1 = {n + 1} ids; return only the n drawn "
+                      "symbols, not the start symbol.")
+    if ids.shape != (n,):
+        raise mistake(NAME_SAMPLE, "wrong-length",
+                      f"{NAME_SAMPLE}(params, n={n}, ...) should return n = {n} symbol "
                              f"ids, an array of shape (n,) = ({n},); received "
                              f"{shape_text(ids)}.")
     if not np.issubdtype(ids.dtype, np.integer):
-        raise AssertionError(f"{NAME_SAMPLE}: the ids should be integers, received dtype "
+        raise mistake(NAME_SAMPLE, "ids-not-ints",
+                      f"{NAME_SAMPLE}: the ids should be integers, received dtype "
                              f"{ids.dtype}.")
     if ids.min() < 0 or ids.max() >= n_y:
-        raise AssertionError(f"{NAME_SAMPLE}: ids should lie in [0, n_y) = [0, {n_y}); received "
+        raise mistake(NAME_SAMPLE, "ids-out-of-range",
+                      f"{NAME_SAMPLE}: ids should lie in [0, n_y) = [0, {n_y}); received "
                              f"values from {ids.min()} to {ids.max()}.")
     return ids
 
@@ -165,6 +200,7 @@ def frequencies(ids, n_y):
     return np.bincount(ids, minlength=n_y) / len(ids)
 
 
+@one_message(NAME_SAMPLE)
 def check_sample(sample):
     """Check a learner's sample(params, n, start, temperature, seed) -> ids (n,).
 
@@ -178,12 +214,14 @@ def check_sample(sample):
     first = run_sample(sample, params, 30, 1, 1.0, 0)
     again = run_sample(sample, params, 30, 1, 1.0, 0)
     if not np.array_equal(first, again):
-        raise AssertionError(f"{NAME_SAMPLE}: two calls with the same seed gave different "
+        raise mistake(NAME_SAMPLE, "not-seeded",
+                      f"{NAME_SAMPLE}: two calls with the same seed gave different "
                              "sequences. Draw from rng = np.random.default_rng(seed), made "
                              "inside sample.")
     others = [run_sample(sample, params, 30, 1, 1.0, seed) for seed in range(1, 6)]
     if all(np.array_equal(first, other) for other in others):
-        raise AssertionError(f"{NAME_SAMPLE}: six different seeds gave the same sequence, as "
+        raise mistake(NAME_SAMPLE, "argmax",
+                      f"{NAME_SAMPLE}: six different seeds gave the same sequence, as "
                              "taking the argmax would. Sampling draws each symbol at random "
                              "with the probabilities ŷ (e.g. rng.choice(n_y, p=y.ravel())).")
 
@@ -197,18 +235,21 @@ def check_sample(sample):
         if np.all(np.abs(got - q) <= tolerance):
             continue
         if got[0] == 1.0:
-            raise AssertionError(f"{NAME_SAMPLE}: every draw was symbol 0, the most likely one, "
+            raise mistake(NAME_SAMPLE, "argmax",
+                          f"{NAME_SAMPLE}: every draw was symbol 0, the most likely one, "
                                  "as taking the argmax would give. Draw at random with the "
                                  "probabilities ŷ instead.")
         if temperature != 1.0 and np.all(np.abs(got - p) <= 5 * np.sqrt(p * (1 - p) / n)):
-            raise AssertionError(f"{NAME_SAMPLE}: temperature {temperature} has no effect: the "
+            raise mistake(NAME_SAMPLE, "temperature-ignored",
+                          f"{NAME_SAMPLE}: temperature {temperature} has no effect: the "
                                  "draws still follow softmax(z). Use softmax(z / temperature).")
         wrong_way = p ** temperature / np.sum(p ** temperature)
         if np.all(np.abs(got - wrong_way) <= 5 * np.sqrt(wrong_way * (1 - wrong_way) / n)):
-            raise AssertionError(f"{NAME_SAMPLE}: the temperature works backwards: divide the "
+            raise mistake(NAME_SAMPLE, "temperature-backwards",
+                          f"{NAME_SAMPLE}: the temperature works backwards: divide the "
                                  "logits by it, softmax(z / temperature), so that below 1 the "
                                  "distribution gets sharper and above 1 flatter.")
-        raise AssertionError(
+        raise mistake(NAME_SAMPLE, "wrong-distribution",
             f"{NAME_SAMPLE}: at temperature {temperature}, over {n} draws from a model whose "
             f"prediction is always {p.tolist()}, the frequencies should be close to "
             f"{np.round(q, 3).tolist()}; yours are {np.round(got, 3).tolist()}.")
@@ -217,10 +258,15 @@ def check_sample(sample):
     got = run_sample(sample, successor_model(n_y), 12, 2, 1.0, 0)
     expected = (np.arange(3, 15)) % n_y
     if not np.array_equal(got, expected):
+        if got[0] == 2 and np.array_equal(got[1:], expected[:-1]):
+            raise mistake(NAME_SAMPLE, "start-in-output", f"{NAME_SAMPLE}: the result starts "
+                          "with the start symbol (2 here) and drops the last draw; return the n "
+                          "drawn symbols only: the first one is drawn after reading start.")
         hint = ""
         if np.all(got == 3):
             hint = " Every step read the start symbol again."
-        raise AssertionError(f"{NAME_SAMPLE}: each drawn symbol must be the next step's input "
+        raise mistake(NAME_SAMPLE, "not-fed-back",
+                      f"{NAME_SAMPLE}: each drawn symbol must be the next step's input "
                              "(as a one-hot column x). With a model that (almost surely) "
                              "answers i + 1 after reading i, starting from 2 should give "
                              f"{expected.tolist()}; yours gave {got.tolist()}.{hint}")
@@ -230,7 +276,8 @@ def check_sample(sample):
     expected = reference_sample(params, 25, 0, greedy=True)
     if not np.array_equal(got, expected):
         step = int(np.argmax(got != expected))
-        raise AssertionError(f"{NAME_SAMPLE}: at temperature 0.05 this model draws its most "
+        raise mistake(NAME_SAMPLE, "state-not-carried",
+                      f"{NAME_SAMPLE}: at temperature 0.05 this model draws its most "
                              "likely symbol with probability above 1 - 1e-7 at every step, yet "
                              f"your sequence leaves that path at step {step}. Carry the hidden "
                              "state from step to step (a_prev = a_next) and feed back the drawn "

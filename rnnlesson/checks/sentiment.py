@@ -6,8 +6,17 @@ longest sentence's length (the others padded with id 0).
 
 import numpy as np
 
-from rnnlesson.checks._common import call_on_copies, example_params, passed, snapshot
-from rnnlesson.datasets import load_sentiment, sentiment_arrays
+from rnnlesson.checks._common import (
+    call,
+    call_on_copies,
+    example_params,
+    mistake,
+    one_message,
+    passed,
+    shape_text,
+    snapshot,
+)
+from rnnlesson.datasets import Vocabulary, load_sentiment, sentiment_arrays
 from rnnlesson.sequence import rnn_forward
 
 NAME = "predict"
@@ -26,18 +35,32 @@ def run_predict(predict, params, ids, lengths):
     args = {"params": snapshot(params), "ids": ids.copy(), "lengths": lengths.copy()}
     labels = call_on_copies(predict, NAME, args,
                             f"ids (m, T_x) = {ids.shape}, lengths (m,) = {lengths.shape}, n_x = "
-                            f"{params['Wax'].shape[1]}, n_a = {params['Waa'].shape[0]}")
+                            f"{params['Wax'].shape[1]}, n_a = {params['Waa'].shape[0]}",
+                            diagnose=a0_mix_up)
     m = ids.shape[0]
     if not isinstance(labels, np.ndarray) or labels.shape != (m,):
-        raise AssertionError(f"{NAME}: should return one label per sentence, an array of shape "
-                             f"(m,) = ({m},); received "
-                             f"{getattr(labels, 'shape', type(labels).__name__)}.")
+        raise mistake(NAME, "wrong-shape", f"{NAME}: should return one label per sentence, an "
+                      f"int array of shape (m,) = ({m},); received {shape_text(labels)}.")
     if not np.issubdtype(labels.dtype, np.integer) or not np.isin(labels, (0, 1)).all():
-        raise AssertionError(f"{NAME}: labels should be the ints 0 (negative) and 1 (positive); "
-                             f"received {labels[:8].tolist()} (dtype {labels.dtype}).")
+        raise mistake(NAME, "labels-not-ints", f"{NAME}: labels should be the ints 0 (negative) "
+                      f"and 1 (positive); received {labels[:8].tolist()} (dtype "
+                      f"{labels.dtype}).")
     return labels
 
 
+def a0_mix_up(error, line):
+    """rnn_forward(x, a0, params, lengths) and many_to_one_loss(params, x, y, a0=None,
+    lengths=None) take a0 before lengths: lengths passed by position lands in a0."""
+    if isinstance(error, ValueError) and str(error).startswith("a0:"):
+        return "lengths-as-a0", (
+            f"lengths went into a0 (`{line}` raised ValueError: {error}). The argument "
+            "after y (or x, for rnn_forward) is a0, the initial state: pass "
+            "lengths=lengths by keyword, or None for a0 first (a batch (ids, labels, None, "
+            "lengths) for train).")
+    return None
+
+
+@one_message(NAME)
 def check_predict(predict):
     """Check a learner's predict(params, ids, lengths) -> labels (m,) on random weights.
 
@@ -61,33 +84,87 @@ def check_predict(predict):
         return
     full = reference_predict(params, ids, np.full(m, T_x))
     if np.array_equal(labels, full):
-        raise AssertionError(f"{NAME}: the labels were read after the padding: the state must "
-                             "be the one after each sentence's own last word (pass lengths to "
-                             "rnn_forward, or read a[:, i, lengths[i] - 1]).")
+        raise mistake(NAME, "read-after-padding", f"{NAME}: the labels were read after the "
+                      "padding: the state must be the one after each sentence's own last word "
+                      "(pass lengths to rnn_forward, or read a[:, i, lengths[i] - 1]).")
     if np.array_equal(labels, 1 - expected):
-        raise AssertionError(f"{NAME}: every label is flipped: the label is the index of the "
-                             "largest entry of ŷ (np.argmax over axis 0).")
-    raise AssertionError(f"{NAME}: {wrong} of {m} labels differ from argmax over the classes of "
-                         "softmax(Wya a_last + by), a_last the state after each sentence's last "
-                         "word.")
+        raise mistake(NAME, "labels-flipped", f"{NAME}: every label is flipped: the label is the"
+                      " index of the largest entry of ŷ (np.argmax over axis 0).")
+    shifted = reference_predict(params, ids, np.maximum(lengths - 1, 1))
+    if np.array_equal(labels, shifted):
+        raise mistake(NAME, "off-by-one", f"{NAME}: the labels were read one word early: the "
+                      "last word of sentence i is at t = lengths[i] - 1 (counting from 0), and "
+                      "the state after it is what rnn_forward with lengths leaves in "
+                      "a[:, i, -1].")
+    raise mistake(NAME, "labels-wrong", f"{NAME}: {wrong} of {m} labels differ from argmax "
+                  "over the classes of softmax(Wya a_last + by), a_last the state after each "
+                  "sentence's last word.")
 
 
+@one_message("train_sentiment")
+def check_train_sentiment(train_sentiment):
+    """Train with the learner's train_sentiment(load_sentiment("train")) and check what it
+    returns: (params, vocab, history), params for n_x = vocab.size words and n_y = 2
+    classes, vocab the rnnlesson.Vocabulary of sentiment_arrays, history from train.
+
+    Returns (params, vocab, history) for check_held_out_accuracy.
+    """
+    name = "train_sentiment"
+    result = call(train_sentiment, name, (load_sentiment("train"),),
+                  "the training sentences, load_sentiment('train')",
+                  "Look at the argument this line passes.", diagnose=a0_mix_up)
+    if not isinstance(result, tuple) or len(result) != 3:
+        raise mistake(name, "wrong-return", f"{name} should return the tuple (params, vocab, "
+                      f"history); received {shape_text(result)}.")
+    params, vocab, history = result
+    if not isinstance(vocab, Vocabulary):
+        raise mistake(name, "vocab-type", f"{name}: vocab should be the rnnlesson.Vocabulary "
+                      "that sentiment_arrays returns (it encodes the test sentences alike); "
+                      f"received {shape_text(vocab)}. Return vocab itself, not vocab.symbols "
+                      "or a list.")
+    if not isinstance(params, dict) or {"Wax", "Waa", "ba", "Wya", "by"} - set(params):
+        raise mistake(name, "params-wrong", f"{name}: params should be the dict of trained "
+                      "weights Wax, Waa, ba, Wya, by that train returns; received "
+                      f"{shape_text(params)}.")
+    if params["Wax"].shape[1] != vocab.size or params["Wya"].shape[0] != 2:
+        raise mistake(name, "params-wrong", f"the trained params should read n_x = {vocab.size} "
+                      "word ids (the vocab's size) and predict n_y = 2 classes; their Wax is "
+                      f"{params['Wax'].shape} and Wya {params['Wya'].shape}.")
+    if not isinstance(history, dict) or not history.get("loss"):
+        raise mistake(name, "history-wrong", f"{name}: history should be the dict train "
+                      f"returns (with a 'loss' list); received {shape_text(history)}.")
+    return params, vocab, history
+
+
+@one_message("held_out_accuracy")
 def check_held_out_accuracy(predict, params, vocab, threshold):
     """Encode the test sentences with the training vocab, predict, and require an accuracy of
     at least threshold. Prints the count and returns the accuracy."""
+    name = "held_out_accuracy"
+    if not isinstance(vocab, Vocabulary):
+        raise mistake(name, "vocab-type", "vocab should be the rnnlesson.Vocabulary that "
+                      f"sentiment_arrays returns; received {shape_text(vocab)}.")
     sentences = load_sentiment("test")
     ids, lengths, labels, _ = sentiment_arrays(sentences, vocab)
     n_x = vocab.size
     if params["Wax"].shape[1] != n_x or params["Wya"].shape[0] != 2:
-        raise AssertionError(f"the trained params should read n_x = {n_x} word ids (the vocab's "
-                             "size) and predict n_y = 2 classes; their Wax is "
-                             f"{params['Wax'].shape} and Wya {params['Wya'].shape}.")
+        raise mistake(name, "params-wrong", f"the trained params should read n_x = {n_x} word "
+                      "ids (the vocab's size) and predict n_y = 2 classes; their Wax is "
+                      f"{params['Wax'].shape} and Wya {params['Wya'].shape}.")
     predicted = run_predict(predict, params, ids, lengths)
     right = int(np.sum(predicted == labels))
     accuracy = right / len(labels)
     if accuracy < threshold:
-        raise AssertionError(f"held-out accuracy {right}/{len(labels)} = {accuracy:.2f} is below "
-                             f"{threshold}. Train longer, try another learning rate or n_a, and "
-                             "check the training loss goes down.")
+        after_padding = reference_predict(params, ids, np.full(len(labels), ids.shape[1]))
+        if np.mean(after_padding == labels) >= max(threshold, accuracy + 0.1):
+            raise mistake(name, "trained-without-lengths", f"held-out accuracy {right}/"
+                          f"{len(labels)} = {accuracy:.2f} is below {threshold}, but the same "
+                          f"weights score {np.mean(after_padding == labels):.2f} read after the "
+                          "padding: they were trained without lengths. Pass lengths=lengths "
+                          "to many_to_one_loss, so that it reads each sentence's own last "
+                          "state.")
+        raise mistake(name, "accuracy-too-low", f"held-out accuracy {right}/{len(labels)} = "
+                      f"{accuracy:.2f} is below {threshold}. Train longer, try another learning "
+                      "rate or n_a, and check the training loss goes down.")
     print(f"held-out accuracy: {right}/{len(labels)} = {accuracy:.2f} (at least {threshold})")
     return accuracy

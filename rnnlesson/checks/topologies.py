@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from rnnlesson.checks._common import call, passed
+from rnnlesson.checks._common import CheckFailure, call, mistake, one_message, passed
 from rnnlesson.shapes import TOPOLOGIES, array_shapes
 
 # What each task reads and writes: (topology, n_x size key, n_y size key or a number,
@@ -30,6 +30,7 @@ TASKS = {
                 "length) comes out once the question has been read"),
 }
 
+NAME = "task_shapes"
 SIZES = {
     "m": 32, "english_words": 5000, "french_words": 6000, "english_length": 12,
     "french_length": 15, "review_words": 8000, "review_length": 40, "audio_features": 13,
@@ -69,65 +70,79 @@ def axis_names(task, which):
 
 
 def check_shape(task, which, got, expected):
-    if isinstance(got, list):
-        got = tuple(got)
-    if got == expected:
-        return
     names = axis_names(task, which)
     what = "input x" if which == "x" else "prediction y_pred"
     spelled = "(" + ", ".join(names) + ")"
     if not isinstance(got, tuple) or not all(isinstance(v, (int, np.integer)) for v in got):
-        raise AssertionError(f"{task}: the {what} shape should be a tuple of ints; received "
-                             f"{got!r}.")
+        raise mistake(NAME, "shape-not-a-tuple", f"{task}: the {what} shape should be a tuple "
+                      f"of ints, like numpy's .shape: {spelled} = {expected}; received "
+                      f"{got!r}" + (f" (a {type(got).__name__})" if not isinstance(got, tuple)
+                                    else "") + ".")
+    if got == expected:
+        return
     if len(got) != len(expected):
-        kind = ("a sequence: (features, m, steps), three axes" if len(expected) == 3 else
-                "one vector per example, no time axis: (features, m), two axes")
-        raise AssertionError(f"{task}: the {what} is {kind}; you gave {len(got)} axes {got}.")
+        if len(expected) == 3:
+            raise mistake(NAME, "time-axis-missing", f"{task}: the {what} is a sequence: "
+                          f"(features, m, steps), three axes, here {spelled} = {expected}; you "
+                          f"gave {len(got)} axes {got}.")
+        raise mistake(NAME, "time-axis-extra", f"{task}: the {what} is one vector per example, "
+                      f"no time axis: (features, m), here {spelled} = {expected}; you gave "
+                      f"{len(got)} axes {got}.")
     if sorted(got) == sorted(expected):
-        raise AssertionError(f"{task}: the {what} has the right sizes in the wrong order. The "
-                             "lecture's layout is (features, m, steps): here "
-                             f"{spelled} = {expected}; received {got}.")
+        raise mistake(NAME, "axes-order", f"{task}: the {what} has the right sizes in the wrong "
+                      "order. The lecture's layout is (features, m, steps): here "
+                      f"{spelled} = {expected}; received {got}.")
     for axis, (g, e, n) in enumerate(zip(got, expected, names, strict=True)):
         if g != e:
-            raise AssertionError(f"{task}: axis {axis} of the {what} should be {n} = {e} "
-                                 f"(shape {spelled} = {expected}); received {g} in {got}.")
+            raise mistake(NAME, "wrong-size", f"{task}: axis {axis} of the {what} should be "
+                          f"{n} = {e} (shape {spelled} = {expected}); received {g} in {got}.")
 
 
+@one_message(NAME)
 def check_task_shapes(task_shapes, task):
     """Check task_shapes(sizes)[task] = {"topology": name, "x": shape, "y_pred": shape}.
 
     task: one of "translation", "sentiment", "speech", "image_captions", "chatbot".
     The answer is checked with the exercise's sizes and with other, all different, sizes, so
-    each number must come from the right entry of sizes.
+    each number must come from the right entry of sizes. The topology must be spelled as
+    rnnlesson.diagrams.draw_topology takes it.
     """
     check_answer(task_shapes, task, dict(SIZES))
     try:
         check_answer(task_shapes, task, other_sizes())
-    except AssertionError as err:
-        raise AssertionError(f"{err} (This was with sizes other than the exercise's: take every "
-                             "number from the sizes argument instead of writing it in.)") from None
+    except CheckFailure as err:
+        message = str(err).rsplit("\n", 1)[0]
+        raise CheckFailure(err.mistake if err.mistake.endswith(("uses-reference", "error"))
+                           else "ex02/hard-coded-sizes",
+                           f"{message} (This was with sizes other than the exercise's: take "
+                           "every number from the sizes argument instead of writing it in.)"
+                           ) from None
     passed(f"task_shapes['{task}']")
 
 
 def check_answer(task_shapes, task, sizes):
     """One round of check_task_shapes, with the given sizes."""
-    answers = call(task_shapes, "task_shapes", (dict(sizes),), f"sizes = {sizes}")
+    answers = call(task_shapes, NAME, (dict(sizes),), f"sizes = {sizes}")
     if not isinstance(answers, dict) or task not in answers:
-        raise AssertionError(f"task_shapes(sizes) should return a dict with a key {task!r};"
-                             f" received {type(answers).__name__}"
-                             + (f" with keys {list(answers)}" if isinstance(answers, dict)
-                                else "") + ".")
+        raise mistake(NAME, "task-missing", f"task_shapes(sizes) should return a dict with a "
+                      f"key {task!r}; received {type(answers).__name__}"
+                      + (f" with keys {list(answers)}" if isinstance(answers, dict) else "")
+                      + ".")
     answer = answers[task]
     if not isinstance(answer, dict) or {"topology", "x", "y_pred"} - set(answer):
-        raise AssertionError(f"{task}: the answer should be a dict with keys 'topology', "
-                             f"'x' and 'y_pred'; received {answer!r}.")
+        raise mistake(NAME, "answer-not-a-dict", f"{task}: the answer should be a dict with keys"
+                      f" 'topology', 'x' and 'y_pred'; received {answer!r}.")
     expected = expected_answer(task, sizes)
-    topology = normalise(answer["topology"])
-    if topology not in {normalise(t) for t in TOPOLOGIES}:
-        raise AssertionError(f"{task}: the topology should be one of {list(TOPOLOGIES)}; "
-                             f"received {answer['topology']!r}.")
-    if topology != normalise(expected["topology"]):
-        raise AssertionError(f"{task}: {answer['topology']!r} is not the right topology. "
-                             f"Think about what goes in and out: {TASKS[task][5]}.")
+    topology = answer["topology"]
+    if topology not in TOPOLOGIES:
+        spelled = [t for t in TOPOLOGIES if normalise(t) == normalise(topology)]
+        if spelled:
+            raise mistake(NAME, "topology-spelling", f"{task}: write the topology exactly as "
+                          f"draw_topology takes it, {spelled[0]!r}; received {topology!r}.")
+        raise mistake(NAME, "unknown-topology", f"{task}: the topology should be one of "
+                      f"{list(TOPOLOGIES)}; received {topology!r}.")
+    if topology != expected["topology"]:
+        raise mistake(NAME, "wrong-topology", f"{task}: {topology!r} is not the right topology. "
+                      f"Think about what goes in and out: {TASKS[task][5]}.")
     check_shape(task, "x", answer["x"], expected["x"])
     check_shape(task, "y_pred", answer["y_pred"], expected["y_pred"])

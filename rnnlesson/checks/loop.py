@@ -1,0 +1,144 @@
+"""Check of exercise 4: the forward pass over a sequence, the cell run at every step.
+
+    a_t = tanh(Waa a_{t-1} + Wax x_t + ba), t = 0..T_x-1 (counting from 0), a_{-1} = a0
+
+The learner's states are compared with rnnlesson's loop step by step; the first step that
+differs is named, with the usual reasons (a0 ignored, no state carried, the loop run
+backwards, states or caches stored in the wrong place).
+"""
+
+import re
+
+import numpy as np
+
+from rnnlesson.cell import rnn_cell_forward as reference_cell
+from rnnlesson.checks._common import (
+    assert_returns,
+    assert_shape,
+    call_on_copies,
+    close,
+    error_text,
+    example_params,
+    mistake,
+    one_message,
+    passed,
+    shape_text,
+    snapshot,
+)
+from rnnlesson.sequence import rnn_forward_by_cells
+
+NAME_SEQ = "rnn_forward"
+
+
+def time_axis(error, line):
+    """Name the usual crash of the loop: x indexed with t on the wrong axis."""
+    if re.search(r"x\[\s*:\s*,\s*t\b|x\[\s*t\b", line):
+        return "time-axis", ("x is (n_x, m, T_x): step t's input is x[:, :, t], an (n_x, m) "
+                             "slice (time is the last axis); your code indexes another axis "
+                             f"with t (`{line}`), and crashed: {type(error).__name__}: {error}")
+    return None
+
+
+def run_forward(fn, x, a0, params):
+    """Call fn on copies of x, a0, params; check the three values and their shapes."""
+    n_x, m, T_x = x.shape
+    n_a, n_y = a0.shape[0], params["Wya"].shape[0]
+    args = {"x": x.copy(), "a0": a0.copy(), "params": snapshot(params)}
+    sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, n_y = {n_y}"
+    result = call_on_copies(fn, NAME_SEQ, args, sizes,
+                            "Step t reads x[:, :, t], an (n_x, m) slice; time is the last axis.",
+                            diagnose=time_axis)
+    a, y_pred, caches = assert_returns(NAME_SEQ, result, 3, "a, y_pred, caches")
+    assert_shape(NAME_SEQ, "a", a, (n_a, m, T_x), "(n_a, m, T_x)")
+    assert_shape(NAME_SEQ, "y_pred", y_pred, (n_y, m, T_x), "(n_y, m, T_x)")
+    if not isinstance(caches, list) or len(caches) != T_x:
+        raise mistake(NAME_SEQ, "caches-not-a-list", f"{NAME_SEQ}: caches should be a list of "
+                      f"the T_x = {T_x} caches of rnn_cell_forward, one per step; received "
+                      f"{type(caches).__name__} of length "
+                      f"{len(caches) if hasattr(caches, '__len__') else '?'}.")
+    return a, y_pred, caches
+
+
+def sequence_example(seed=3, n_x=3, n_a=5, n_y=2, m=4, T_x=6):
+    rng = np.random.default_rng(seed)
+    params = example_params(n_x, n_a, n_y, seed=seed)
+    return rng.normal(size=(n_x, m, T_x)), rng.normal(size=(n_a, m)), params
+
+
+@one_message(NAME_SEQ)
+def check_rnn_forward_shapes(rnn_forward):
+    """Check the shapes rnn_forward returns, with n_x, n_a, n_y, m and T_x all different."""
+    run_forward(rnn_forward, *sequence_example(seed=1))
+    passed(f"{NAME_SEQ} shapes")
+
+
+def check_caches(caches, x, a):
+    """caches[t] must be step t's own cell cache (a_next, a_prev, xt, params), in order."""
+    T_x = x.shape[2]
+
+    def is_cache_of(cache, t):
+        return (isinstance(cache, tuple) and len(cache) == 4
+                and isinstance(cache[2], np.ndarray) and close(cache[2], x[:, :, t])
+                and isinstance(cache[0], np.ndarray) and close(cache[0], a[:, :, t]))
+
+    if all(is_cache_of(cache, t) for t, cache in enumerate(caches)):
+        return
+    if all(is_cache_of(cache, T_x - 1 - t) for t, cache in enumerate(caches)):
+        raise mistake(NAME_SEQ, "caches-reversed", f"{NAME_SEQ}: the caches are in reverse "
+                      "order: caches[t] must be step t's cache (append each step's cache as "
+                      "you go; rnn_backward reads caches[t] for step t).")
+    if len({id(cache) for cache in caches}) == 1:
+        raise mistake(NAME_SEQ, "caches-one-object", f"{NAME_SEQ}: all {T_x} entries of caches "
+                      "are the same object; each step's own cache goes in the list "
+                      "(caches.append(cache) inside the loop, not [cache] * T_x).")
+    t = next(t for t, cache in enumerate(caches) if not is_cache_of(cache, t))
+    raise mistake(NAME_SEQ, "caches-wrong", f"{NAME_SEQ}: caches[{t}] is not step t = {t}'s "
+                  "cache: it should be the tuple (a_next, a_prev, xt, params) that "
+                  f"rnn_cell_forward returned for x[:, :, {t}]; received "
+                  f"{shape_text(caches[t])}.")
+
+
+@one_message(NAME_SEQ)
+def check_rnn_forward(rnn_forward):
+    """Check a learner's rnn_forward(x, a0, params) -> (a, y_pred, caches).
+
+    x (n_x, m, T_x) floats, a0 (n_a, m); a (n_a, m, T_x), y_pred (n_y, m, T_x), caches the
+    list of the T_x cell caches in order. Compares with the reference loop step by step and
+    names the first step that differs, and whether a0 is ignored or the state is not carried
+    forward.
+    """
+    x, a0, params = sequence_example()
+    T_x = x.shape[2]
+    a, y_pred, caches = run_forward(rnn_forward, x, a0, params)
+    expected_a, expected_y, _ = rnn_forward_by_cells(x, a0, params)
+    for t in range(T_x):
+        if close(a[:, :, t], expected_a[:, :, t]):
+            continue
+        if t == 0 and close(a[:, :, 0], reference_cell(x[:, :, 0], 0 * a0, params)[0]):
+            raise mistake(NAME_SEQ, "a0-ignored", f"{NAME_SEQ}: a0 is ignored: the first step "
+                          "must start from a_prev = a0.")
+        if t > 0 and close(a[:, :, t], reference_cell(x[:, :, t], a0, params)[0]):
+            raise mistake(NAME_SEQ, "state-not-carried", f"{NAME_SEQ}: the state is not "
+                          f"carried forward: step t = {t} starts again from a0. Each step's "
+                          "a_next must be the next step's a_prev.")
+        if close(a[:, :, t], expected_a[:, :, T_x - 1 - t]):
+            raise mistake(NAME_SEQ, "states-misplaced", f"{NAME_SEQ}: a[:, :, {t}] holds the "
+                          "state of another step: store step t's a_next in a[:, :, t].")
+        if t + 1 < T_x and close(a[:, :, t], reference_cell(x[:, :, t], a[:, :, t + 1],
+                                                            params)[0]):
+            raise mistake(NAME_SEQ, "loop-backwards", f"{NAME_SEQ}: step t = {t} started from "
+                          f"a[:, :, {t + 1}], the state after it: the loop runs backwards. The "
+                          "forward pass starts at t = 0 from a0 and goes up to T_x - 1.")
+        raise mistake(
+            NAME_SEQ, "step-wrong",
+            f"{NAME_SEQ}: a[:, :, {t}] (step t = {t}, counting from 0) is wrong, "
+            f"{error_text(a[:, :, t], expected_a[:, :, t])}; it should be "
+            f"rnn_cell_forward(x[:, :, {t}], a_prev, params)'s a_next, with a_prev = "
+            f"{'a0' if t == 0 else f'a[:, :, {t - 1}]'}.")
+    for t in range(T_x):
+        if not close(y_pred[:, :, t], expected_y[:, :, t]):
+            raise mistake(NAME_SEQ, "prediction-misplaced", f"{NAME_SEQ}: y_pred[:, :, {t}] is "
+                          f"wrong ({error_text(y_pred[:, :, t], expected_y[:, :, t])}): it "
+                          f"should be the yt_pred of step t = {t}.")
+    check_caches(caches, x, a)
+    passed(NAME_SEQ)

@@ -1,0 +1,206 @@
+"""Exercise 1: build_vocabulary, one_hot_sentence, encode_batch."""
+
+PRELUDE = "import numpy as np"
+
+RIGHT_VOCAB = '''
+def build_vocabulary(sentences):
+    words = {word for sentence in sentences for word in sentence.split()}
+    return ["<pad>"] + sorted(words - {"<pad>"})
+'''
+
+ANSWERS = [
+    # --- build_vocabulary
+    {"name": "a set, then sorted", "right": True, "checks": ["check_build_vocabulary"],
+     "code": RIGHT_VOCAB},
+    {"name": "a loop over the words", "right": True, "checks": ["check_build_vocabulary"],
+     "code": '''
+def build_vocabulary(sentences):
+    seen = []
+    for sentence in sentences:
+        for word in sentence.split():
+            if word not in seen:
+                seen.append(word)
+    seen.sort()
+    return ["<pad>"] + seen
+'''},
+    {"name": "<pad> sorted with the words", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/pad-sorted-with-words", "says": ["sorted with the words", "first"],
+     "code": '''
+def build_vocabulary(sentences):
+    words = {word for sentence in sentences for word in sentence.split()}
+    return sorted(words | {"<pad>"})
+'''},
+    {"name": "no padding symbol", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/pad-missing", "says": ["<pad>", "id 0"], "code": '''
+def build_vocabulary(sentences):
+    return sorted({word for sentence in sentences for word in sentence.split()})
+'''},
+    {"name": "<pad> last", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/pad-not-first", "says": ["<pad>", "position"], "code": '''
+def build_vocabulary(sentences):
+    return sorted({word for sentence in sentences for word in sentence.split()}) + ["<pad>"]
+'''},
+    {"name": "order of first appearance", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/not-sorted", "says": ["sorted alphabetically"], "code": '''
+def build_vocabulary(sentences):
+    words = [w for s in sentences for w in s.split()]
+    return ["<pad>"] + list(dict.fromkeys(words))
+'''},
+    {"name": "every occurrence kept", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/duplicates", "says": ["once", "set"], "code": '''
+def build_vocabulary(sentences):
+    return ["<pad>"] + sorted(w for s in sentences for w in s.split())
+'''},
+    {"name": "characters instead of words", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/characters", "says": ["single characters", "split"], "code": '''
+def build_vocabulary(sentences):
+    return ["<pad>"] + sorted({c for s in sentences for c in s})
+'''},
+    {"name": "the list sorted in place", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/changes-its-input", "says": ["in place"], "code": '''
+def build_vocabulary(sentences):
+    sentences.sort()
+    return ["<pad>"] + sorted({w for s in sentences for w in s.split()})
+'''},
+    {"name": "a tuple", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/not-a-list", "says": ["list"], "code": '''
+def build_vocabulary(sentences):
+    return ("<pad>",) + tuple(sorted({w for s in sentences for w in s.split()}))
+'''},
+    {"name": "the package's Vocabulary", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/uses-reference", "says": ["Vocabulary.from_sequences"], "code": '''
+import rnnlesson
+
+def build_vocabulary(sentences):
+    vocab = rnnlesson.Vocabulary.from_sequences([s.split() for s in sentences],
+                                                extra=("<pad>",))
+    return list(vocab.symbols)
+'''},
+    # --- one_hot_sentence
+    {"name": "fancy indexing", "right": True, "checks": ["check_one_hot_sentence"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    ids = [vocab.index(word) for word in sentence.split()]
+    x = np.zeros((len(vocab), len(ids)))
+    x[ids, np.arange(len(ids))] = 1.0
+    return x
+'''},
+    {"name": "columns of the identity", "right": True, "checks": ["check_one_hot_sentence"],
+     "code": '''
+def one_hot_sentence(sentence, vocab):
+    return np.eye(len(vocab))[:, [vocab.index(w) for w in sentence.split()]]
+'''},
+    {"name": "one row per word", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/transposed", "says": ["transposed", "one column per word"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    return np.eye(len(vocab))[[vocab.index(w) for w in sentence.split()]]
+'''},
+    {"name": "ints", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/not-floats", "says": ["floats"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    ids = [vocab.index(word) for word in sentence.split()]
+    x = np.zeros((len(vocab), len(ids)), dtype=int)
+    x[ids, np.arange(len(ids))] = 1
+    return x
+'''},
+    {"name": "ids counted from 1", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/wrong-row", "says": ["row", "position in vocab"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    ids = [(vocab.index(word) + 1) % len(vocab) for word in sentence.split()]
+    x = np.zeros((len(vocab), len(ids)))
+    x[ids, np.arange(len(ids))] = 1.0
+    return x
+'''},
+    {"name": "a list of columns", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/not-an-array", "says": ["numpy array"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    return [np.eye(len(vocab))[:, vocab.index(w)] for w in sentence.split()]
+'''},
+    {"name": "the package's one_hot", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/uses-reference", "says": ["rnnlesson.one_hot"], "code": '''
+from rnnlesson import one_hot
+
+def one_hot_sentence(sentence, vocab):
+    return one_hot(np.array([vocab.index(w) for w in sentence.split()]), len(vocab))
+'''},
+    # --- encode_batch
+    {"name": "a zero array filled row by row", "right": True, "checks": ["check_encode_batch"],
+     "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in sentence.split()] for sentence in sentences]
+    lengths = np.array([len(row) for row in rows])
+    ids = np.zeros((len(rows), lengths.max()), dtype=int)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    return ids, lengths
+'''},
+    {"name": "lists padded, then one array", "right": True, "checks": ["check_encode_batch"],
+     "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
+    return ids, np.array([len(r) for r in rows])
+'''},
+    {"name": "padding on the left", "checks": ["check_encode_batch"],
+     "mistake": "ex01/padding-on-the-left", "says": ["on the left", "after"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([[0] * (T_x - len(r)) + r for r in rows])
+    return ids, np.array([len(r) for r in rows])
+'''},
+    {"name": "padding with -1", "checks": ["check_encode_batch"],
+     "mistake": "ex01/padding-not-zero", "says": ["padding should be 0"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([r + [-1] * (T_x - len(r)) for r in rows])
+    return ids, np.array([len(r) for r in rows])
+'''},
+    {"name": "lengths counted with the padding", "checks": ["check_encode_batch"],
+     "mistake": "ex01/lengths-wrong", "says": ["count each sentence's words"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
+    return ids, np.full(len(rows), T_x)
+'''},
+    {"name": "lengths as a list", "checks": ["check_encode_batch"],
+     "mistake": "ex01/lengths-not-an-int-array", "says": ["int array", "(m,)"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    return np.array([r + [0] * (T_x - len(r)) for r in rows]), [len(r) for r in rows]
+'''},
+    {"name": "one column per sentence", "checks": ["check_encode_batch"],
+     "mistake": "ex01/transposed", "says": ["transposed", "one row per sentence"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
+    return ids.T, np.array([len(r) for r in rows])
+'''},
+    {"name": "float ids", "checks": ["check_encode_batch"],
+     "mistake": "ex01/ids-not-ints", "says": ["integers"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    ids = np.zeros((len(rows), max(len(r) for r in rows)))
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = row
+    return ids, np.array([len(r) for r in rows])
+'''},
+    {"name": "only the ids", "checks": ["check_encode_batch"],
+     "mistake": "ex01/wrong-return", "says": ["two arrays", "(ids, lengths)"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    return np.array([r + [0] * (T_x - len(r)) for r in rows])
+'''},
+    {"name": "the package's pad_batch", "checks": ["check_encode_batch"],
+     "mistake": "ex01/uses-reference", "says": ["rnnlesson.pad_batch"], "code": '''
+import rnnlesson
+
+def encode_batch(sentences, vocab):
+    return rnnlesson.pad_batch([[vocab.index(w) for w in s.split()] for s in sentences])
+'''},
+]

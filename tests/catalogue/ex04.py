@@ -1,0 +1,91 @@
+"""Exercise 4: rnn_forward, the loop over the steps (the cell given from rnnlesson)."""
+
+PRELUDE = '''
+import numpy as np
+from rnnlesson import init_params, rnn_cell_forward
+'''
+CHECKS = ["check_rnn_forward_shapes", "check_rnn_forward"]
+
+
+def loop(step="a_prev, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)",
+         store="a[:, :, t] = a_prev", caches="caches.append(cache)", steps="range(T_x)",
+         start="a_prev = a0", after="", returned="a, y_pred, caches"):
+    """The learner's loop with one line changed."""
+    return f'''
+def rnn_forward(x, a0, params):
+    n_x, m, T_x = x.shape
+    n_y, n_a = params["Wya"].shape
+    a = np.zeros((n_a, m, T_x))
+    y_pred = np.zeros((n_y, m, T_x))
+    caches = []
+    {start}
+    for t in {steps}:
+        {step}
+        {store}
+        y_pred[:, :, t] = yt_pred
+        {caches}
+    {after}
+    return {returned}
+'''
+
+
+ANSWERS = [
+    {"name": "arrays filled step by step", "right": True, "code": loop()},
+    {"name": "lists stacked at the end", "right": True, "code": '''
+def rnn_forward(x, a0, params):
+    states, predictions, caches = [], [], []
+    a_t = a0
+    for x_t in np.moveaxis(x, 2, 0):
+        a_t, y_t, cache = rnn_cell_forward(x_t, a_t, params)
+        states.append(a_t)
+        predictions.append(y_t)
+        caches.append(cache)
+    return np.stack(states, axis=2), np.stack(predictions, axis=2), caches
+'''},
+    {"name": "x[:, t, :]", "mistake": "ex04/time-axis", "says": ["x[:, :, t]", "last axis"],
+     "code": loop(step="a_prev, yt_pred, cache = rnn_cell_forward(x[:, t, :], a_prev, params)")},
+    {"name": "a0 ignored", "mistake": "ex04/a0-ignored", "says": ["a0 is ignored"],
+     "code": loop(start="a_prev = np.zeros_like(a0)")},
+    {"name": "every step from a0", "mistake": "ex04/state-not-carried",
+     "says": ["not carried forward"],
+     "code": loop(step="_, yt_pred, cache = rnn_cell_forward(x[:, :, t], a0, params)",
+                  store="a[:, :, t] = cache[0]")},
+    {"name": "the loop run backwards", "mistake": "ex04/loop-backwards",
+     "says": ["runs backwards", "t = 0"], "code": loop(steps="reversed(range(T_x))")},
+    {"name": "the states in reverse order", "mistake": "ex04/states-misplaced",
+     "says": ["state of another step"],
+     "code": loop(returned="a[:, :, ::-1], y_pred, caches")},
+    {"name": "caches reversed", "mistake": "ex04/caches-reversed",
+     "says": ["reverse order", "caches[t]"], "code": loop(caches="caches.insert(0, cache)")},
+    {"name": "[cache] * T_x", "mistake": "ex04/caches-one-object",
+     "says": ["same object", "[cache] * T_x"],
+     "code": loop(caches="pass", after="caches = [cache] * T_x")},
+    {"name": "list(range(T_x)) for caches", "mistake": "ex04/caches-wrong",
+     "says": ["caches[0] is not step t = 0's cache"],
+     "code": loop(caches="pass", after="caches = list(range(T_x))")},
+    {"name": "only the last cache", "mistake": "ex04/caches-not-a-list",
+     "says": ["list of the T_x = 6 caches"], "code": loop(returned="a, y_pred, cache")},
+    {"name": "predictions reversed", "mistake": "ex04/prediction-misplaced",
+     "says": ["y_pred[:, :, 0] is wrong"], "code": loop(returned="a, y_pred[:, :, ::-1], caches")},
+    {"name": "x changed in place", "mistake": "ex04/changes-its-input",
+     "says": ["modified its argument x"], "code": loop(start="a_prev = a0\n    x *= 1.001")},
+    {"name": "a transposed", "mistake": "ex04/wrong-shape", "says": ["(n_a, m, T_x)"],
+     "code": loop(returned="a.transpose(1, 0, 2), y_pred, caches")},
+    {"name": "the package's rnn_forward", "mistake": "ex04/uses-reference",
+     "says": ["your rnn_forward calls rnnlesson.rnn_forward, the function this exercise asks "
+              "you to write"], "code": '''
+import rnnlesson
+
+def rnn_forward(x, a0, params):
+    a, y_pred, _ = rnnlesson.rnn_forward(x, a0, params)
+    return a, y_pred, rnnlesson.rnn_forward_by_cells(x, a0, params)[2]
+'''},
+    {"name": "the package's private unroll", "mistake": "ex04/uses-reference",
+     "says": ["rnnlesson.rnn_forward"], "code": '''
+from rnnlesson import sequence
+
+def rnn_forward(x, a0, params):
+    cache = sequence.unroll(x, a0, params, None, np.empty((a0.shape[0],) + x.shape[1:]))
+    return sequence.rnn_forward_by_cells(x, a0, params)
+'''},
+]

@@ -1,0 +1,178 @@
+"""Exercise 6: rnn_backward (BPTT) and bptt_gradient_check, graded apart."""
+
+PRELUDE = '''
+import numpy as np
+from rnnlesson import init_params, rel_error, rnn_cell_backward
+from rnnlesson import rnn_forward_by_cells as rnn_forward
+'''
+
+
+def bptt(steps="reversed(range(T_x))", upstream="da[:, :, t] + da_prev", cache="caches[t]",
+         add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
+             "        dba = dba + step['dba']", da0="da_prev", before=""):
+    """The learner's BPTT with one line changed."""
+    return f'''
+def rnn_backward(da, caches):
+    n_a, m, T_x = da.shape
+    n_x = caches[0][2].shape[0]
+{before}    dx = np.zeros((n_x, m, T_x))
+    dWax, dWaa, dba = 0.0, 0.0, 0.0
+    da_prev = np.zeros((n_a, m))
+    for t in {steps}:
+        step = rnn_cell_backward({upstream}, {cache})
+        dx[:, :, t] = step["dxt"]
+        da_prev = step["da_prev"]
+        {add}
+    return {{"dx": dx, "da0": {da0}, "dWax": dWax, "dWaa": dWaa, "dba": dba}}
+'''
+
+
+CHECKER = '''
+def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
+    _, _, caches = rnn_forward(x, a0, params)
+    grads = backward(da, caches)
+
+    def loss():
+        return np.sum(da * rnn_forward(x, a0, params)[0])
+
+    arrays = {"dx": x, "da0": a0, "dWax": params["Wax"], "dWaa": params["Waa"],
+              "dba": params["ba"]}
+    errors = {}
+    for key, value in arrays.items():
+        numeric = np.zeros(value.shape)
+        for i in np.ndindex(value.shape):
+            saved = value[i]
+            value[i] = saved + eps
+            plus = loss()
+            value[i] = saved - eps
+            minus = loss()
+            value[i] = saved
+            numeric[i] = (plus - minus) / (2 * eps)
+        errors[key] = rel_error(grads[key], numeric)
+    return errors
+'''
+
+
+def checker(old, new):
+    assert old in CHECKER, old
+    return CHECKER.replace(old, new)
+
+
+RNN = ["check_rnn_backward"]
+CHECK = ["check_bptt_gradient_check"]
+
+ANSWERS = [
+    {"name": "BPTT, a loop with sums", "right": True, "checks": RNN, "code": bptt()},
+    {"name": "BPTT, dicts summed with +=", "right": True, "checks": RNN, "code": '''
+def rnn_backward(da, caches):
+    T_x = da.shape[2]
+    grads = {"dx": np.zeros((caches[0][2].shape[0],) + da.shape[1:])}
+    total = {"dWax": 0, "dWaa": 0, "dba": 0}
+    carried = np.zeros(da.shape[:2])
+    for t in range(T_x - 1, -1, -1):
+        g = rnn_cell_backward(np.add(da[:, :, t], carried), caches[t])
+        grads["dx"][:, :, t], carried = g["dxt"], g["da_prev"]
+        for key in total:
+            total[key] += g[key]
+    return {**grads, **total, "da0": carried}
+'''},
+    {"name": "the gradient from the next step forgotten", "checks": RNN,
+     "mistake": "ex06/no-carry", "says": ["not added", "da[:, :, t] + da_prev"],
+     "code": bptt(upstream="da[:, :, t]")},
+    {"name": "the loop run forwards", "checks": RNN, "mistake": "ex06/loop-forwards",
+     "says": ["runs forwards", "reversed(range(T_x))"], "code": bptt(steps="range(T_x)")},
+    {"name": "caches[t - 1]", "checks": RNN, "mistake": "ex06/wrong-cache-index",
+     "says": ["caches[t - 1]", "caches[t]"], "code": bptt(cache="caches[t - 1]")},
+    {"name": "weight gradients overwritten", "checks": RNN,
+     "mistake": "ex06/weights-overwritten", "says": ["only one step's share", "+="],
+     "code": bptt(add="dWax, dWaa, dba = step['dWax'], step['dWaa'], step['dba']")},
+    {"name": "weight gradients averaged", "checks": RNN, "mistake": "ex06/weights-averaged",
+     "says": ["averaged", "sum"],
+     "code": bptt(add="dWax = dWax + step['dWax'] / T_x\n        dWaa = dWaa + step['dWaa'] / T_x"
+                  "\n        dba = dba + step['dba'] / T_x")},
+    {"name": "da0 all zero", "checks": RNN, "mistake": "ex06/da0-zero", "says": ["all zero"],
+     "code": bptt(da0="np.zeros((n_a, m))")},
+    {"name": "da0 from above", "checks": RNN, "mistake": "ex06/da0-wrong",
+     "says": ["da0 is wrong", "first step's backward pass"], "code": bptt(da0="da[:, :, 0]")},
+    {"name": "da changed in place", "checks": RNN, "mistake": "ex06/changes-its-input",
+     "says": ["modified its argument da in place"],
+     "code": bptt(upstream="da[:, :, t]", before="    da[:, :, 0] += 1e-3\n")},
+    {"name": "dx transposed", "checks": RNN, "mistake": "ex06/wrong-shape",
+     "says": ["dx should have shape (n_x, m, T_x)"],
+     "code": bptt().replace('{"dx": dx,', '{"dx": dx.transpose(1, 0, 2),')},
+    {"name": "the package's BPTT", "checks": RNN, "mistake": "ex06/uses-reference",
+     "says": ["your rnn_backward calls rnnlesson.rnn_backward_by_cells"], "code": '''
+import rnnlesson
+
+def rnn_backward(da, caches):
+    return rnnlesson.rnn_backward_by_cells(da, caches)
+'''},
+    # --- the gradient check
+    {"name": "checker, loops over entries", "right": True, "checks": CHECK, "code": CHECKER},
+    {"name": "checker, np.nditer and a helper", "right": True, "checks": CHECK, "code": '''
+def centred(loss, value, eps):
+    grad = np.zeros_like(value)
+    it = np.nditer(value, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = value[i]
+        value[i] = old + eps
+        up = loss()
+        value[i] = old - eps
+        down = loss()
+        value[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
+    grads = backward(da, rnn_forward(x, a0, params)[2])
+    def loss():
+        return float((da * rnn_forward(x, a0, params)[0]).sum())
+    return {key: rel_error(grads[key], centred(loss, value, eps)) for key, value in
+            [("dx", x), ("da0", a0), ("dWax", params["Wax"]), ("dWaa", params["Waa"]),
+             ("dba", params["ba"])]}
+'''},
+    {"name": "max|diff| instead of the relative error", "checks": CHECK,
+     "mistake": "ex06/absolute-difference", "says": ["absolute difference", "rel_error"],
+     "code": checker("errors[key] = rel_error(grads[key], numeric)",
+                     "errors[key] = float(np.max(np.abs(grads[key] - numeric)))")},
+    {"name": "a one-sided difference", "checks": CHECK,
+     "mistake": "ex06/error-for-a-correct-pass", "says": ["correct backward pass", "centred"],
+     "code": checker("value[i] = saved - eps\n            minus = loss()",
+                     "value[i] = saved\n            minus = loss()").replace(
+                         "(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
+    {"name": "divided by eps", "checks": CHECK, "mistake": "ex06/half-the-step",
+     "says": ["2 eps"], "code": checker("(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
+    {"name": "a step too large", "checks": CHECK, "mistake": "ex06/error-for-a-correct-pass",
+     "says": ["eps = 1e-5"], "code": checker("def bptt_gradient_check(backward, x, a0, params, "
+                                             "da, eps=1e-5):", "def bptt_gradient_check("
+                                             "backward, x, a0, params, da, eps=0.3):")},
+    {"name": "nudged entries not put back", "checks": CHECK,
+     "mistake": "ex06/changes-its-input", "says": ["modified its argument"],
+     "code": checker("            value[i] = saved\n            numeric",
+                     "            value[i] = saved + eps\n            numeric")},
+    {"name": "gradients compared with the wrong arrays", "checks": CHECK,
+     "mistake": "ex06/misses-a-wrong-gradient", "says": ["did not notice a wrong dx"],
+     "code": checker("errors[key] = rel_error(grads[key], numeric)",
+                     "errors[{'dx': 'dba', 'dba': 'dx'}.get(key, key)] = rel_error(grads[key], "
+                     "numeric)")},
+    {"name": "always zero", "checks": CHECK, "mistake": "ex06/misses-a-wrong-gradient",
+     "says": ["did not notice"], "code": checker("    return errors",
+                                                 "    return {k: 0.0 for k in errors}")},
+    {"name": "a list of errors", "checks": CHECK, "mistake": "ex06/wrong-return",
+     "says": ["dict of relative errors"], "code": checker("    return errors",
+                                                          "    return list(errors.values())")},
+    {"name": "the package's gradient_check", "checks": CHECK, "mistake": "ex06/uses-reference",
+     "says": ["rnnlesson.numerical_gradient"], "code": '''
+from rnnlesson import numerical_gradient
+
+def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
+    grads = backward(da, rnn_forward(x, a0, params)[2])
+    def loss():
+        return np.sum(da * rnn_forward(x, a0, params)[0])
+    return {key: rel_error(grads[key], numerical_gradient(loss, value, eps)) for key, value in
+            [("dx", x), ("da0", a0), ("dWax", params["Wax"]), ("dWaa", params["Waa"]),
+             ("dba", params["ba"])]}
+'''},
+]

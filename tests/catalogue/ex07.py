@@ -1,0 +1,135 @@
+"""Exercise 7: clip_by_global_norm and sample."""
+
+PRELUDE = '''
+import numpy as np
+from rnnlesson import init_params, rnn_cell_forward, softmax
+'''
+CLIP, SAMPLE = ["check_clip_by_global_norm"], ["check_sample"]
+
+RIGHT_CLIP = '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    scale = max_norm / norm if norm > max_norm else 1.0
+    return {key: g * scale for key, g in grads.items()}, norm
+'''
+
+
+def sampler(x_from="symbol", a_next="a", draw="rng.choice(n_y, p=p)", logits="z / temperature",
+            seed="seed", out="ids", steps="n"):
+    """The learner's sampler with one line changed."""
+    return f'''
+def sample(params, n, start, temperature=1.0, seed=0):
+    rng = np.random.default_rng({seed})
+    n_y, n_a = params["Wya"].shape
+    a = np.zeros((n_a, 1))
+    symbol = start
+    ids = np.zeros({steps}, dtype=int)
+    for t in range({steps}):
+        x = np.zeros((n_y, 1))
+        x[{x_from}] = 1.0
+        {a_next}, _, _ = rnn_cell_forward(x, a, params)
+        z = params["Wya"] @ a + params["by"]
+        p = softmax({logits})[:, 0]
+        symbol = {draw}
+        ids[t] = symbol
+    return {out}
+'''
+
+
+ANSWERS = [
+    {"name": "clip, one factor", "right": True, "checks": CLIP, "code": RIGHT_CLIP},
+    {"name": "clip, a flat vector and min", "right": True, "checks": CLIP, "code": '''
+def clip_by_global_norm(grads, max_norm):
+    norm = np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()]))
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: factor * v for k, v in grads.items()}, norm
+'''},
+    {"name": "np.clip on each entry", "checks": CLIP, "mistake": "ex07/clipped-per-entry",
+     "says": ["each entry was clipped", "direction"], "code": '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    return {key: np.clip(g, -max_norm, max_norm) for key, g in grads.items()}, norm
+'''},
+    {"name": "each array by its own norm", "checks": CLIP, "mistake": "ex07/clipped-per-array",
+     "says": ["its own norm"], "code": '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    return {k: g * min(1, max_norm / np.linalg.norm(g)) for k, g in grads.items()}, norm
+'''},
+    {"name": "the norm after clipping returned", "checks": CLIP, "mistake": "ex07/norm-wrong",
+     "says": ["before clipping"], "code": RIGHT_CLIP.replace(
+         "return {key: g * scale for key, g in grads.items()}, norm",
+         "return {key: g * scale for key, g in grads.items()}, min(norm, max_norm)")},
+    {"name": "always scaled", "checks": CLIP, "mistake": "ex07/scaled-up",
+     "says": ["unchanged", "no scaling up"], "code": RIGHT_CLIP.replace(
+         "max_norm / norm if norm > max_norm else 1.0",
+         "max_norm / norm if norm > 0 else 1.0")},
+    {"name": "a zero norm divided by", "checks": CLIP, "mistake": "ex07/zero-norm",
+     "says": ["norm 0", "norm > max_norm"], "code": RIGHT_CLIP.replace(
+         "max_norm / norm if norm > max_norm else 1.0", "min(1.0, max_norm / norm)")},
+    {"name": "NaN for a zero norm", "checks": CLIP, "mistake": "ex07/not-finite",
+     "says": ["NaN", "norm of 0"], "code": RIGHT_CLIP.replace(
+         "max_norm / norm if norm > max_norm else 1.0",
+         "min(1.0, max_norm / np.float64(norm)) if norm else np.nan")},
+    {"name": "clipped in place", "checks": CLIP, "mistake": "ex07/changes-its-input",
+     "says": ["modified its argument grads"], "code": '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    for g in grads.values():
+        g *= min(1.0, max_norm / norm) if norm else 1.0
+    return dict(grads), norm
+'''},
+    {"name": "the same dict returned", "checks": CLIP, "mistake": "ex07/same-dict",
+     "says": ["a new dict"], "code": '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    if norm <= max_norm:
+        return grads, norm
+    return {key: g * (max_norm / norm) for key, g in grads.items()}, norm
+'''},
+    {"name": "only the clipped dict", "checks": CLIP, "mistake": "ex07/wrong-return",
+     "says": ["two values (clipped, norm)"], "code": RIGHT_CLIP.replace(
+         "for key, g in grads.items()}, norm", "for key, g in grads.items()}")},
+    {"name": "the package's clipping", "checks": CLIP, "mistake": "ex07/uses-reference",
+     "says": ["your clip_by_global_norm calls rnnlesson.clip_by_global_norm"], "code": '''
+import rnnlesson
+
+def clip_by_global_norm(grads, max_norm):
+    clipped, norm = rnnlesson.clip_by_global_norm(grads, max_norm)
+    return dict(clipped), norm
+'''},
+    # --- sampling
+    {"name": "sample with rng.choice", "right": True, "checks": SAMPLE, "code": sampler()},
+    {"name": "sample by the cumulative sum", "right": True, "checks": SAMPLE, "code": sampler(
+        draw="int(np.searchsorted(np.cumsum(p), rng.random() * p.sum()))")},
+    {"name": "argmax instead of a draw", "checks": SAMPLE, "mistake": "ex07/argmax",
+     "says": ["argmax", "at random"], "code": sampler(draw="int(np.argmax(p))")},
+    {"name": "no seed", "checks": SAMPLE, "mistake": "ex07/not-seeded", "says": ["same seed"],
+     "code": sampler(seed="None")},
+    {"name": "temperature ignored", "checks": SAMPLE, "mistake": "ex07/temperature-ignored",
+     "says": ["no effect", "z / temperature"], "code": sampler(logits="z")},
+    {"name": "temperature multiplied", "checks": SAMPLE,
+     "mistake": "ex07/temperature-backwards", "says": ["backwards"],
+     "code": sampler(logits="z * temperature")},
+    {"name": "start fed back every step", "checks": SAMPLE, "mistake": "ex07/not-fed-back",
+     "says": ["next step's input", "start symbol again"], "code": sampler(x_from="start")},
+    {"name": "state not carried", "checks": SAMPLE, "mistake": "ex07/state-not-carried",
+     "says": ["Carry the hidden state"], "code": sampler(a_next="_a")
+     .replace("z = params[\"Wya\"] @ a", "z = params[\"Wya\"] @ _a")},
+    {"name": "start put in the output", "checks": SAMPLE, "mistake": "ex07/start-in-output",
+     "says": ["start symbol", "n drawn symbols"],
+     "code": sampler(out="np.concatenate([[start], ids[:-1]])")},
+    {"name": "start and n draws", "checks": SAMPLE, "mistake": "ex07/start-in-output",
+     "says": ["n + 1"], "code": sampler(out="np.concatenate([[start], ids])")},
+    {"name": "a list of ids", "checks": SAMPLE, "mistake": "ex07/not-an-array",
+     "says": ["numpy int array", "np.array"], "code": sampler(out="ids.tolist()")},
+    {"name": "float ids", "checks": SAMPLE, "mistake": "ex07/ids-not-ints",
+     "says": ["integers"], "code": sampler(out="ids.astype(float)")},
+    {"name": "the package's sampler", "checks": SAMPLE, "mistake": "ex07/uses-reference",
+     "says": ["your sample calls rnnlesson.sample"], "code": '''
+import rnnlesson
+
+def sample(params, n, start, temperature=1.0, seed=0):
+    return rnnlesson.sample(params, n, start, temperature=temperature, seed=seed)
+'''},
+]

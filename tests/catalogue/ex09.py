@@ -1,0 +1,90 @@
+"""Exercise 9: rnn_backward_truncated."""
+
+PRELUDE = '''
+import numpy as np
+from rnnlesson import init_params, rel_error, rnn_cell_backward
+from rnnlesson import rnn_forward_by_cells as rnn_forward
+'''
+CHECKS = ["check_rnn_backward_truncated"]
+
+
+def truncated(cut="t % k == 0 and t > 0", steps="reversed(range(T_x))",
+              upstream="da[:, :, t] + da_prev", cache="caches[t]", before_add="",
+              add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
+                  "        dba = dba + step['dba']"):
+    """The learner's truncated BPTT with one line changed."""
+    return f'''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    n_x = caches[0][2].shape[0]
+    dx = np.zeros((n_x, m, T_x))
+    dWax, dWaa, dba = 0.0, 0.0, 0.0
+    da_prev = np.zeros((n_a, m))
+    for t in {steps}:
+        step = rnn_cell_backward({upstream}, {cache})
+        dx[:, :, t] = step["dxt"]
+        {before_add}
+        {add}
+        da_prev = np.zeros((n_a, m)) if {cut} else step["da_prev"]
+    return {{"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}}
+'''
+
+
+ANSWERS = [
+    {"name": "one loop, a cut at t = k, 2k, ...", "right": True, "code": truncated()},
+    {"name": "a loop over windows", "right": True, "code": '''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
+    starts = list(range(0, T_x, k))
+    for start in reversed(starts):
+        carried = np.zeros((n_a, m))
+        for t in reversed(range(start, min(start + k, T_x))):
+            g = rnn_cell_backward(da[:, :, t] + carried, caches[t])
+            grads["dx"][:, :, t] = g["dxt"]
+            carried = g["da_prev"]
+            for key in ("dWax", "dWaa", "dba"):
+                grads[key] = grads[key] + g[key]
+        if start == 0:
+            grads["da0"] = carried
+    return grads
+'''},
+    {"name": "nothing cut", "mistake": "ex09/nothing-cut", "says": ["nothing was cut"],
+     "code": truncated(cut="False")},
+    {"name": "windows from the end", "mistake": "ex09/windows-from-the-end",
+     "says": ["counted from the end"], "code": truncated(cut="(T_x - t) % k == 0")},
+    {"name": "the cut one step off", "mistake": "ex09/cut-one-step-off",
+     "says": ["one step off"], "code": truncated(cut="(t + 1) % k == 0 and t + 1 < T_x")},
+    {"name": "a0 cut too", "mistake": "ex09/da0-cut", "says": ["da0 is zero"],
+     "code": truncated(cut="t % k == 0")},
+    {"name": "sums reset per window", "mistake": "ex09/sums-reset-per-window",
+     "says": ["restart at each window", "add up every step's share"],
+     "code": truncated(before_add="if t % k == k - 1 or t == T_x - 1:\n"
+                                  "            dWax, dWaa, dba = 0.0, 0.0, 0.0")},
+    {"name": "the gradient from the next step forgotten", "mistake": "ex09/no-carry",
+     "says": ["not added", "da[:, :, t] + da_prev"], "code": truncated(upstream="da[:, :, t]")},
+    {"name": "the loop run forwards", "mistake": "ex09/loop-forwards",
+     "says": ["runs forwards", "reversed(range(T_x))"], "code": truncated(steps="range(T_x)")},
+    {"name": "caches[t - 1]", "mistake": "ex09/wrong-cache-index",
+     "says": ["caches[t - 1]", "caches[t]"], "code": truncated(cache="caches[t - 1]")},
+    {"name": "weight gradients overwritten", "mistake": "ex09/weights-overwritten",
+     "says": ["only one step's share", "+="],
+     "code": truncated(add="dWax, dWaa, dba = step['dWax'], step['dWaa'], step['dba']")},
+    {"name": "the package's truncated BPTT", "mistake": "ex09/uses-reference",
+     "says": ["your rnn_backward_truncated calls rnnlesson.rnn_backward"], "code": '''
+import rnnlesson
+
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    x = np.stack([c[2] for c in caches], axis=2)
+    _, _, cache = rnnlesson.rnn_forward(x, caches[0][1], caches[0][3])
+    return rnnlesson.rnn_backward(da, cache, truncate=k)
+'''},
+    {"name": "the check's own cut_bptt", "mistake": "ex09/uses-reference",
+     "says": ["cut_bptt"], "code": '''
+from rnnlesson.checks.truncated import cut_bptt
+
+def rnn_backward_truncated(da, caches, k):
+    return cut_bptt(da, caches, lambda t: t % k == 0 and t > 0)
+'''},
+]

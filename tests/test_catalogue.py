@@ -1,0 +1,77 @@
+"""Every answer of the catalogue (tests/catalogue/exNN.py) through the exercise's visible
+checks: right answers pass, wrong ones fail with the mistake's id and the words that name it."""
+
+import linecache
+import runpy
+from pathlib import Path
+
+import pytest
+
+from rnnlesson import checks
+from rnnlesson.checks import CheckFailure, mistake_ids
+
+CATALOGUE = Path(__file__).parent / "catalogue"
+FILES = sorted(CATALOGUE.glob("ex*.py"))
+
+
+def entries():
+    found = []
+    for path in FILES:
+        data = runpy.run_path(str(path))
+        found += [pytest.param(path.stem, data, answer, id=f"{path.stem}-{answer['name']}")
+                  for answer in data["ANSWERS"]]
+    return found
+
+
+def learner_namespace(answer, data):
+    """Run the answer's cell after the prelude, as in a notebook; return its globals."""
+    namespace = {"__name__": "__learner__"}
+    exec(compile(data.get("PRELUDE", ""), f"<{answer['name']} prelude>", "exec"), namespace)
+    # IPython keeps each cell's source in linecache, so that tracebacks show its lines
+    path = f"<learner cell: {answer['name']}>"
+    linecache.cache[path] = (len(answer["code"]), None, answer["code"].splitlines(True), path)
+    exec(compile(answer["code"], path, "exec"), namespace)
+    return namespace
+
+
+def run_checks(answer, data):
+    """Each check in turn, on the learner's function it is named after (check_rnn_forward_shapes
+    runs rnn_forward), or a test cell of several steps that the file defines in CELLS."""
+    namespace = learner_namespace(answer, data)
+    for check in answer.get("checks", data.get("CHECKS", [])):
+        if check in data.get("CELLS", {}):
+            data["CELLS"][check](namespace)
+            continue
+        name = (answer.get("function") or data.get("FUNCTION")
+                or check.removeprefix("check_").removesuffix("_shapes"))
+        getattr(checks, check)(namespace[name], *answer.get("args", ()))
+
+
+@pytest.mark.parametrize("exercise, data, answer", entries())
+def test_catalogue(exercise, data, answer, capsys):
+    if answer.get("right"):
+        run_checks(answer, data)  # raises for a right answer the checks reject
+        out = capsys.readouterr().out
+        assert "all checks passed" in out or "held-out accuracy" in out
+        return
+    with pytest.raises(CheckFailure) as info:
+        run_checks(answer, data)
+    message = str(info.value)
+    assert info.value.mistake == answer["mistake"], message
+    assert mistake_ids(message) == [answer["mistake"]]
+    for words in answer["says"]:
+        assert words in message, message
+    assert info.value.mistake.startswith(f"{exercise}/")
+    assert len(message.splitlines()) <= 4, message
+
+
+def test_every_exercise_has_eight_mistakes_and_two_right_answers():
+    assert [p.stem for p in FILES] == [f"ex{n:02d}" for n in range(1, 10)]
+    for path in FILES:
+        answers = runpy.run_path(str(path))["ANSWERS"]
+        right = [a for a in answers if a.get("right")]
+        mistakes = {a["mistake"] for a in answers if not a.get("right")}
+        assert len(right) >= 2 and len(mistakes) >= 8, (path.stem, len(right), len(mistakes))
+        assert all(a.get("right") or a["says"] for a in answers)
+        names = [a["name"] for a in answers]
+        assert len(names) == len(set(names)), path.stem
