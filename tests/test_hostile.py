@@ -117,8 +117,14 @@ np.testing.assert_allclose = lambda *a, **k: None
 rnnlesson.checks.check_rnn_cell_forward = lambda fn: print('rnn_cell_forward: all checks passed')
 """,
     "code-swap": """
+import types
 import rnnlesson.checks
-rnnlesson.checks.check_rnn_cell_forward.__code__ = (lambda fn: None).__code__
+def noop(*args, **kwargs):
+    print('rnn_cell_forward: all checks passed')
+for name in dir(rnnlesson.checks):
+    target = getattr(rnnlesson.checks, name)
+    if isinstance(target, types.FunctionType) and not target.__code__.co_freevars:
+        target.__code__ = noop.__code__
 """,
     "pre-run-hook": """
 def hook(info):
@@ -175,6 +181,27 @@ ATTACK_STATUS = {
     "assertion": "tampered", "reference-swap": "tampered", "threads": "process-limit",
     "big-file": "file-size-limit", "network": "failed",
 }
+# answers that try to pass without doing the work: (body of rnn_cell_forward, status)
+ANSWER_ATTACKS = {
+    "wrap-reference": ("    import rnnlesson\n"
+                       "    a_next, yt_pred, cache = rnnlesson.rnn_cell_forward(\n"
+                       "        xt, a_prev, params)",
+                       "uses-reference"),
+    "copy-reference": ("    import types, rnnlesson\n"
+                       "    ref = rnnlesson.rnn_cell_forward\n"
+                       "    twin = types.FunctionType(ref.__code__, ref.__globals__)\n"
+                       "    a_next, yt_pred, cache = twin(xt, a_prev, params)",
+                       "uses-reference"),
+    "always-equal": ("    class Anything:  # nbgrader #1379\n"
+                     "        shape = property(lambda self: self)\n"
+                     "        def __eq__(self, other):\n"
+                     "            return True\n"
+                     "        def __getattr__(self, name):\n"
+                     "            return self\n"
+                     "    a_next = yt_pred = Anything()\n"
+                     "    cache = (a_next, a_prev, xt, params)",
+                     "error"),  # its tests fail; the given code after it cannot use it
+}
 ODD_IDS = [" spaced ", "...", ".x", "名前", 'comma,"quote"']
 
 
@@ -229,19 +256,29 @@ def honest_class(folder: Path):
     return expected
 
 
-def sandbox_processes() -> list[int]:
-    """Processes of the sandbox users (uid 61000 and up) still alive."""
+def sandbox_processes(marker: Path) -> list[int]:
+    """Processes still alive of the sandboxes of a run whose temporary folders are in marker.
+
+    Each sandbox's first process (bubblewrap, the init of its PID namespace) names its
+    folders on its command line, and no process of a sandbox outlives that init: so none of
+    these means that nothing any submission started is alive.
+    """
     alive = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                status = Path(f"/proc/{entry.name}/status").read_text()
+                cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
             except OSError:
                 continue
-            uid = int(next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1])
-            if 61000 <= uid < 62000 or (os.geteuid() != 0 and "bwrap" in status):
+            if str(marker).encode() in cmd:
                 alive.append(int(entry.name))
     return alive
+
+
+def grader_env(tmp: Path) -> dict:
+    """The grader's environment, its temporary folders under tmp (to find them afterwards)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    return dict(os.environ, TMPDIR=str(tmp))
 
 
 @pytest.fixture(scope="module")
@@ -261,16 +298,20 @@ def hostile(tmp_path_factory):
         code = code.replace("HOST_PORT", str(listener.getsockname()[1]))
         write(submissions, f"attack-{name}", notebook(WRONG, code))
         expected[f"attack-{name}"] = ATTACK_STATUS[name]
+    for name, (body, status) in ANSWER_ATTACKS.items():
+        write(submissions, f"attack-{name}", notebook(body))
+        expected[f"attack-{name}"] = status
+    temp = tmp / "grader-tmp"
     run = subprocess.run(
         [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
          "--solutions", str(solutions), "--timeout", "20", "--jobs", "2"],
-        capture_output=True, text=True, timeout=900)
+        capture_output=True, text=True, timeout=900, env=grader_env(temp))
     finished = time.monotonic()
     listener.close()
     csv_text = (out / "grades.csv").read_bytes() if (out / "grades.csv").exists() else b""
-    alive = sandbox_processes()
+    alive = sandbox_processes(temp)
     return {"run": run, "out": out, "expected": expected, "csv": csv_text, "alive": alive,
-            "finished": finished, "submissions": submissions}
+            "finished": finished, "submissions": submissions, "temp": temp}
 
 
 def rows(csv_bytes: bytes) -> dict:
@@ -304,7 +345,8 @@ def test_nothing_left_running_and_csv_stays(hostile):
     assert hostile["alive"] == []
     time.sleep(max(0.0, hostile["finished"] + 12 - time.monotonic()))
     assert (hostile["out"] / "grades.csv").read_bytes() == hostile["csv"]
-    assert sandbox_processes() == []
+    assert sandbox_processes(hostile["temp"]) == []
+    assert list(hostile["temp"].glob("rnnlesson-grade-*")) == []  # its temporary folder went
 
 
 def test_no_page_shows_hidden_tests_or_secrets(hostile):
@@ -338,6 +380,12 @@ def test_flood_page_is_small(hostile):
     assert "output cut" in path.read_text()
 
 
+def test_the_answer_key_is_not_an_answer(hostile):
+    text = page(hostile, "attack-wrap-reference")
+    assert "calls rnnlesson.rnn_cell_forward, the function this exercise asks you to write" \
+        in text
+
+
 def test_tamper_pages_say_what_changed(hostile):
     assert "input_transformers_cleanup" in page(hostile, "attack-transformer")
     assert "numpy.allclose" in page(hostile, "attack-monkeypatch")
@@ -356,16 +404,17 @@ def test_rerun_keeps_every_row(hostile):
     assert (hostile["out"] / "grades.csv").read_bytes() == hostile["csv"]
 
 
-def grading_processes() -> list[int]:
+def grading_processes(marker: Path) -> list[int]:
+    """The grading workers of a run whose temporary folders are in marker."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+                cwd = os.readlink(f"/proc/{entry.name}/cwd")
             except OSError:
                 continue
-            if b"rnnlesson.grading.worker" in cmd or b"ipykernel_launcher" in cmd \
-                    and b"/sandbox-" in cmd:
+            if b"rnnlesson.grading.worker" in cmd and cwd.startswith(str(marker)):
                 found.append(int(entry.name))
     return found
 
@@ -380,25 +429,31 @@ def test_killed_grader_leaves_nothing_behind(tmp_path):
     slow = RIGHT + "\n    import time\n    time.sleep(1)"
     for i in range(2):
         write(submissions, f"s{i}", notebook(slow))
+    temp = tmp_path / "grader-tmp"
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
          "--solutions", str(solutions), "--jobs", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        env=grader_env(temp))
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not sandbox_processes():
+    while time.monotonic() < deadline and not sandbox_processes(temp):
         time.sleep(0.2)
-    assert sandbox_processes(), "no kernel started"
+    assert sandbox_processes(temp), "no kernel started"
+    workers = grading_processes(temp)
+    assert workers
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(3)
-    assert sandbox_processes() == [] and grading_processes() == []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (sandbox_processes(temp) or grading_processes(temp)):
+        time.sleep(0.2)
+    assert sandbox_processes(temp) == [] and grading_processes(temp) == []
     state = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
     time.sleep(3)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == state
     rerun = subprocess.run(
         [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
          "--solutions", str(solutions), "--jobs", "2"], capture_output=True, text=True,
-        timeout=600)
+        timeout=600, env=grader_env(temp))
     assert rerun.returncode == 0, rerun.stderr
     assert "removed the temporary folder of an earlier run" in rerun.stdout
     assert rows((out / "grades.csv").read_bytes()) == {f"s{i}": (4.0, "ok") for i in range(2)}

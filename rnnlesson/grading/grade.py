@@ -28,8 +28,8 @@ import threading
 import time
 from pathlib import Path
 
-from . import feedback
-from .course import build_course, notebook_bytes, read_notebook, solution_notebooks
+from . import feedback, mistakes
+from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, parse_test_header, points_by_test, stamp
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
@@ -251,6 +251,12 @@ def clean_stale_temp() -> list[str]:
                 continue  # no owner file yet: maybe a run that is starting
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(str(folder))
+    for folder in Path("/tmp").glob("rnnlesson-kernel-*"):  # sockets of a killed run's kernel
+        try:
+            if time.time() - folder.stat().st_mtime > 24 * 3600:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
     return removed
 
 
@@ -273,6 +279,19 @@ def _plan(folders: dict[str, Path], notebooks: list[Path], settings: list) -> di
                 [FORMAT_VERSION, _sha(data) if data is not None else None,
                  info["source_key"], *settings]).encode())
     return {"exercises": exercises, "keys": keys}
+
+
+def write_class_summary(out: Path, results: list[Result]) -> None:
+    """OUT/mistakes.csv and OUT/summary.html: the mistakes the checks named, class-wide."""
+    rows = [(r.student, r.exercise, test, mistake) for r in results
+            for test, mistake in r.mistakes]
+    graded = {}
+    for r in results:
+        graded.setdefault(r.exercise, [])
+        if r.status not in ("missing", "invalid-notebook", "grader-error"):
+            graded[r.exercise].append(r.student)
+    mistakes.write_mistakes_csv(out / "mistakes.csv", rows)
+    write_atomic(out / "summary.html", mistakes.class_summary_html(rows, graded))
 
 
 def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int = 2,
@@ -347,7 +366,9 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
                 todo.append((student, stem))
         store.write_csv()
         if not todo:
-            return [store.current[unit] for unit in units]
+            results = [store.current[unit] for unit in units]
+            write_class_summary(out, results)
+            return results
         settings = {"timeout": timeout, "notebook_timeout": notebook_timeout,
                     "memory": memory, "sandboxed": sandboxed}
         pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS)
@@ -383,4 +404,6 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
                             "scrub_paths": scrub_paths, "show_tests": show_tests})
         pool.run(pending, done)
         store.write_csv()
-        return [store.current[unit] for unit in units]
+        results = [store.current[unit] for unit in units]
+        write_class_summary(out, results)
+        return results

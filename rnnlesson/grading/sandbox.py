@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,14 +99,20 @@ class Sandbox:
         self.as_root = os.geteuid() == 0
         self.uid = UID_BASE + self.slot if self.as_root else 65534
         self.home = self.root / "home"
-        self.sockets = self.root / "sockets"
+        self.sockets = None  # made by prepare()
 
     def prepare(self) -> None:
-        """Fresh, empty home and socket folders that only the sandbox's user may use."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Fresh, empty home and socket folders that only the sandbox's user may use.
+
+        The sockets go in a short folder of their own under /tmp: a Unix socket's path may
+        not be longer than 107 bytes, and TMPDIR can be deep.
+        """
+        self.clean()
+        self.home.mkdir(parents=True)
+        os.chmod(self.home, 0o711 if self.as_root else 0o700)  # bwrap, capless, must chdir
+        self.sockets = Path(tempfile.mkdtemp(prefix="rnnlesson-kernel-",
+                                             dir="/tmp" if os.path.isdir("/tmp") else None))
         for folder in (self.home, self.sockets):
-            folder.mkdir(parents=True)
-            os.chmod(folder, 0o711 if self.as_root else 0o700)  # bwrap, capless, must chdir
             if self.as_root:
                 os.chown(folder, self.uid, self.uid)
         os.chmod(self.root, 0o711 if self.as_root else 0o700)
@@ -117,6 +124,9 @@ class Sandbox:
 
     def clean(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
+            self.sockets = None
 
     def command(self, argv: list[str]) -> list[str]:
         """argv run inside the sandbox."""

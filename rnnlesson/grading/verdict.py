@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from rnnlesson.checks import mistake_ids
+
 from .execute import CELL_TIMEOUT, GUARD_FAILED, KERNEL_DIED, NOT_RUN, NOTEBOOK_TIMEOUT
 from .results import worst
 
-MISTAKE = re.compile(r"\[mistake: ([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)\]")
 LIMIT_SIGNS = [  # (status, pattern in "ename: evalue") for a limit of the sandbox
     ("memory-limit", re.compile(r"^MemoryError\b")),
     ("file-size-limit", re.compile(r"\[Errno 27\]|File too large")),
@@ -35,11 +36,6 @@ class TestVerdict:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def mistake_ids(text: str) -> list[str]:
-    """The mistake ids (``ex05/tanh-derivative-not-squared``) a check's message carries."""
-    return MISTAKE.findall(text or "")
 
 
 def _error_text(out) -> str:
@@ -91,8 +87,9 @@ def judge(nb, points: dict[str, float], names: dict[str, str]) -> tuple[list[Tes
             faults.add("failed")
         sealed = bool(cell.metadata.get("rnnlesson", {}).get("sealed"))
         message = _error_text(errors[-1]) if errors else ""
-        found = tuple(m for o in errors
-                      for m in mistake_ids(_error_text(o) + "\n".join(o.get("traceback", []))))
+        found = tuple(dict.fromkeys(
+            m for o in errors
+            for m in mistake_ids(_error_text(o) + "\n".join(o.get("traceback", [])))))
         if not_run:
             state = "not-run"
         elif any(o.ename == "TamperedError" for o in errors) or (not errors and not sealed):
