@@ -16,6 +16,20 @@ from rnnlesson.datasets import (
 )
 from rnnlesson.generate import sample, translate
 from rnnlesson.gradcheck import gradient_check, numerical_gradient, rel_error
+from rnnlesson.gru import (
+    gru_backward,
+    gru_cell_backward,
+    gru_cell_forward,
+    gru_forward,
+    init_gru_params,
+)
+from rnnlesson.lstm import (
+    init_lstm_params,
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+)
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
 from rnnlesson.sequence import (
     one_hot,
@@ -42,5 +56,8 @@ __all__ = [
     "pad_batch", "rel_error", "rnn_backward", "rnn_backward_by_cells", "rnn_cell_backward",
     "rnn_cell_forward", "rnn_forward", "rnn_forward_by_cells", "sample", "sentiment_arrays",
     "sgd", "softmax", "train", "translate",
+    "gru_backward", "gru_cell_backward", "gru_cell_forward", "gru_forward", "init_gru_params",
+    "init_lstm_params", "lstm_backward", "lstm_cell_backward", "lstm_cell_forward",
+    "lstm_forward",
 ]
 __version__ = "0.1.0"
