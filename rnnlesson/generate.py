@@ -6,22 +6,24 @@ previous symbol, so n_x = n_y), m sequences generated side by side, n steps.
 
 import numpy as np
 
-from rnnlesson._validate import check_params, check_positive, check_state, fail, is_int_array
-from rnnlesson.cell import rnn_cell_forward
-from rnnlesson.sequence import one_hot, rnn_forward
+from rnnlesson._validate import check_positive, fail, is_int_array
+from rnnlesson.cells import check_output, get_cell, sequence_forward
+from rnnlesson.sequence import one_hot, output_forward
 from rnnlesson.topologies import check_encoder_decoder
 
 
-def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
+def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False, cell="rnn"):
     """Generate n symbols, one step at a time, each one the next step's input.
 
     start: the first input symbol, an int, or (m,) ints for m sequences at once; a0 (n_a, m) or
-    None for zeros (e.g. a state computed from a feature vector or by an encoder).
+    None for zeros (e.g. a state computed from a feature vector or by an encoder; the LSTM's
+    state is the pair (a0, c0)); cell "rnn", "lstm" or "gru" (see `rnnlesson.cells`).
     temperature > 0 divides the logits: below 1 sharper, above 1 flatter; greedy takes the
     most likely symbol instead of drawing one. seed makes the draws reproducible.
     Returns the generated ids, (n,) for an int start or (m, n).
     """
-    n_x, n_a, n_y = check_params(params)
+    cell = get_cell(cell)
+    n_x, n_a, n_y = check_output(cell, params)
     if n_x != n_y:
         fail("params['Wax']", f"n_x = n_y = {n_y} (the output is fed back as input)", n_x)
     n = check_positive("n", n, int)
@@ -29,11 +31,13 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
     ids = np.atleast_1d(np.asarray(start))
     if not is_int_array(ids) or ids.ndim != 1 or ids.min() < 0 or ids.max() >= n_y:
         fail("start", f"an int symbol id in [0, n_y) = [0, {n_y}), or (m,) of them", start)
-    a = check_state(a0, n_a, ids.size)
+    state = cell.initial_state(a0, n_a, ids.size)
+    recurrence = cell.recurrence(params)
     rng = np.random.default_rng(seed)
     out = np.empty((ids.size, n), dtype=int)
     for t in range(n):
-        a, p, _ = rnn_cell_forward(one_hot(ids, n_x), a, params)  # p: (n_y, m)
+        state, _ = cell.step(one_hot(ids, n_x), state, recurrence)
+        p = output_forward(state[0], params)  # (n_y, m)
         if greedy:
             ids = p.argmax(axis=0)
         else:  # softmax(z / T) is p**(1/T) renormalised
@@ -44,13 +48,13 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
     return out[0] if np.ndim(start) == 0 else out
 
 
-def translate(params, x, n, start, lengths=None):
+def translate(params, x, n, start, lengths=None, cell="rnn"):
     """Greedy decoding with an encoder-decoder (see `encoder_decoder_loss`).
 
     x (n_x, m, T_x) or token ids (m, T_x); n output steps; start: the start-symbol id.
     Returns (m, n) output ids.
     """
-    check_encoder_decoder(params)
-    a_enc, _, _ = rnn_forward(x, None, params["encoder"], lengths)
+    check_encoder_decoder(params, cell)
+    a_enc, _, last, _ = sequence_forward(x, None, params["encoder"], lengths, cell)
     m = a_enc.shape[1]
-    return sample(params["decoder"], n, np.full(m, start), a0=a_enc[:, :, -1], greedy=True)
+    return sample(params["decoder"], n, np.full(m, start), a0=last, greedy=True, cell=cell)
