@@ -27,13 +27,13 @@ from rnnlesson._validate import (
     describe,
     fail,
 )
-from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward
+from rnnlesson.cell import init_params, rnn_step, rnn_step_backward
 from rnnlesson.gru import GATES as GRU_GATES
 from rnnlesson.gru import (
     check_gru_params,
     gru_bptt,
-    gru_cell_backward,
-    gru_cell_forward,
+    gru_step,
+    gru_step_backward,
     gru_unroll,
     init_gru_params,
 )
@@ -42,8 +42,8 @@ from rnnlesson.lstm import (
     check_lstm_params,
     init_lstm_params,
     lstm_bptt,
-    lstm_cell_backward,
-    lstm_cell_forward,
+    lstm_step,
+    lstm_step_backward,
     lstm_unroll,
 )
 from rnnlesson.sequence import bptt, flat, output_forward, unroll
@@ -134,24 +134,24 @@ def rnn_bptt(da, cache, truncate=None, dlast=None):
     return bptt(da, cache, truncate)
 
 
-def rnn_step(xt, state, params):
-    a_next, _, cache = rnn_cell_forward(xt, state[0], {k: params[k] for k in RECURRENCE_KEYS})
+# the steps below run inside loops whose arguments are checked once, before the loop
+def rnn_state_step(xt, state, params):
+    a_next, _, cache = rnn_step(xt, state[0], {k: params[k] for k in RECURRENCE_KEYS})
     return (a_next,), cache
 
 
-def rnn_step_backward(dstate, cache):
-    grads = rnn_cell_backward(dstate[0], cache)
+def rnn_state_step_backward(dstate, cache):
+    grads = rnn_step_backward(dstate[0], cache)
     return grads.pop("dxt"), (grads.pop("da_prev"),), grads
 
 
-def lstm_step(xt, state, params):
-    a, c, _, cache = lstm_cell_forward(xt, state[0], state[1],
-                                       {k: params[k] for k in LSTM.keys})
+def lstm_state_step(xt, state, params):
+    a, c, _, cache = lstm_step(xt, state[0], state[1], {k: params[k] for k in LSTM.keys})
     return (a, c), cache
 
 
-def lstm_step_backward(dstate, cache):
-    grads = lstm_cell_backward(dstate[0], dstate[1], cache)
+def lstm_state_step_backward(dstate, cache):
+    grads = lstm_step_backward(dstate[0], dstate[1], cache)
     return grads.pop("dxt"), (grads.pop("da_prev"), grads.pop("dc_prev")), grads
 
 
@@ -162,13 +162,13 @@ def lstm_bptt_last(da, cache, truncate=None, dlast=None):
     return lstm_bptt(da, cache, truncate, None if dlast is None else dlast[1])
 
 
-def gru_step(xt, state, params):
-    a, _, cache = gru_cell_forward(xt, state[0], {k: params[k] for k in GRU.keys})
+def gru_state_step(xt, state, params):
+    a, _, cache = gru_step(xt, state[0], {k: params[k] for k in GRU.keys})
     return (a,), cache
 
 
-def gru_step_backward(dstate, cache):
-    grads = gru_cell_backward(dstate[0], cache)
+def gru_state_step_backward(dstate, cache):
+    grads = gru_step_backward(dstate[0], cache)
     return grads.pop("dxt"), (grads.pop("da_prev"),), grads
 
 
@@ -184,15 +184,17 @@ def gated_keys(gates):
 
 
 RNN = Cell("rnn", RECURRENCE_KEYS, ("a",), init_params, rnn_check, rnn_unroll, rnn_bptt,
-           lambda cache: (cache.a[:, :, -1].copy(),), rnn_step, rnn_step_backward)
+           lambda cache: (cache.a[:, :, -1].copy(),), rnn_state_step,
+           rnn_state_step_backward)
 LSTM = Cell("lstm", gated_keys(LSTM_GATES), ("a", "c"), init_lstm_params, check_lstm_params,
             lambda x, s, p, lengths, transient=False: lstm_unroll(x, s[0], s[1], p, lengths,
                                                                   transient),
             lstm_bptt_last, lambda cache: (cache.a[:, :, -1].copy(), cache.c[:, :, -1].copy()),
-            lstm_step, lstm_step_backward)
+            lstm_state_step, lstm_state_step_backward)
 GRU = Cell("gru", gated_keys(GRU_GATES), ("a",), init_gru_params, check_gru_params,
            lambda x, s, p, lengths, transient=False: gru_unroll(x, s[0], p, lengths, transient),
-           gru_bptt_last, lambda cache: (cache.a[:, :, -1].copy(),), gru_step, gru_step_backward)
+           gru_bptt_last, lambda cache: (cache.a[:, :, -1].copy(),), gru_state_step,
+           gru_state_step_backward)
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU)}
 
 

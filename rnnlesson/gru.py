@@ -60,13 +60,18 @@ def gru_cell_forward(xt, a_prev, params):
     n_x, n_a, n_y = check_gru_params(params)
     m = check_step("xt", xt, n_x)
     check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
+    return gru_step(xt, a_prev, params)
+
+
+def gru_step(xt, a_prev, params):
+    """`gru_cell_forward` on checked arguments."""
     concat = np.concatenate([a_prev, xt])  # (n_a + n_x, m)
     rt = sigmoid(params["Wr"] @ concat + params["br"])
     ut = sigmoid(params["Wu"] @ concat + params["bu"])
     reset = np.concatenate([rt * a_prev, xt])  # [Γ_r ⊙ c_{t-1}; x_t]
     cct = np.tanh(params["Wc"] @ reset + params["bc"])
     a_next = ut * cct + (1.0 - ut) * a_prev
-    yt_pred = None if n_y is None else softmax(params["Wya"] @ a_next + params["by"])
+    yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
     return a_next, yt_pred, (a_next, a_prev, rt, ut, cct, xt, params)
 
 
@@ -77,6 +82,12 @@ def gru_cell_backward(da_next, cache):
     Returns dxt (n_x, m), da_prev (n_a, m), dWr, dWu, dWc (n_a, n_a + n_x), dbr, dbu, dbc."""
     a_next, a_prev, rt, ut, cct, xt, params = cache
     check_float_array("da_next", da_next, a_next.shape, "(n_a, m)")
+    return gru_step_backward(da_next, cache)
+
+
+def gru_step_backward(da_next, cache):
+    """`gru_cell_backward` on checked arguments."""
+    a_next, a_prev, rt, ut, cct, xt, params = cache
     n_a = a_next.shape[0]
     dz_c = da_next * ut * (1.0 - cct**2)
     dz_u = da_next * (cct - a_prev) * ut * (1.0 - ut)

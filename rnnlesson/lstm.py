@@ -66,6 +66,11 @@ def lstm_cell_forward(xt, a_prev, c_prev, params):
     m = check_step("xt", xt, n_x)
     check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
     check_float_array("c_prev", c_prev, (n_a, m), "(n_a, m)")
+    return lstm_step(xt, a_prev, c_prev, params)
+
+
+def lstm_step(xt, a_prev, c_prev, params):
+    """`lstm_cell_forward` on checked arguments."""
     concat = np.concatenate([a_prev, xt])  # (n_a + n_x, m)
     ft = sigmoid(params["Wf"] @ concat + params["bf"])
     it = sigmoid(params["Wi"] @ concat + params["bi"])
@@ -73,7 +78,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, params):
     ot = sigmoid(params["Wo"] @ concat + params["bo"])
     c_next = ft * c_prev + it * cct
     a_next = ot * np.tanh(c_next)
-    yt_pred = None if n_y is None else softmax(params["Wya"] @ a_next + params["by"])
+    yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
     cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params)
     return a_next, c_next, yt_pred, cache
 
@@ -89,6 +94,12 @@ def lstm_cell_backward(da_next, dc_next, cache):
     a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params = cache
     check_float_array("da_next", da_next, a_next.shape, "(n_a, m)")
     check_float_array("dc_next", dc_next, c_next.shape, "(n_a, m)")
+    return lstm_step_backward(da_next, dc_next, cache)
+
+
+def lstm_step_backward(da_next, dc_next, cache):
+    """`lstm_cell_backward` on checked arguments."""
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params = cache
     n_a = a_next.shape[0]
     tanh_c = np.tanh(c_next)
     dc = dc_next + da_next * ot * (1.0 - tanh_c**2)
