@@ -107,9 +107,10 @@ def recurrent_grad(dz, h0, h):
     (step 1 reads h_0, step t > 1 reads h_{t-1}): (k n_a, n_a)."""
     m = h0.shape[1]
     dz_flat, h_flat = flat(dz), flat(h)
-    out = dz_flat[:, :m] @ h0.T
-    out += dz_flat[:, m:] @ h_flat[:, :-m].T
-    return out
+    # computed as its transpose, Σ_t h_{t-1} dz_t^T: BLAS runs this layout faster here
+    out = h0 @ dz_flat[:, :m].T
+    out += h_flat[:, :-m] @ dz_flat[:, m:].T
+    return out.T
 
 
 def split_gate_grads(dW_a, dW_x, db, gates, n_a):

@@ -123,7 +123,8 @@ def gru_unroll(x, a0, params, lengths, transient=False):
     n_a, m = a0.shape
     T_x = x.shape[-1]
     W_a, W_x, b = stacked_halves(params, GATES, n_a)
-    W_ru, W_c = W_a[: 2 * n_a], W_a[2 * n_a :]  # Γ_r, Γ_u read c_{t-1}; c̃ reads Γ_r ⊙ c_{t-1}
+    # Γ_r, Γ_u read c_{t-1}; c̃ reads Γ_r ⊙ c_{t-1}
+    W_ru, W_c = np.asfortranarray(W_a[: 2 * n_a]), np.asfortranarray(W_a[2 * n_a :])
     gates = project_inputs(x, W_x, b, m, T_x, transient, "gru: gates")
     a, reset = np.empty((n_a, m, T_x), order="F"), np.empty((n_a, m, T_x), order="F")
     active = None if lengths is None else step_mask(lengths, m, T_x).T
@@ -177,9 +178,10 @@ def gru_bptt(da, cache, truncate=None):
     n_a, m, T_x = cache.a.shape
     active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T
     W_a, W_x, _ = stacked_halves(cache.params, GATES, n_a)
-    W_ru_T, W_c_T = W_a[: 2 * n_a].T, W_a[2 * n_a :].T
+    # Fortran order throughout, as the caches' blocks are: mixed orders run several times slower
+    W_ru_T, W_c_T = np.asfortranarray(W_a[: 2 * n_a].T), np.asfortranarray(W_a[2 * n_a :].T)
     dz = np.empty(cache.gates.shape, order="F")
-    da_next = np.zeros((n_a, m))
+    da_next = np.zeros((n_a, m), order="F")
     for t in reversed(range(T_x)):
         g = cache.gates[:, :, t]
         rt, ut, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a :]
@@ -192,15 +194,15 @@ def gru_bptt(da, cache, truncate=None):
         if active is not None:
             dz_c *= active[t]
             dz_u *= active[t]
-        dreset = W_c_T @ dz_c  # the gradient at Γ_r ⊙ c_{t-1}
+        dreset = np.matmul(W_c_T, dz_c, out=np.empty((n_a, m), order="F"))  # at Γ_r ⊙ c_{t-1}
         np.multiply(dreset * a_prev, rt * (1.0 - rt), out=dz_r)
-        da_prev = W_ru_T @ dz_t[: 2 * n_a]
+        da_prev = np.matmul(W_ru_T, dz_t[: 2 * n_a], out=np.empty((n_a, m), order="F"))
         da_prev += dreset * rt
         # 1 - Γ_u of the gradient goes straight back; all of it at a padded step
         da_prev += da_t * ((1.0 - ut) if active is None else np.where(active[t], 1.0 - ut, 1.0))
         da_next = da_prev
         if truncate is not None and t % truncate == 0 and t > 0:
-            da_next = np.zeros((n_a, m))
+            da_next = np.zeros((n_a, m), order="F")
     dW_x, db, dx = input_grads(dz, cache.x, W_x)
     dW_a = np.concatenate([recurrent_grad(dz[: 2 * n_a], cache.a0, cache.a),
                            flat(dz[2 * n_a :]) @ flat(cache.reset).T])

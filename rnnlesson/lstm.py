@@ -137,22 +137,29 @@ def lstm_unroll(x, a0, c0, params, lengths, transient=False):
     n_a, m = a0.shape
     T_x = x.shape[-1]
     W_a, W_x, b = stacked_halves(params, STACKED, n_a)
+    # σ(z) = (1 + tanh(z / 2)) / 2: with the sigmoid gates' rows halved (exact in floating
+    # point), one tanh over the whole (4 n_a, m) block serves all four gates
+    half = np.r_[np.full(3 * n_a, 0.5), np.ones(n_a)][:, None]
+    W_a, W_x, b = np.asfortranarray(W_a * half), W_x * half, b * half
     gates = project_inputs(x, W_x, b, m, T_x, transient, "lstm: gates")
     shape = (n_a, m, T_x)
     a, c, tanh_c = (scratch(f"lstm: {k}", shape, "F") if transient else np.empty(shape, order="F")
                     for k in ("a", "c", "tanh c"))
     active = None if lengths is None else step_mask(lengths, m, T_x).T  # (T_x, m)
     recurrent = np.empty((4 * n_a, m), order="F")
+    written = np.empty((n_a, m), order="F")
     a_prev, c_prev = a0, c0
     for t in range(T_x):  # only the recurrence runs step by step
         g = gates[:, :, t]  # (4 n_a, m)
         g += np.matmul(W_a, a_prev, out=recurrent)
-        sigmoid(g[: 3 * n_a], out=g[: 3 * n_a])
-        np.tanh(g[3 * n_a :], out=g[3 * n_a :])
+        np.tanh(g, out=g)
+        sig = g[: 3 * n_a]
+        sig += 1.0
+        sig *= 0.5
         ft, it, ot, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a : 3 * n_a], g[3 * n_a :]
         c_t, a_t, tc = c[:, :, t], a[:, :, t], tanh_c[:, :, t]
         np.multiply(ft, c_prev, out=c_t)
-        c_t += it * cct
+        c_t += np.multiply(it, cct, out=written)
         np.tanh(c_t, out=tc)
         np.multiply(ot, tc, out=a_t)
         if active is not None:  # a padded step carries both states unchanged
@@ -200,38 +207,62 @@ def lstm_backward(da, caches, truncate=None, dc_last=None):
 
 
 def lstm_bptt(da, cache, truncate=None, dc_last=None):
-    """`lstm_backward` on checked arguments; da is only read."""
+    """`lstm_backward` on checked arguments; da is only read.
+
+    Per step, the factors that do not depend on the gradient flowing back (the gates'
+    derivatives times the forward values) are computed into small buffers that stay in
+    cache, then a few products give dz_t; the weights' gradients are one product over all
+    steps afterwards."""
     n_a, m, T_x = cache.a.shape
-    active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T
+    active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T  # (T_x, m)
     W_a, W_x, _ = stacked_halves(cache.params, STACKED, n_a)
-    W_a_T = W_a.T
-    dz = np.empty(cache.gates.shape, order="F")  # pre-activation gradients, 4 n_a rows
-    da_next = np.zeros((n_a, m))
-    dc_next = np.zeros((n_a, m)) if dc_last is None else dc_last.copy()
+    W_a_T = np.asfortranarray(W_a.T)  # Fortran order: BLAS's fastest layout for this product
+    dz = scratch("lstm bptt: dz", cache.gates.shape, "F")  # pre-activation gradients
+    # every (n, m) array of the loop in Fortran order, as the blocks of the caches are:
+    # an operation on operands of mixed order runs several times slower
+    to_c = np.empty((n_a, m), order="F")  # dc_t gets da_t times this
+    to_z = np.empty((4 * n_a, m), order="F")  # dz_t = dc_t (or da_t) times this, by row block
+    zf, zi, zo, zc = to_z[:n_a], to_z[n_a : 2 * n_a], to_z[2 * n_a : 3 * n_a], to_z[3 * n_a :]
+    da_next = np.zeros((n_a, m), order="F")
+    dc_next = np.zeros((n_a, m), order="F") if dc_last is None else np.array(dc_last, order="F")
     for t in reversed(range(T_x)):
-        g = cache.gates[:, :, t]
+        g, tc = cache.gates[:, :, t], cache.tanh_c[:, :, t]
         ft, it, ot, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a : 3 * n_a], g[3 * n_a :]
-        c_prev = cache.c0 if t == 0 else cache.c[:, :, t - 1]
-        tc = cache.tanh_c[:, :, t]
+        np.multiply(tc, tc, out=to_c)  # Γ_o (1 - tanh²(c_t))
+        np.subtract(1.0, to_c, out=to_c)
+        to_c *= ot
+        np.subtract(1.0, ft, out=zf)  # c_{t-1} Γ_f (1 - Γ_f)
+        zf *= ft
+        zf *= cache.c0 if t == 0 else cache.c[:, :, t - 1]
+        np.subtract(1.0, it, out=zi)  # c̃_t Γ_i (1 - Γ_i)
+        zi *= it
+        zi *= cct
+        np.subtract(1.0, ot, out=zo)  # tanh(c_t) Γ_o (1 - Γ_o)
+        zo *= ot
+        zo *= tc
+        np.multiply(cct, cct, out=zc)  # Γ_i (1 - c̃_t²)
+        np.subtract(1.0, zc, out=zc)
+        zc *= it
         da_t = da[:, :, t] + da_next  # all the gradient reaching a_t
-        dc = dc_next + da_t * ot * (1.0 - tc * tc)  # all the gradient reaching c_t
+        dc = np.multiply(da_t, to_c)  # all the gradient reaching c_t
+        dc += dc_next
         dz_t = dz[:, :, t]
-        np.multiply(dc * c_prev, ft * (1.0 - ft), out=dz_t[:n_a])
-        np.multiply(dc * cct, it * (1.0 - it), out=dz_t[n_a : 2 * n_a])
-        np.multiply(da_t * tc, ot * (1.0 - ot), out=dz_t[2 * n_a : 3 * n_a])
-        np.multiply(dc * it, 1.0 - cct * cct, out=dz_t[3 * n_a :])
-        dc_prev = dc * ft
-        if active is not None:  # a padded step copied its state: its gradient passes back
-            dz_t *= active[t]
-            dc_prev = np.where(active[t], dc_prev, dc_next)
-        da_prev = W_a_T @ dz_t
-        if active is not None:
-            da_prev += da_t * ~active[t]
-        da_next, dc_next = da_prev, dc_prev
+        np.multiply(dc, zf, out=dz_t[:n_a])
+        np.multiply(dc, zi, out=dz_t[n_a : 2 * n_a])
+        np.multiply(da_t, zo, out=dz_t[2 * n_a : 3 * n_a])
+        np.multiply(dc, zc, out=dz_t[3 * n_a :])
+        if active is not None and not active[t].all():  # a padded step copied its state:
+            dz_t *= active[t]  # nothing reaches its gates, its gradients pass back whole
+            dc_prev = np.where(active[t], dc * ft, dc_next)
+            da_next = np.matmul(W_a_T, dz_t, out=np.empty((n_a, m), order="F"))
+            da_next += da_t * ~active[t]
+            dc_next = np.asfortranarray(dc_prev)
+        else:
+            dc_next = np.multiply(dc, ft, out=dc)
+            da_next = np.matmul(W_a_T, dz_t, out=np.empty((n_a, m), order="F"))
         if truncate is not None and t % truncate == 0 and t > 0:
-            da_next, dc_next = np.zeros((n_a, m)), np.zeros((n_a, m))
+            da_next, dc_next = np.zeros((n_a, m), order="F"), np.zeros((n_a, m), order="F")
     dW_x, db, dx = input_grads(dz, cache.x, W_x)
     grads = split_gate_grads(recurrent_grad(dz, cache.a0, cache.a), dW_x, db, STACKED, n_a)
     grads.update(dx=dx, da0=da_next, dc0=dc_next)
     return grads
-
