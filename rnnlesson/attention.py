@@ -95,7 +95,10 @@ def attention_backward(dcontext, cache):
     s_prev, h, energy, alpha, wv, Wq = cache
     dalpha = np.einsum("am,amt->mt", dcontext, h)
     dscores = alpha * (dalpha - np.sum(alpha * dalpha, axis=1, keepdims=True))  # softmax'
-    dpre = wv[:, :, None] * dscores[None] * (1.0 - energy**2)  # (n_e, m, T_x)
+    dpre = np.multiply(energy, energy)  # (n_e, m, T_x): wv dscores (1 - energy²)
+    np.subtract(1.0, dpre, out=dpre)
+    dpre *= dscores[None]
+    dpre *= wv[:, :, None]
     dq = dpre.sum(axis=2)
     return {"ds_prev": Wq.T @ dq, "dh": dcontext[:, :, None] * alpha[None], "dkeys": dpre,
             "dWq": dq @ s_prev.T, "dwv": np.einsum("emt,mt->e", energy, dscores)[:, None]}

@@ -156,3 +156,21 @@ def test_the_plain_cell_is_the_default_and_unchanged(rng):
     np.testing.assert_array_equal(a, a2)
     np.testing.assert_array_equal(y_pred, y_pred2)
     np.testing.assert_array_equal(last, a[:, :, -1])
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_no_argument_is_modified(cell, rng):
+    params, x = perturbed(cell), rng.normal(size=(N_X, M, T_X))
+    y, a0 = rng.integers(0, N_Y, (M, T_X)), initial_state(cell, rng)
+    enc_dec = R.init_encoder_decoder(N_X, N_A, N_Y, cell=cell)
+    y_in = rng.integers(0, N_Y, (M, 4))
+    states = a0 if isinstance(a0, tuple) else (a0,)
+    arrays = [*params.values(), x, y, *states, y_in, *enc_dec["encoder"].values(),
+              *enc_dec["decoder"].values()]
+    saved = [a.copy() for a in arrays]
+    R.many_to_many_loss(params, x, y, a0=a0, lengths=LENGTHS, truncate=2, cell=cell)
+    R.many_to_one_loss(params, x, y[:, 0], a0=a0, lengths=LENGTHS, cell=cell)
+    R.encoder_decoder_loss(enc_dec, x, y_in, y_in, lengths=LENGTHS, cell=cell)
+    R.translate(enc_dec, x, 3, 0, lengths=LENGTHS, cell=cell, beam_width=2)
+    for before, after in zip(saved, arrays, strict=True):
+        np.testing.assert_array_equal(before, after)
