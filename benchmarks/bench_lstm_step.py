@@ -12,24 +12,21 @@ T_x = 25, float64, batches of 1 and 32. Measured side by side in one run:
   implementation pays. Each cell's forward and BPTT time is printed as a multiple of it.
 Each measurement runs in a fresh process with one thread (OpenBLAS and OpenMP) by default;
 the measurements take turns, round after round, and each ratio is the median of the rounds'
-ratios (see bench_training_step.py for why). Times are per training step.
+ratios (see bench_training_step.py, whose sizes, timing and PyTorch step this shares).
+Times are milliseconds per training step.
 Usage: python benchmarks/bench_lstm_step.py [--threads N] [--seconds S] [--rounds R]
 """
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import time
 
 import numpy as np
+from bench_training_step import CLIP, LR, N_A, T_X, in_fresh_process, seqs_per_second, torch_runner
 
 from rnnlesson import Vocabulary, adagrad, clip_by_value, load_corpus
 from rnnlesson.cells import get_cell
 from rnnlesson.charlm import stream_batches, stream_loss
 
-N_A, T_X, CLIP, LR = 128, 25, 5.0, 0.1
 GATE_ROWS = {"rnn": 1, "lstm": 4}  # rows of the recurrent product: n_a, or 4 n_a for the LSTM
 
 
@@ -75,66 +72,20 @@ def matmul_floor(cell, n_y, m):
     return step
 
 
-def torch_runner(n_x, m):
-    import torch
-
-    torch.manual_seed(0)
-    lstm = torch.nn.LSTM(n_x, N_A, dtype=torch.float64)
-    head = torch.nn.Linear(N_A, n_x, dtype=torch.float64)
-    parameters = list(lstm.parameters()) + list(head.parameters())
-    opt = torch.optim.Adagrad(parameters, lr=LR)
-    eye = torch.eye(n_x, dtype=torch.float64)
-
-    def step(_params, _state, batch):
-        x, y, _ = batch
-        inputs = eye[torch.from_numpy(x.T.copy())]  # (T_x, m, n_x) one-hot
-        target = torch.from_numpy(y.T.copy()).reshape(-1)
-        opt.zero_grad()
-        out, _ = lstm(inputs)
-        loss = torch.nn.functional.cross_entropy(head(out).reshape(-1, n_x), target)
-        loss.backward()
-        torch.nn.utils.clip_grad_value_(parameters, CLIP)
-        opt.step()
-        return None, None
-
-    return step
-
-
-def ms_per_step(step, params, state, batches, seconds):
-    params, state = step(params, state, batches(1))  # warm-up
-    times, n = [], 1
-    for _ in range(5):  # five timed rounds; report the median
-        start, count = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds / 5:
-            n += 1
-            params, state = step(params, state, batches(n))
-            count += 1
-        times.append(1e3 * (time.perf_counter() - start) / count)
-    return statistics.median(times)
-
-
 def measure(impl, m, seconds):
     """Milliseconds per step of one implementation at batch m, in this process."""
     text = load_corpus()
     vocab = Vocabulary.from_sequences([text])
     batches = stream_batches(vocab.encode(text), m, T_X)
     if impl == "torch":
-        return ms_per_step(torch_runner(vocab.size, m), None, None, batches, seconds)
-    kind, cell = impl.split("-")  # "step-lstm", "grads-rnn", "floor-lstm", ...
-    params = get_cell(cell).init(vocab.size, N_A, vocab.size, 0)
-    if kind == "step":
-        return ms_per_step(lstm_step, params, adagrad(LR).init(params), batches, seconds)
-    step = grads_only(cell) if kind == "grads" else matmul_floor(cell, vocab.size, m)
-    return ms_per_step(step, params, None, batches, seconds)
-
-
-def in_fresh_process(impl, m, seconds, threads):
-    env = dict(os.environ)
-    if threads:
-        env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, __file__, "--worker", impl, str(m), str(seconds)],
-                         env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+        step, params, state = torch_runner(vocab.size, m, "lstm"), None, None
+    else:
+        kind, cell = impl.split("-")  # "step-lstm", "grads-rnn", "floor-lstm", ...
+        params = get_cell(cell).init(vocab.size, N_A, vocab.size, 0)
+        state = adagrad(LR).init(params) if kind == "step" else None
+        step = {"step": lstm_step, "grads": grads_only(cell)}.get(kind) or matmul_floor(
+            cell, vocab.size, m)
+    return 1e3 * m / seqs_per_second(step, params, state, batches, m, seconds)
 
 
 def main():
@@ -172,7 +123,8 @@ def main():
         times = {impl: [] for impl in impls}
         for _ in range(args.rounds):
             for impl in impls:
-                times[impl].append(in_fresh_process(impl, m, args.seconds, args.threads))
+                times[impl].append(in_fresh_process(impl, m, args.seconds, args.threads,
+                                                    script=__file__))
         median = {impl: statistics.median(t) for impl, t in times.items()}
 
         def ratio(a, b, times=times):  # the median of the rounds' ratios: each pair measured

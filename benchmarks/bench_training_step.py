@@ -74,11 +74,15 @@ def reference_step(params, state, batch):
     return new, state
 
 
-def torch_runner(n_x, m):
+def torch_runner(n_x, m, cell="rnn"):
+    """PyTorch's step: nn.RNN (or nn.LSTM for cell="lstm") + Linear + cross-entropy."""
     import torch
 
     torch.manual_seed(0)
-    rnn = torch.nn.RNN(n_x, N_A, nonlinearity="tanh", dtype=torch.float64)
+    if cell == "lstm":
+        rnn = torch.nn.LSTM(n_x, N_A, dtype=torch.float64)
+    else:
+        rnn = torch.nn.RNN(n_x, N_A, nonlinearity="tanh", dtype=torch.float64)
     head = torch.nn.Linear(N_A, n_x, dtype=torch.float64)
     parameters = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adagrad(parameters, lr=LR)
@@ -126,11 +130,12 @@ def measure(impl, m, seconds):
     return seqs_per_second(torch_runner(vocab.size, m), None, None, batches, m, seconds)
 
 
-def in_fresh_process(impl, m, seconds, threads):
+def in_fresh_process(impl, m, seconds, threads, script=__file__):
+    """`script --worker impl m seconds` in a new process; returns the number it prints."""
     env = dict(os.environ)
     if threads:
         env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, __file__, "--worker", impl, str(m), str(seconds)],
+    out = subprocess.run([sys.executable, script, "--worker", impl, str(m), str(seconds)],
                          env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
