@@ -46,7 +46,7 @@ from rnnlesson.lstm import (
     lstm_step_backward,
     lstm_unroll,
 )
-from rnnlesson.sequence import bptt, flat, output_forward, unroll
+from rnnlesson.sequence import bptt, sequence_outputs, unroll
 
 
 @dataclass(frozen=True)
@@ -229,8 +229,4 @@ def sequence_forward(x, a0, params, lengths=None, cell="rnn"):
     cell = get_cell(cell)
     n_y, (m, T_x), state, lengths = cell_inputs(cell, x, a0, params, lengths, output=False)
     cache = cell.unroll(x, state, params, lengths)
-    y_pred = None
-    if n_y is not None:
-        y_pred = np.empty((n_y, m, T_x), order="F")
-        output_forward(flat(cache.a), params, out=flat(y_pred))
-    return cache.a, y_pred, cell.public(cell.last(cache)), cache
+    return cache.a, sequence_outputs(cache.a, params), cell.public(cell.last(cache)), cache

@@ -18,7 +18,7 @@ import numpy as np
 from rnnlesson._validate import check_labels, check_lengths, check_sequence, fail
 from rnnlesson.cells import get_cell
 from rnnlesson.losses import cross_entropy, output_backward
-from rnnlesson.sequence import flat, output_forward, step_mask
+from rnnlesson.sequence import flat, sequence_outputs, step_mask
 
 OUTPUT_KEYS = ("Wya", "by")
 
@@ -123,10 +123,7 @@ def deep_forward(x, params, lengths=None, cell="rnn"):
     m, T_x = x.shape[-2:] if isinstance(x, np.ndarray) and x.ndim >= 2 else (1, 1)
     lengths = check_lengths(lengths, m, T_x)
     a, cache = unroll_net(x, params, lengths, cell, "params")
-    y_pred = None
-    if "Wya" in params:
-        y_pred = output_forward(flat(a), params).reshape((-1, m, T_x), order="F")
-    return a, y_pred, (cache, cell)
+    return a, sequence_outputs(a, params), (cache, cell)
 
 
 def deep_backward(da, caches):

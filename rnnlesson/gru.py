@@ -36,7 +36,7 @@ from rnnlesson.gated import (
     split_gate_grads,
     stacked_halves,
 )
-from rnnlesson.sequence import flat, output_forward, step_mask
+from rnnlesson.sequence import flat, sequence_outputs, step_mask
 
 GATES = ("r", "u", "c")
 
@@ -156,11 +156,7 @@ def gru_forward(x, a0, params, lengths=None):
     n_x, n_a, n_y = check_gru_params(params)
     m, T_x = check_sequence(x, n_x)
     cache = gru_unroll(x, check_state(a0, n_a, m), params, check_lengths(lengths, m, T_x))
-    y_pred = None
-    if n_y is not None:
-        y_pred = np.empty((n_y, m, T_x), order="F")
-        output_forward(flat(cache.a), params, out=flat(y_pred))
-    return cache.a, y_pred, cache
+    return cache.a, sequence_outputs(cache.a, params), cache
 
 
 def gru_backward(da, caches, truncate=None):

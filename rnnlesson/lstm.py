@@ -39,7 +39,7 @@ from rnnlesson.gated import (
     split_gate_grads,
     stacked_halves,
 )
-from rnnlesson.sequence import flat, output_forward, step_mask
+from rnnlesson.sequence import sequence_outputs, step_mask
 
 GATES = ("f", "i", "c", "o")
 STACKED = ("f", "i", "o", "c")  # the fast path's row order: the three sigmoids, then tanh
@@ -182,11 +182,7 @@ def lstm_forward(x, a0, params, c0=None, lengths=None):
     m, T_x = check_sequence(x, n_x)
     a0, c0 = check_state(a0, n_a, m), check_state(c0, n_a, m, name="c0")
     cache = lstm_unroll(x, a0, c0, params, check_lengths(lengths, m, T_x))
-    y_pred = None
-    if n_y is not None:
-        y_pred = np.empty((n_y, m, T_x), order="F")
-        output_forward(flat(cache.a), params, out=flat(y_pred))
-    return cache.a, y_pred, cache.c, cache
+    return cache.a, sequence_outputs(cache.a, params), cache.c, cache
 
 
 def lstm_backward(da, caches, truncate=None, dc_last=None):
