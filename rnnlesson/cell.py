@@ -52,11 +52,6 @@ def rnn_cell_forward(xt, a_prev, params):
     n_x, n_a, _ = check_params(params, keys=("Wax", "Waa", "ba"))
     m = check_step("xt", xt, n_x)
     check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
-    return rnn_step(xt, a_prev, params)
-
-
-def rnn_step(xt, a_prev, params):
-    """`rnn_cell_forward` on checked arguments."""
     a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
     yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
     cache = (a_next, a_prev, xt, params)
@@ -74,12 +69,6 @@ def rnn_cell_backward(da_next, cache):
     """
     a_next, a_prev, xt, params = cache
     check_float_array("da_next", da_next, a_next.shape, "(n_a, m)")
-    return rnn_step_backward(da_next, cache)
-
-
-def rnn_step_backward(da_next, cache):
-    """`rnn_cell_backward` on checked arguments."""
-    a_next, a_prev, xt, params = cache
     dz = da_next * (1.0 - a_next**2)
     return {
         "dxt": params["Wax"].T @ dz,

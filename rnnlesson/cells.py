@@ -27,7 +27,7 @@ from rnnlesson._validate import (
     describe,
     fail,
 )
-from rnnlesson.cell import init_params, rnn_step, rnn_step_backward
+from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward
 from rnnlesson.gru import GATES as GRU_GATES
 from rnnlesson.gru import (
     check_gru_params,
@@ -134,14 +134,15 @@ def rnn_bptt(da, cache, truncate=None, dlast=None):
     return bptt(da, cache, truncate)
 
 
-# the steps below run inside loops whose arguments are checked once, before the loop
+# the gated cells' steps below skip the checks their callers made before the loop (the plain
+# cell's reference functions are used as they are: notebook 08 shows their source)
 def rnn_state_step(xt, state, params):
-    a_next, _, cache = rnn_step(xt, state[0], {k: params[k] for k in RECURRENCE_KEYS})
+    a_next, _, cache = rnn_cell_forward(xt, state[0], {k: params[k] for k in RECURRENCE_KEYS})
     return (a_next,), cache
 
 
 def rnn_state_step_backward(dstate, cache):
-    grads = rnn_step_backward(dstate[0], cache)
+    grads = rnn_cell_backward(dstate[0], cache)
     return grads.pop("dxt"), (grads.pop("da_prev"),), grads
 
 
