@@ -17,11 +17,20 @@ Times are milliseconds per training step.
 Usage: python benchmarks/bench_lstm_step.py [--threads N] [--seconds S] [--rounds R]
 """
 
-import argparse
 import statistics
 
 import numpy as np
-from bench_training_step import CLIP, LR, N_A, T_X, in_fresh_process, seqs_per_second, torch_runner
+from bench_training_step import (
+    CLIP,
+    LR,
+    N_A,
+    T_X,
+    arguments,
+    in_fresh_process,
+    installed_torch,
+    seqs_per_second,
+    torch_runner,
+)
 
 from rnnlesson import Vocabulary, adagrad, clip_by_value, load_corpus
 from rnnlesson.cells import get_cell
@@ -89,25 +98,12 @@ def measure(impl, m, seconds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 32])
-    parser.add_argument("--seconds", type=float, default=1.0,
-                        help="time per measurement (each implementation, each round)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/OpenMP threads per measurement (0: the libraries' defaults)")
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], [1, 32], 5)
     if args.worker:
         impl, m, seconds = args.worker
         print(measure(impl, int(m), float(seconds)))
         return
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:
-        torch_version = None
+    torch_version = installed_torch()
     impls = ["step-lstm", "grads-lstm", "floor-lstm", "grads-rnn", "floor-rnn"]
     impls += ["torch"] if torch_version else []
     vocab = Vocabulary.from_sequences([load_corpus()])
