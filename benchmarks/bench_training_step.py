@@ -74,11 +74,15 @@ def reference_step(params, state, batch):
     return new, state
 
 
-def torch_runner(n_x, m):
+def torch_runner(n_x, m, cell="rnn"):
+    """PyTorch's step: nn.RNN (or nn.LSTM for cell="lstm") + Linear + cross-entropy."""
     import torch
 
     torch.manual_seed(0)
-    rnn = torch.nn.RNN(n_x, N_A, nonlinearity="tanh", dtype=torch.float64)
+    if cell == "lstm":
+        rnn = torch.nn.LSTM(n_x, N_A, dtype=torch.float64)
+    else:
+        rnn = torch.nn.RNN(n_x, N_A, nonlinearity="tanh", dtype=torch.float64)
     head = torch.nn.Linear(N_A, n_x, dtype=torch.float64)
     parameters = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adagrad(parameters, lr=LR)
@@ -126,36 +130,46 @@ def measure(impl, m, seconds):
     return seqs_per_second(torch_runner(vocab.size, m), None, None, batches, m, seconds)
 
 
-def in_fresh_process(impl, m, seconds, threads):
+def in_fresh_process(impl, m, seconds, threads, script=__file__):
+    """`script --worker impl m seconds` in a new process; returns the number it prints."""
     env = dict(os.environ)
     if threads:
         env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, __file__, "--worker", impl, str(m), str(seconds)],
+    out = subprocess.run([sys.executable, script, "--worker", impl, str(m), str(seconds)],
                          env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 32, 128])
+def arguments(description, batches, rounds):
+    """The command line both benchmarks share; --worker runs one measurement (internal)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--batches", type=int, nargs="+", default=batches)
     parser.add_argument("--seconds", type=float, default=1.0,
                         help="time per measurement (each implementation, each round)")
-    parser.add_argument("--rounds", type=int, default=7,
+    parser.add_argument("--rounds", type=int, default=rounds,
                         help="rounds per batch size; each measures every implementation once")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP threads per measurement (0: the libraries' defaults)")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def installed_torch():
+    """PyTorch's version, or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def main():
+    args = arguments(__doc__.splitlines()[0], [1, 32, 128], 7)
     if args.worker:
         impl, m, seconds = args.worker
         print(measure(impl, int(m), float(seconds)))
         return
-    try:
-        import torch
-
-        torch_version = torch.__version__
-    except ImportError:
-        torch_version = None
+    torch_version = installed_torch()
     impls = ["rnnlesson", "reference"] + (["torch"] if torch_version else [])
     vocab = Vocabulary.from_sequences([load_corpus()])
     print(f"char model step: n_a = {N_A}, vocabulary n_x = n_y = {vocab.size}, T_x = {T_X}, "

@@ -5,7 +5,15 @@
 Column vectors: one step of a batch is (features, m); a batch of sequences is (n_x, m, T_x).
 """
 
+from rnnlesson.attention import (
+    attention_backward,
+    attention_forward,
+    attention_loss,
+    init_attention,
+)
+from rnnlesson.beam import beam_search
 from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward, softmax
+from rnnlesson.cells import Cell, get_cell, sequence_forward
 from rnnlesson.datasets import (
     Vocabulary,
     load_corpus,
@@ -14,8 +22,23 @@ from rnnlesson.datasets import (
     pad_batch,
     sentiment_arrays,
 )
+from rnnlesson.deep import deep_backward, deep_forward, deep_many_to_many_loss, init_deep
 from rnnlesson.generate import sample, translate
 from rnnlesson.gradcheck import gradient_check, numerical_gradient, rel_error
+from rnnlesson.gru import (
+    gru_backward,
+    gru_cell_backward,
+    gru_cell_forward,
+    gru_forward,
+    init_gru_params,
+)
+from rnnlesson.lstm import (
+    init_lstm_params,
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+)
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
 from rnnlesson.sequence import (
     one_hot,
@@ -42,5 +65,11 @@ __all__ = [
     "pad_batch", "rel_error", "rnn_backward", "rnn_backward_by_cells", "rnn_cell_backward",
     "rnn_cell_forward", "rnn_forward", "rnn_forward_by_cells", "sample", "sentiment_arrays",
     "sgd", "softmax", "train", "translate",
+    "gru_backward", "gru_cell_backward", "gru_cell_forward", "gru_forward", "init_gru_params",
+    "init_lstm_params", "lstm_backward", "lstm_cell_backward", "lstm_cell_forward",
+    "lstm_forward",
+    "Cell", "get_cell", "sequence_forward", "init_deep", "deep_forward", "deep_backward",
+    "deep_many_to_many_loss", "init_attention", "attention_forward", "attention_backward",
+    "attention_loss", "beam_search",
 ]
 __version__ = "0.1.0"

@@ -7,17 +7,17 @@ Letters: n_x = n_y = vocabulary size, n_a hidden units, m streams, T_x = seq_len
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from rnnlesson._validate import check_positive, fail
-from rnnlesson.cell import init_params
+from rnnlesson.cells import get_cell, sequence_forward
 from rnnlesson.datasets import Vocabulary
 from rnnlesson.generate import sample as generate
 from rnnlesson.losses import sequence_cross_entropy
 from rnnlesson.optim import adam
-from rnnlesson.sequence import rnn_forward
-from rnnlesson.topologies import PARAM_GRADS, many_to_many_states
+from rnnlesson.topologies import many_to_many_states
 from rnnlesson.training import train as train_loop
 
 
@@ -27,6 +27,7 @@ class CharModel:
 
     params: dict
     vocab: Vocabulary
+    cell: str = "rnn"  # "rnn", "lstm" or "gru", see `rnnlesson.cells`
 
 
 def stream_batches(ids, batch_size, seq_length):
@@ -49,29 +50,35 @@ def stream_batches(ids, batch_size, seq_length):
     return batch
 
 
-def stream_loss(params, x, y, first, a_prev):
+def stream_loss(params, x, y, first, a_prev, cell="rnn"):
     """Loss and gradients of one chunk, starting from the state the last chunk left."""
-    loss, grads, a_last = many_to_many_states(params, x, y, None if first else a_prev)
-    return loss, {key: grads[key] for key in PARAM_GRADS}, a_last
+    cell = get_cell(cell)
+    loss, grads, a_last = many_to_many_states(params, x, y, None if first else a_prev,
+                                              cell=cell)
+    return loss, cell.param_grads(grads), a_last
 
 
 def train(text, n_a=128, seq_length=25, batch_size=32, steps=1000, lr=1e-2, clip_norm=5.0,
-          seed=0, vocab=None, progress=True):
-    """Train on text; returns (CharModel, history) with history as from `rnnlesson.train`."""
+          seed=0, vocab=None, progress=True, cell="rnn"):
+    """Train on text; returns (CharModel, history) with history as from `rnnlesson.train`.
+    cell: "rnn", "lstm" or "gru"."""
+    cell = get_cell(cell)
     vocab = vocab or Vocabulary.from_sequences([text])
     ids = vocab.encode(text)
     seq_length = check_positive("seq_length", seq_length, int)
     batch_size = check_positive("batch_size", batch_size, int)
-    params = init_params(vocab.size, n_a, vocab.size, seed=seed)
-    params, history = train_loop(stream_loss, params, stream_batches(ids, batch_size, seq_length),
-                                 steps, optimizer=adam(lr), clip_norm=clip_norm,
-                                 progress=progress, stateful=True, desc="char model")
-    return CharModel(params, vocab), history
+    params = cell.init(vocab.size, n_a, vocab.size, seed=seed)
+    batches = stream_batches(ids, batch_size, seq_length)
+    params, history = train_loop(partial(stream_loss, cell=cell), params, batches, steps,
+                                 optimizer=adam(lr), clip_norm=clip_norm, progress=progress,
+                                 stateful=True, desc="char model")
+    return CharModel(params, vocab, cell.name), history
 
 
 def hidden_states(model, text):
     """The hidden state after each character of text: (n_a, len(text))."""
-    a, _, _ = rnn_forward(model.vocab.encode(text)[None, :], None, model.params)
+    a, _, _, _ = sequence_forward(model.vocab.encode(text)[None, :], None, model.params,
+                                  cell=model.cell)
     return a[:, 0, :]
 
 
@@ -86,10 +93,9 @@ def evaluate(model, text, chunk=2000):
         x = ids[start : start + chunk][None, :]
         y = ids[start + 1 : start + chunk + 1][None, :]
         x = x[:, : y.shape[1]]
-        a_steps, y_pred, _ = rnn_forward(x, a, model.params)
+        _, y_pred, a, _ = sequence_forward(x, a, model.params, cell=model.cell)
         loss, _ = sequence_cross_entropy(y_pred, y)
         total += loss * y.shape[1]
-        a = a_steps[:, :, -1]
     return total / (len(ids) - 1)
 
 
@@ -100,8 +106,7 @@ def sample(model, prefix, n, temperature=1.0, seed=0):
     ids = model.vocab.encode(prefix)
     a0 = None
     if len(ids) > 1:  # read the prefix, all but its last character, to set the state
-        a, _, _ = rnn_forward(ids[None, :-1], None, model.params)
-        a0 = a[:, :, -1]
+        _, _, a0, _ = sequence_forward(ids[None, :-1], None, model.params, cell=model.cell)
     out = generate(model.params, n, np.array([ids[-1]]), a0=a0, temperature=temperature,
-                   seed=seed)
+                   seed=seed, cell=model.cell)
     return prefix + model.vocab.decode(out[0])

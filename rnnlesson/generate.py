@@ -6,22 +6,29 @@ previous symbol, so n_x = n_y), m sequences generated side by side, n steps.
 
 import numpy as np
 
-from rnnlesson._validate import check_params, check_positive, check_state, fail, is_int_array
-from rnnlesson.cell import rnn_cell_forward
-from rnnlesson.sequence import one_hot, rnn_forward
+from rnnlesson._validate import check_positive, fail, is_int_array
+from rnnlesson.attention import attention_beam_translate, attention_translate
+from rnnlesson.beam import beam_search, check_beam
+from rnnlesson.cells import check_output, get_cell, sequence_forward
+from rnnlesson.sequence import one_hot, output_forward
 from rnnlesson.topologies import check_encoder_decoder
 
 
-def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
+def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False, cell="rnn",
+           beam_width=None, end=None, length_norm=0.0):
     """Generate n symbols, one step at a time, each one the next step's input.
 
     start: the first input symbol, an int, or (m,) ints for m sequences at once; a0 (n_a, m) or
-    None for zeros (e.g. a state computed from a feature vector or by an encoder).
+    None for zeros (e.g. a state computed from a feature vector or by an encoder; the LSTM's
+    state is the pair (a0, c0)); cell "rnn", "lstm" or "gru" (see `rnnlesson.cells`).
     temperature > 0 divides the logits: below 1 sharper, above 1 flatter; greedy takes the
     most likely symbol instead of drawing one. seed makes the draws reproducible.
+    beam_width = k: instead of either, the most likely sequence beam search finds with k prefixes
+    (see `rnnlesson.beam`: end, the end symbol's id or None, and length_norm α).
     Returns the generated ids, (n,) for an int start or (m, n).
     """
-    n_x, n_a, n_y = check_params(params)
+    cell = get_cell(cell)
+    n_x, n_a, n_y = check_output(cell, params)
     if n_x != n_y:
         fail("params['Wax']", f"n_x = n_y = {n_y} (the output is fed back as input)", n_x)
     n = check_positive("n", n, int)
@@ -29,11 +36,19 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
     ids = np.atleast_1d(np.asarray(start))
     if not is_int_array(ids) or ids.ndim != 1 or ids.min() < 0 or ids.max() >= n_y:
         fail("start", f"an int symbol id in [0, n_y) = [0, {n_y}), or (m,) of them", start)
-    a = check_state(a0, n_a, ids.size)
+    state = cell.initial_state(a0, n_a, ids.size)
+    recurrence = cell.recurrence(params)
+    if beam_width is not None:
+        beam_width = check_beam(beam_width, length_norm, end, n_y)
+        step = symbol_step(cell, params, n_x)
+        out = np.stack([beam_search(step, tuple(s[:, [i]] for s in state), ids[i], n, beam_width,
+                                    end, length_norm)[0] for i in range(ids.size)])
+        return out[0] if np.ndim(start) == 0 else out
     rng = np.random.default_rng(seed)
     out = np.empty((ids.size, n), dtype=int)
     for t in range(n):
-        a, p, _ = rnn_cell_forward(one_hot(ids, n_x), a, params)  # p: (n_y, m)
+        state, _ = cell.step(one_hot(ids, n_x), state, recurrence)
+        p = output_forward(state[0], params)  # (n_y, m)
         if greedy:
             ids = p.argmax(axis=0)
         else:  # softmax(z / T) is p**(1/T) renormalised
@@ -44,13 +59,36 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False):
     return out[0] if np.ndim(start) == 0 else out
 
 
-def translate(params, x, n, start, lengths=None):
-    """Greedy decoding with an encoder-decoder (see `encoder_decoder_loss`).
+def symbol_step(cell, params, n_x):
+    """A beam-search step (see `rnnlesson.beam.beam_search`) that reads the previous symbol."""
+    recurrence = cell.recurrence(params)
+
+    def step(ids, state):
+        state, _ = cell.step(one_hot(ids, n_x), state, recurrence)
+        return np.log(output_forward(state[0], params)), state, None
+
+    return step
+
+
+def translate(params, x, n, start, lengths=None, cell="rnn", beam_width=None, end=None,
+              length_norm=0.0):
+    """Decoding with an encoder-decoder (see `encoder_decoder_loss`), greedy by default.
 
     x (n_x, m, T_x) or token ids (m, T_x); n output steps; start: the start-symbol id.
-    Returns (m, n) output ids.
+    beam_width = k: beam search with k prefixes per example (`rnnlesson.beam`); end (the end
+    symbol's id, after which the output repeats it) and length_norm α then pick the winner by
+    log P / L^α.
+    Returns (m, n) output ids; for params from `init_attention`, (ids, alpha) with alpha
+    (m, n, T_x) the attention weights over the source steps at each output step.
     """
-    check_encoder_decoder(params)
-    a_enc, _, _ = rnn_forward(x, None, params["encoder"], lengths)
+    cell = get_cell(cell)
+    if isinstance(params, dict) and "attention" in params:
+        if beam_width is None:
+            return attention_translate(params, x, n, start, lengths, cell)
+        return attention_beam_translate(params, x, n, start, lengths, cell, beam_width, end,
+                                        length_norm)
+    check_encoder_decoder(params, cell)
+    a_enc, _, last, _ = sequence_forward(x, None, params["encoder"], lengths, cell)
     m = a_enc.shape[1]
-    return sample(params["decoder"], n, np.full(m, start), a0=a_enc[:, :, -1], greedy=True)
+    return sample(params["decoder"], n, np.full(m, start), a0=last, greedy=True, cell=cell,
+                  beam_width=beam_width, end=end, length_norm=length_norm)

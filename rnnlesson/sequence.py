@@ -80,6 +80,16 @@ def output_forward(a, params, out=None):
     return softmax(z, out=z)
 
 
+def sequence_outputs(a, params):
+    """ŷ_t for every state of a (n_a, m, T_x): (n_y, m, T_x) in Fortran order, or None when
+    params has no output layer (no Wya)."""
+    if "Wya" not in params:
+        return None
+    y_pred = np.empty((params["Wya"].shape[0],) + a.shape[1:], order="F")
+    output_forward(flat(a), params, out=flat(y_pred))
+    return y_pred
+
+
 def sum_columns_by_id(dz, ids, n_x):
     """dz (n_a, N), ids (N,) -> (n_a, n_x): column i sums the columns of dz whose id is i.
     The same as dz @ one_hot(ids).T, without building the one-hot matrix."""
@@ -144,11 +154,7 @@ def rnn_forward(x, a0, params, lengths=None):
     """
     n_y, (m, T_x), a0, lengths = check_inputs(x, a0, params, lengths)
     cache = unroll(x, a0, params, lengths, out=np.empty((a0.shape[0], m, T_x), order="F"))
-    y_pred = None
-    if n_y is not None:
-        y_pred = np.empty((n_y, m, T_x), order="F")
-        output_forward(flat(cache.a), params, out=flat(y_pred))
-    return cache.a, y_pred, cache
+    return cache.a, sequence_outputs(cache.a, params), cache
 
 
 def rnn_backward(da, caches, truncate=None):

@@ -1,6 +1,7 @@
 """The training-step benchmark compares equal work, and its script runs.
 
-benchmarks/bench_training_step.py times rnnlesson's step against the classic per-column loop;
+benchmarks/bench_training_step.py times rnnlesson's step against the classic per-column loop
+(and benchmarks/bench_lstm_step.py the LSTM's against PyTorch and the matrix products);
 the ratio means something only if both compute the same update. Here they start from the same
 parameters and batch and must land on the same new parameters.
 """
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rnnlesson import Vocabulary, adagrad, init_params, load_corpus
 from rnnlesson.charlm import stream_batches
@@ -44,11 +46,17 @@ def test_rnnlesson_step_and_the_classic_loop_make_the_same_update():
         np.testing.assert_allclose(ours[key], ref[key], rtol=1e-6, atol=1e-9, err_msg=key)
 
 
-def test_benchmark_script_runs_and_prints_a_row_per_batch():
-    out = subprocess.run([sys.executable, str(BENCH), "--batches", "1", "2", "--seconds", "0.05",
-                          "--rounds", "1"], capture_output=True, text=True, timeout=300)
+@pytest.mark.parametrize("script, batches, measured",
+                         [(BENCH, ["1", "2"], 2),
+                          (BENCH.with_name("bench_lstm_step.py"), ["2"], 7)],
+                         ids=["training-step", "lstm-step"])
+def test_benchmark_script_runs_and_prints_a_row_per_batch(script, batches, measured):
+    """measured: the figures every row has whether or not PyTorch is installed."""
+    out = subprocess.run([sys.executable, str(script), "--batches", *batches, "--seconds",
+                          "0.05", "--rounds", "1"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     rows = [line.split() for line in out.stdout.splitlines() if line.split()[:1] in (["1"], ["2"])]
-    assert [row[0] for row in rows] == ["1", "2"], out.stdout
+    assert [row[0] for row in rows] == batches, out.stdout
     for row in rows:
-        assert float(row[1]) > 0 and float(row[2]) > 0  # sequences per second, both measured
+        figures = [float(v) for v in row[1:] if v != "-"]
+        assert len(figures) >= measured and all(v > 0 for v in figures), row
