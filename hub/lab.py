@@ -209,6 +209,7 @@ def start(lab: Lab, learners_file: Path, timeout: float = 60.0) -> int:
     if running_pid(lab) is not None:
         raise RuntimeError(f"a hub is already running (pid {running_pid(lab)}); "
                            "stop it first (make hub-stop)")
+    _check_reachable(REPO)
     learners = read_learners(learners_file)
     lab.state.mkdir(parents=True, exist_ok=True)
     ensure_learner_accounts(learners, lab.homes)
@@ -237,6 +238,16 @@ def start(lab: Lab, learners_file: Path, timeout: float = 60.0) -> int:
     stop(lab)
     raise RuntimeError(f"JupyterHub did not answer at {lab.url} within {timeout:.0f} s:\n"
                        + _tail(lab.log_file))
+
+
+def _check_reachable(folder: Path) -> None:
+    """The learners run hub/venv and import the course from here: every folder must let them."""
+    for part in [folder, *folder.parents]:
+        if not part.stat().st_mode & 0o001:
+            raise PermissionError(
+                f"{part} is closed to other users (mode {part.stat().st_mode & 0o777:o}), so "
+                f"the learners cannot reach the course in {folder}: clone it somewhere they "
+                f"can (e.g. /srv or /opt) or allow them with chmod o+x {part}")
 
 
 def _tail(path: Path, n: int = 30) -> str:
