@@ -420,5 +420,30 @@ def test_zero_to_jupyterhub_config_matches_the_repository():
     assert server + largest <= guarantee < server + 2 * largest <= limit
     # The guide quotes the same figures.
     guide = (REPO / "docs" / "instructor.md").read_text()
-    assert f"{largest:.0f} MiB" in guide and f"{server:.0f} MiB" in guide
+    smallest = min(measured["peak_mib"].values())
+    heaviest = Path(max(measured["peak_mib"], key=measured["peak_mib"].get)).stem
+    assert f"`{heaviest}`, peaked at {largest:.0f} MiB" in guide
+    second = sorted(measured["peak_mib"].values())[-2]
+    assert f"the others between {smallest:.0f} and {second:.0f} MiB" in guide
+    assert f"the server at {server:.0f} MiB" in guide
+    per_node = int(16 * 1024 // guarantee)
+    at_limit = int(16 * 1024 // limit)
+    assert f"16 GiB free for learners holds {per_node} learners at the guarantee, or " \
+           f"{at_limit} if" in " ".join(guide.split())
     assert single["memory"]["guarantee"] in guide and single["memory"]["limit"] in guide
+
+
+@pytest.mark.slow
+def test_kernel_memory_benchmark_measures_a_notebook_and_the_server(tmp_path):
+    """The benchmark runs the index in a fresh kernel; its figures are near the stored ones."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import bench_kernel_memory as bench
+
+    out = tmp_path / "memory.json"
+    assert bench.main([str(REPO / "notebooks" / "00-index.ipynb"), "--out", str(out)]) == 0
+    fresh = json.loads(out.read_text())
+    stored = json.loads((REPO / "benchmarks" / "kernel_memory.json").read_text())
+    assert list(fresh["peak_mib"]) == ["00-index.ipynb"]
+    for got, kept in ((fresh["peak_mib"]["00-index.ipynb"], stored["peak_mib"]["00-index.ipynb"]),
+                      (fresh["server_mib"], stored["server_mib"])):
+        assert kept / 2 < got < kept * 2, (got, kept)
