@@ -214,6 +214,7 @@ def start(lab: Lab, learners_file: Path, timeout: float = 60.0) -> int:
     lab.state.mkdir(parents=True, exist_ok=True)
     ensure_learner_accounts(learners, lab.homes)
     _write_configs(lab)
+    (lab.private / "learners").write_text("\n".join(learners) + "\n")
     password = shared_password(lab)
     with open(lab.log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -268,7 +269,11 @@ def running_pid(lab: Lab) -> int | None:
 
 
 def stop(lab: Lab, timeout: float = 30.0) -> bool:
-    """Stop the hub by its pid (it stops the learners' servers and its proxy); True if it ran."""
+    """Stop the hub by its pid (it stops the learners' servers and its proxy); True if it ran.
+
+    Then wait for the learners' processes (servers, kernels) to end, and kill by pid any
+    still there after `timeout`: nothing of the lab is left running.
+    """
     pid = running_pid(lab)
     lab.pid_file.unlink(missing_ok=True)
     if pid is None:
@@ -281,7 +286,35 @@ def stop(lab: Lab, timeout: float = 30.0) -> bool:
         os.kill(pid, signal.SIGKILL)
         while _alive(pid):
             time.sleep(0.1)
+    deadline = time.monotonic() + timeout
+    while (left := learner_processes(lab)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for stray in left:
+        try:
+            os.kill(stray, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     return True
+
+
+def learner_processes(lab: Lab) -> list[int]:
+    """Pids of processes run by this lab's learners (from the list the hub started with)."""
+    try:
+        names = (lab.private / "learners").read_text().split()
+    except OSError:
+        return []
+    uids = {str(entry.pw_uid) for entry in map(_account, names) if entry is not None}
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            uid = next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1]
+            if uid in uids and "\nState:\tZ" not in status:
+                found.append(int(proc.name))
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -294,6 +294,11 @@ def test_lab_hub_end_to_end(lab_hub):
                     nb.close()
 
                 lap(f"{name} widget notebook")
+                # The course's no-pop-up settings: seconds after landing, the index shows no
+                # toast (JupyterLab's news question) and no dialog.
+                toasts = page.locator(".Toastify__toast").all_inner_texts()
+                assert not toasts, f"pop-ups on {name}'s first start: {toasts}"
+                assert not page.locator(".jp-Dialog").all_inner_texts()
                 _fetch(page)
                 assert (home / STEM / f"{STEM}.ipynb").is_file()
                 lap(f"{name} fetched")
