@@ -62,8 +62,10 @@ test-fast: $(STAMP_DEV)
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_training_step.py
 
+# The course site (Sphinx, myst-nb, the book theme; docs/site/) from the stored outputs:
+# nothing is executed, nothing is fetched. Open build/html/index.html.
 html: $(STAMP_DEV)
-	$(BIN)/python scripts/build_html.py --out build/html
+	$(BIN)/python -m sphinx -b html -q -W --keep-going -c docs/site . build/html
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
