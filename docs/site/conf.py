@@ -47,7 +47,7 @@ exclude_patterns = ["build", ".venv", "**/.ipynb_checkpoints"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 # The widget manager from the site itself (html-manager's standalone bundle), not a CDN.
-nb_ipywidgets_js = {"widgets/embed.js": {}}
+nb_ipywidgets_js = {"widgets/mathjax-hub.js": {}, "widgets/embed.js": {}}
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 # The guides start at "##" under a title line of their own; that is as meant.
