@@ -224,3 +224,16 @@ def test_the_course_package_is_installed_from_the_repository(env, project):
     local = [line for line in pip_section(env) if line.split()[-1] in (".", "./")]
     assert local, f"environment.yml's pip section does not install '.': {pip_section(env)}"
     assert "pip" in env["dependencies"], "list pip itself before its section"
+
+
+def test_readme_names_the_versions_the_outputs_were_made_with(locked):
+    """The README's list of versions is the lock's, for the reference Python."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"The stored outputs were made with (.+?) \(", readme, re.DOTALL)
+    assert match, "the README does not say which versions the outputs were made with"
+    said = " ".join(match.group(1).split())
+    assert f"Python {pins.REFERENCE_PYTHON}" in said
+    names = {"numpy": "numpy", "matplotlib": "matplotlib", "ipywidgets": "ipywidgets",
+             "ipykernel": "ipykernel", "IPython": "ipython", "JupyterLab": "jupyterlab"}
+    for shown, name in names.items():
+        assert f"{shown} {locked[name]}" in said, f"README: {shown} is not {locked[name]}"
