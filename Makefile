@@ -39,7 +39,8 @@ lock: | $(UV)
 	$(UV) lock --upgrade
 	$(UV) export --frozen --only-group bootstrap --no-emit-project --no-header \
 		-o scripts/uv-bootstrap.txt
-	$(BIN)/python scripts/pin_environment.py
+	$(UV) run --no-project --isolated --python $(BIN)/python --with packaging \
+		--with "tomli; python_version < '3.11'" python scripts/pin_environment.py
 
 # The whole repository is the root (notebooks link to exercises/ and solutions/); the index opens.
 lab: $(STAMP_RUN)
