@@ -21,7 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SITE_CONF = REPO / "docs" / "site"
 OUT = REPO / "build" / "test-site"
-SOURCES = ("notebooks/*.ipynb", "exercises/*.ipynb", "README.md", "docs/*.md", "docs/site/**/*")
+# What the site is built from, and uv.lock for the versions of the tools that build it.
+SOURCES = ("notebooks/*.ipynb", "exercises/*.ipynb", "README.md", "docs/*.md", "docs/site/**/*",
+           "uv.lock")
 
 
 def sphinx_command(out: Path) -> list[str]:
