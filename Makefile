@@ -1,7 +1,9 @@
-# Two commands set everything up: `make lab` and `make test`.
+# Two commands set everything up: `make lab` and `make test`. Both install the exact versions
+# of uv.lock (with their hashes); `make lock` refreshes the lock from pyproject.toml's ranges.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 # The lab hub's environment: the same pyproject, from a Python every learner may run (a
@@ -11,25 +13,40 @@ HUB_VENV := hub/venv
 STAMP_HUB := $(HUB_VENV)/.installed-hub
 PROXY := hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test test-fast bench clean html hub hub-stop
+.PHONY: lab test test-fast bench clean html lock hub hub-stop
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
+# uv installs from the lock; it comes itself, pinned and hashed, from scripts/uv-bootstrap.txt.
+$(UV): scripts/uv-bootstrap.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r scripts/uv-bootstrap.txt
+	touch $@
+
+# --locked stops with a message if pyproject.toml changed since the lock was made (run
+# `make lock`); --inexact leaves uv, pip and anything installed by hand in place.
+SYNC = VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(UV) sync --locked --inexact --python $(BIN)/python
 
 # JupyterLab's news and update announcements would greet a first-time learner with a pop-up.
 QUIET_LAB = $(BIN)/jupyter labextension disable --level=sys_prefix \
 	"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+$(STAMP_RUN): uv.lock pyproject.toml | $(UV)
+	$(SYNC)
 	$(QUIET_LAB)
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e ".[dev,instructor]"
+$(STAMP_DEV): uv.lock pyproject.toml | $(UV)
+	$(SYNC) --extra dev --extra instructor --extra docs
 	$(QUIET_LAB)
 	touch $(STAMP_RUN) $@
+
+# The newest versions pyproject.toml's ranges allow, into uv.lock, scripts/uv-bootstrap.txt
+# and environment.yml's pins. Then `make test`, and commit the three files together.
+lock: | $(UV)
+	$(UV) lock --upgrade
+	$(UV) export --frozen --only-group bootstrap --no-emit-project --no-header \
+		-o scripts/uv-bootstrap.txt
+	$(UV) run --no-project --isolated --python $(BIN)/python --with packaging \
+		--with "tomli; python_version < '3.11'" python scripts/pin_environment.py
 
 # The whole repository is the root (notebooks link to exercises/ and solutions/); the index opens.
 lab: $(STAMP_RUN)
@@ -79,8 +96,10 @@ hub-stop:
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_training_step.py
 
+# The course site (Sphinx, myst-nb, the book theme; docs/site/) from the stored outputs:
+# nothing is executed, nothing is fetched. Open build/html/index.html.
 html: $(STAMP_DEV)
-	$(BIN)/python scripts/build_html.py --out build/html
+	$(BIN)/python -m sphinx -b html -q -W --keep-going -c docs/site . build/html
 
 clean:
 	rm -rf $(VENV) build .pytest_cache hub/node_modules $(HUB_VENV)
