@@ -143,11 +143,12 @@ class Sandbox:
                 cmd += ["--ro-bind", top, top]
         for name in ETC_FILES:
             cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        # /tmp first: a clone under /tmp must not be hidden by the sandbox's own /tmp
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         binds = readonly_paths()
         for path in binds:
             cmd += ["--ro-bind", path, path]
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                "--bind", str(self.home), HOME, "--bind", str(self.sockets), str(self.sockets),
+        cmd += ["--bind", str(self.home), HOME, "--bind", str(self.sockets), str(self.sockets),
                 "--chdir", HOME]
         # bwrap makes the folders above a mount point private (0700): open them to the uid
         above = {str(p) for path in binds + [str(self.sockets), HOME, "/etc/x"]
