@@ -281,7 +281,8 @@ def test_fill_stubs_round_trip(tmp_path):
 
 def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
     from rnnlesson.grading import sandbox
-    from rnnlesson.grading.execute import GuardedExecute, classify_outputs
+    from rnnlesson.grading.execute import GuardedExecute
+    from rnnlesson.grading.verdict import judge
 
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
                        + os.environ["PATH"])
@@ -297,7 +298,8 @@ def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "ACTIVE", slot)
     ep.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     errors = [[o.get("ename") for o in c.outputs if o.output_type == "error"] for c in nb.cells]
-    return errors, classify_outputs(nb)
+    tests = {c.id: 1 for c in nb.cells if c.metadata["nbgrader"]["grade"]}
+    return errors, judge(nb, tests, {})[1]
 
 
 def test_guarded_execute_notebook_time_limit(tmp_path, monkeypatch):

@@ -158,26 +158,3 @@ class GuardedExecute(Execute):
             cell.outputs.append(error_output(CELL_TIMEOUT, str(err).splitlines()[0]))
         return cell, resources
 
-
-def classify_outputs(nb) -> set[str]:
-    """Which faults the executed notebook shows: 'kernel-died', 'timeout', 'error', 'failed'.
-
-    A test cell that raised (or wrote to stderr, which nbgrader scores as a failure) is
-    'failed'; any other cell that raised is 'error'.
-    """
-    found = set()
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        is_test = bool(cell.metadata.get("nbgrader", {}).get("grade"))
-        for out in cell.get("outputs", []):
-            if out.output_type == "error":
-                if out.ename == KERNEL_DIED:
-                    found.add("kernel-died")
-                elif out.ename in (CELL_TIMEOUT, NOTEBOOK_TIMEOUT):
-                    found.add("timeout")
-                elif out.ename != NOT_RUN:
-                    found.add("failed" if is_test else "error")
-            elif is_test and out.output_type == "stream" and out.name == "stderr":
-                found.add("failed")
-    return found

@@ -80,15 +80,13 @@ def claim_out(out: Path, protected: list[Path]):
 class Pool:
     """``jobs`` worker processes, each on its own copy of the course; jobs go to whoever is free."""
 
-    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float,
-                 store: ResultStore | None = None):
+    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float):
         self.jobs, self.work, self.out = jobs, work, out
         self.settings, self.hard_limit = settings, hard_limit
         self.procs: dict[int, subprocess.Popen] = {}
         self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
-        self.store = store
 
     def prestart(self, count: int) -> None:
         """Start workers now, so their imports overlap the building of the course."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import html
 import io
 import json
 import os
@@ -170,13 +169,3 @@ class ResultStore:
         write_atomic(self.out / "grades.csv", buf.getvalue().encode("utf-8"))
         return len(self.current)
 
-
-def simple_feedback(result: Result) -> bytes:
-    """A small feedback page for a notebook nbgrader could not grade (missing, unreadable)."""
-    title = f"{result.exercise}: {result.status}"
-    body = (f"<h1>{html.escape(title)}</h1>\n<p>Score: {format_points(result.score)} / "
-            f"{format_points(result.max_score)}</p>\n"
-            f"<p>{html.escape(STATUSES.get(result.status, ''))}</p>\n"
-            f"<pre>{html.escape(result.detail)}</pre>\n")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
-            f"{html.escape(title)}</title></head>\n<body>\n{body}</body></html>\n").encode()
