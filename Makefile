@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
-# The lab hub's environment: the same pyproject, from a Python every learner may run (a
-# pyenv or conda under /root is out of their reach, and their servers run as them).
+# The lab hub's environment: the same lock, on a Python every learner may run (a pyenv or
+# conda under /root is out of their reach, and their servers run as them).
 HUB_PYTHON ?= /usr/bin/python3
 HUB_VENV := hub/venv
 STAMP_HUB := $(HUB_VENV)/.installed-hub
@@ -79,9 +79,10 @@ LEARNERS ?= hub/learners.txt
 HUB_IP ?= 127.0.0.1
 HUB_PORT ?= 8000
 
-$(STAMP_HUB): pyproject.toml
-	$(HUB_PYTHON) -m venv $(HUB_VENV)
-	$(HUB_VENV)/bin/python -m pip install -e ".[hub]"
+$(STAMP_HUB): uv.lock pyproject.toml | $(UV)
+	test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
+	UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(HUB_VENV)" $(UV) sync --locked --inexact \
+		--extra hub --python $(HUB_VENV)/bin/python
 	$(HUB_VENV)/bin/jupyter labextension disable --level=sys_prefix \
 		"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 	touch $@

@@ -147,7 +147,10 @@ def test_make_installs_from_the_lock():
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^SYNC = .*\$\(UV\) sync --locked", makefile, re.MULTILINE)
     assert "pip install -e" not in makefile
-    for stamp in ("$(STAMP_RUN): uv.lock", "$(STAMP_DEV): uv.lock"):
+    assert re.search(r"UV_PROJECT_ENVIRONMENT=\S*\$\(HUB_VENV\)\S* \$\(UV\) sync --locked", makefile), (
+        "the lab hub's learners run the course from the same lock"
+    )
+    for stamp in ("$(STAMP_RUN): uv.lock", "$(STAMP_DEV): uv.lock", "$(STAMP_HUB): uv.lock"):
         assert stamp in makefile, f"{stamp!r}: a changed lock must reinstall"
 
 
