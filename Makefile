@@ -21,22 +21,24 @@ $(UV): scripts/uv-bootstrap.txt
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r scripts/uv-bootstrap.txt
 	touch $@
 
-# --locked stops with a message if pyproject.toml changed since the lock was made (run
-# `make lock`); --inexact leaves uv, pip and anything installed by hand in place.
-SYNC = VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(UV) sync --locked --inexact --python $(BIN)/python
+# `$(call sync,VENV)`: install uv.lock into that venv. --locked stops with a message if
+# pyproject.toml changed since the lock was made (run `make lock`); --inexact leaves uv, pip
+# and anything installed by hand in place.
+sync = UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(1)" $(UV) sync --locked --inexact --python $(1)/bin/python
 
-# JupyterLab's news and update announcements would greet a first-time learner with a pop-up.
-QUIET_LAB = $(BIN)/jupyter labextension disable --level=sys_prefix \
+# `$(call quiet_lab,VENV)`: JupyterLab's news and update announcements would greet a
+# first-time learner with a pop-up.
+quiet_lab = $(1)/bin/jupyter labextension disable --level=sys_prefix \
 	"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
 
 $(STAMP_RUN): uv.lock pyproject.toml | $(UV)
-	$(SYNC)
-	$(QUIET_LAB)
+	$(call sync,$(VENV))
+	$(call quiet_lab,$(VENV))
 	touch $@
 
 $(STAMP_DEV): uv.lock pyproject.toml | $(UV)
-	$(SYNC) --extra dev --extra instructor --extra docs
-	$(QUIET_LAB)
+	$(call sync,$(VENV)) --extra dev --extra instructor --extra docs
+	$(call quiet_lab,$(VENV))
 	touch $(STAMP_RUN) $@
 
 # The newest versions pyproject.toml's ranges allow, into uv.lock, scripts/uv-bootstrap.txt
@@ -81,10 +83,8 @@ HUB_PORT ?= 8000
 
 $(STAMP_HUB): uv.lock pyproject.toml | $(UV)
 	test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
-	UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(HUB_VENV)" $(UV) sync --locked --inexact \
-		--extra hub --python $(HUB_VENV)/bin/python
-	$(HUB_VENV)/bin/jupyter labextension disable --level=sys_prefix \
-		"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
+	$(call sync,$(HUB_VENV)) --extra hub
+	$(call quiet_lab,$(HUB_VENV))
 	touch $@
 
 # The proxy from npm, into hub/node_modules (no global install), as the lock file pins it.

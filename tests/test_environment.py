@@ -145,11 +145,11 @@ def test_uv_bootstrap_pins_the_locked_uv(locked):
 def test_make_installs_from_the_lock():
     """`make lab` and `make test` sync from uv.lock, never resolve afresh."""
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^SYNC = .*\$\(UV\) sync --locked", makefile, re.MULTILINE)
+    assert re.search(r"^sync = UV_PROJECT_ENVIRONMENT=\S*\$\(1\)\S* \$\(UV\) sync --locked",
+                     makefile, re.MULTILINE)
     assert "pip install -e" not in makefile
-    assert re.search(r"UV_PROJECT_ENVIRONMENT=\S*\$\(HUB_VENV\)\S* \$\(UV\) sync --locked", makefile), (
-        "the lab hub's learners run the course from the same lock"
-    )
+    for venv in ("$(VENV)", "$(HUB_VENV)"):  # the lab hub's learners run the same lock
+        assert f"$(call sync,{venv})" in makefile, f"{venv} is not installed from the lock"
     for stamp in ("$(STAMP_RUN): uv.lock", "$(STAMP_DEV): uv.lock", "$(STAMP_HUB): uv.lock"):
         assert stamp in makefile, f"{stamp!r}: a changed lock must reinstall"
 
