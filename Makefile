@@ -23,8 +23,12 @@ $(UV): scripts/uv-bootstrap.txt
 
 # `$(call sync,VENV)`: install uv.lock into that venv. --locked stops with a message if
 # pyproject.toml changed since the lock was made (run `make lock`); --inexact leaves uv, pip
-# and anything installed by hand in place.
-sync = UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(1)" $(UV) sync --locked --inexact --python $(1)/bin/python
+# and anything installed by hand in place; --compile-bytecode writes every module's .pyc at
+# install, once (where PYTHONDONTWRITEBYTECODE is set, as on the CI machine, or the venv is
+# read-only, as inside the grading sandbox, each kernel would otherwise compile numpy,
+# matplotlib and ipykernel from source: 1.9 s instead of 0.6 s to import pyplot).
+sync = UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(1)" $(UV) sync --locked --inexact --compile-bytecode \
+	--python $(1)/bin/python
 
 # `$(call quiet_lab,VENV)`: JupyterLab's news and update announcements would greet a
 # first-time learner with a pop-up.

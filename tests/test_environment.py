@@ -154,6 +154,21 @@ def test_make_installs_from_the_lock():
         assert stamp in makefile, f"{stamp!r}: a changed lock must reinstall"
 
 
+def test_the_venv_is_installed_compiled():
+    """Kernels import numpy, matplotlib and ipykernel from .pyc files written at install
+    (uv --compile-bytecode): where PYTHONDONTWRITEBYTECODE is set or the venv is read-only
+    (the grading sandbox), each kernel would otherwise compile them from source."""
+    import importlib.util
+
+    import ipykernel.kernelapp
+    import matplotlib.pyplot
+    import numpy.linalg
+
+    for module in (numpy.linalg, matplotlib.pyplot, ipykernel.kernelapp):
+        cached = Path(importlib.util.cache_from_source(module.__file__))
+        assert cached.is_file(), f"{module.__name__}: no {cached.name} next to its source"
+
+
 # --------------------------------------------------------------------------- environment.yml
 
 

@@ -399,3 +399,14 @@ def test_duplicated_and_stripped_cells_are_repaired(tmp_path):
     assert [c.metadata["nbgrader"]["grade_id"] for c in checked.notebook.cells] == \
         [c.metadata["nbgrader"]["grade_id"] for c in released.cells]
     assert "rebuilt from the exercise" in checked.detail
+
+
+def test_the_guard_a_kernel_imports_is_light():
+    """Every graded kernel imports the guard before the learner's first cell: it must not
+    bring the grading tools (nbformat's validator, nbgrader) into the learner's kernel."""
+    code = ("import sys, rnnlesson.grading.guard; "
+            "print(sorted(m for m in ('nbformat', 'nbgrader', 'jsonschema', "
+            "'rnnlesson.grading.course') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

@@ -3,8 +3,8 @@
 - ``markers``: ``### BEGIN SOLUTION`` / ``# TEST: name (N points)`` markers -> nbgrader metadata;
 - ``release``: ``solutions/`` -> ``exercises/`` (``rnnlesson release``);
 - ``grade``: a class's submissions -> ``grades.csv`` and feedback pages (``rnnlesson grade``).
-"""
-from .markers import MarkerError, stamp
-from .results import STATUSES
 
-__all__ = ["MarkerError", "STATUSES", "stamp"]
+This file imports nothing: every graded kernel imports ``rnnlesson.grading.guard`` before the
+learner's first cell, and pulling nbformat in with it (its schema validator) cost each graded
+notebook about two seconds.
+"""
