@@ -413,6 +413,12 @@ class LabPage:
         ).all_inner_texts()
         return [t for t in texts if re.search(r"Traceback|\w*Error\b", t)]
 
+    def is_modified(self) -> bool:
+        """Whether the notebook's tab shows the unsaved-changes mark (JupyterLab's dirty flag)."""
+        tab = self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current")
+        tab.first.wait_for(state="attached")
+        return "jp-mod-dirty" in (tab.first.get_attribute("class") or "")
+
     def dialogs(self) -> list[str]:
         found = self.page.locator(".jp-Dialog").all_inner_texts()
         found += self.page.locator(".Toastify__toast--error").all_inner_texts()

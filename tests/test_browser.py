@@ -1,9 +1,10 @@
 """The course as a learner opens it: JupyterLab in headless Chromium.
 
-One JupyterLab server and one browser serve the whole session; each notebook gets a fresh page.
+One JupyterLab server and one browser serve this module; each notebook gets a fresh page.
 Every notebook in notebooks/ that uses ipywidgets is run from the Run menu, checked for error
 outputs and broken widget views, and a slider (or dropdown) is moved to prove the figure or text
-follows. The index notebook and one exercise notebook are opened and checked for error dialogs.
+follows. The index notebook and one exercise notebook are opened and checked for error dialogs;
+every notebook a learner opens is checked to stay unmodified on open.
 
 Full-page screenshots go to test-artifacts/screenshots/<name>.png (exercises as
 exercises-<name>.png). Notebooks are discovered when the tests are collected; set
@@ -29,7 +30,7 @@ def _rel(path):
     return path.relative_to(bs.COURSE_ROOT).as_posix()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
     if not bs.chromium_available():
         if bs.in_ci():
@@ -43,7 +44,7 @@ def lab_server(tmp_path_factory):
     bs.stop_lab(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_context(lab_server):
     from playwright.sync_api import sync_playwright
 
@@ -184,6 +185,35 @@ def test_an_exercise_opens_cleanly(lab_server, browser_context):
     assert EXERCISES, f"no notebook in {bs.COURSE_ROOT / 'exercises'}"
     _opens_cleanly(EXERCISES[0], lab_server, browser_context, f"exercises-{EXERCISES[0].stem}")
 
+
+
+# What learners open; the solutions are stored the same way (tests/test_stored_notebooks.py
+# checks every notebook's stored form, this test that the form is what JupyterLab keeps).
+LEARNERS_OPEN = [*bs.course_notebooks(), *EXERCISES]
+
+
+@pytest.mark.parametrize("path", LEARNERS_OPEN, ids=_rel)
+def test_opening_a_notebook_leaves_it_unmodified(path, lab_server, browser_context):
+    """A learner who only reads a notebook is never asked "Save changes?": once its kernel is
+    idle, its tab carries no unsaved-changes mark (scripts/store_notebooks.py stores what
+    JupyterLab would otherwise rewrite on open)."""
+    rel = _rel(path)
+
+    def check(attempt):
+        lab = bs.LabPage.open(browser_context, lab_server, rel)
+        try:
+            lab.wait_kernel_idle()
+            lab.page.wait_for_timeout(1000)  # the kernel info arrives just after idle
+            assert not lab.is_modified(), (
+                f"{rel} is marked modified on open: run scripts/store_notebooks.py")
+        except Exception:
+            _shoot_failure(lab, f"unmodified-{path.stem}", attempt)
+            raise
+        finally:
+            lab.close()
+
+    _with_one_retry(check, rel)
+    assert not lab_server.writes(), f"the browser run wrote files: {lab_server.writes()}"
 
 
 def make_lab_arguments():
