@@ -1,7 +1,10 @@
 """Pictures of the shapes an RNN can take. The array shapes that go with each are computed in
 `rnnlesson.shapes` (no matplotlib there) and can be imported from here too.
 
-Colours follow the lecture: inputs red, the RNN green, outputs blue. Letters: n_x input
+Colours follow the lecture's roles (inputs red, the RNN green, outputs blue) in the shades of
+the Okabe-Ito palette (vermilion, bluish green, blue), which stay apart for readers with
+deuteranopia or protanopia, where the lecture's red and green look alike
+(tests/test_colour_vision.py measures it); every box also carries its letter. Letters: n_x input
 features, n_y output classes, m examples, T_x input steps, T_y output steps.
 
 Every green box carries the weight set it uses as its gid, "weights:<set>": "rnn" for the one
@@ -27,13 +30,16 @@ from rnnlesson.shapes import (
     shapes_table,
 )
 
-__all__ = ["DECODER_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "TOPOLOGIES",
-           "array_shapes", "draw_gallery", "draw_topology", "shapes_table", "weight_set"]
+__all__ = ["DECODER_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "ROLE_COLORS",
+           "TOPOLOGIES", "array_shapes", "draw_gallery", "draw_topology", "shapes_table",
+           "weight_set"]
 
-INPUT_COLOR = "#d62728"
-RNN_COLOR = "#2ca02c"
-DECODER_COLOR = "#1a6b1a"  # a second cell with weights of its own: a darker green
-OUTPUT_COLOR = "#1f77b4"
+INPUT_COLOR = "#D55E00"  # Okabe-Ito vermilion
+RNN_COLOR = "#009E73"  # Okabe-Ito bluish green
+DECODER_COLOR = "#004D40"  # a second cell with weights of its own: a darker green
+OUTPUT_COLOR = "#0072B2"  # Okabe-Ito blue
+ROLE_COLORS = {"inputs": INPUT_COLOR, "RNN": RNN_COLOR, "second RNN": DECODER_COLOR,
+               "outputs": OUTPUT_COLOR}
 ARROW_COLOR = "#404040"
 MAX_STEPS = 12  # the drawing stays legible up to this many steps
 
@@ -172,10 +178,10 @@ def draw_gallery(fig=None):
         fail("fig", "a matplotlib Figure or None", fig)
     else:
         fig.set_layout_engine("constrained")  # the legend sits outside the panels
-    handles = [Patch(facecolor=INPUT_COLOR, label="inputs (red)"),
-               Patch(facecolor=RNN_COLOR, label="RNN (green)"),
+    handles = [Patch(facecolor=INPUT_COLOR, label="inputs x (red)"),
+               Patch(facecolor=RNN_COLOR, label="RNN a (green)"),
                Patch(facecolor=DECODER_COLOR, label="a second RNN, its own weights"),
-               Patch(facecolor=OUTPUT_COLOR, label="outputs (blue)")]
+               Patch(facecolor=OUTPUT_COLOR, label="outputs ŷ (blue)")]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
     # All axes exist (bare) before any is drawn, so each is measured at its final size.
     panels = []
