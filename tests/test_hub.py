@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -85,6 +86,25 @@ def _processes_left(names, grace=10.0):
         if not any(left.values()) or time.monotonic() > deadline:
             return {name: pids for name, pids in left.items() if pids}
         time.sleep(0.5)
+
+
+def _in_own_thread(work):
+    """Run work() in a thread of its own and re-raise what it raised. Playwright's sync API
+    refuses a thread where an asyncio loop is running, and in a full pytest session an earlier
+    test can leave one marked running in the main thread (seen once under xdist)."""
+    failure = []
+
+    def run():
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="hub-browser")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _git(*args, cwd=None):
@@ -272,106 +292,109 @@ def test_lab_hub_end_to_end(lab_hub):
     password = lab.password_file.read_text().strip()
     hublab.release(lab, STEM)
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(bs.CHROMIUM), headless=True,
-                                     args=bs.CHROMIUM_ARGS)
-        try:
-            pages, servers = {}, {}
-            for name in LEARNERS:  # both log in at once, as a room does
-                context = browser.new_context(viewport={"width": 1280, "height": 1000})
-                pages[name] = context.new_page()
-                pages[name].set_default_timeout(60_000)
-                servers[name] = UserServer(lab.url, name, context)
-                _log_in_through_link(pages[name], link, name, password)
-            for name, kind in LEARNERS.items():
-                page, server, context = pages[name], servers[name], servers[name].context
-                _land_on_index(page)
-                lap(f"{name} logged in, course pulled")
+    def drive():
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(bs.CHROMIUM), headless=True,
+                                         args=bs.CHROMIUM_ARGS)
+            try:
+                pages, servers = {}, {}
+                for name in LEARNERS:  # both log in at once, as a room does
+                    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+                    pages[name] = context.new_page()
+                    pages[name].set_default_timeout(60_000)
+                    servers[name] = UserServer(lab.url, name, context)
+                    _log_in_through_link(pages[name], link, name, password)
+                for name, kind in LEARNERS.items():
+                    page, server, context = pages[name], servers[name], servers[name].context
+                    _land_on_index(page)
+                    lap(f"{name} logged in, course pulled")
 
-                # The course arrived in the learner's home, owned by the learner.
-                home = lab.homes / name
-                assert (home / "rnnlesson" / "notebooks" / "00-index.ipynb").is_file()
-                assert (home / "rnnlesson").stat().st_uid == hublab.pwd.getpwnam(name).pw_uid
+                    # The course arrived in the learner's home, owned by the learner.
+                    home = lab.homes / name
+                    assert (home / "rnnlesson" / "notebooks" / "00-index.ipynb").is_file()
+                    assert (home / "rnnlesson").stat().st_uid == hublab.pwd.getpwnam(name).pw_uid
 
-                # A widget notebook runs in the learner's kernel and its control moves the output.
-                nb = bs.LabPage.open(context, server, f"rnnlesson/{WIDGET_NOTEBOOK}")
-                try:
-                    nb.run_all()
-                    assert nb.error_outputs() == [], nb.error_outputs()
-                    assert nb.widget_problems() == []
-                    moved = nb.interact_with_each_control()
-                    assert any(m.changed for m in moved), f"no widget responded: {moved}"
-                finally:
-                    nb.close()
+                    # A widget notebook runs in the learner's kernel; its control moves the output.
+                    nb = bs.LabPage.open(context, server, f"rnnlesson/{WIDGET_NOTEBOOK}")
+                    try:
+                        nb.run_all()
+                        assert nb.error_outputs() == [], nb.error_outputs()
+                        assert nb.widget_problems() == []
+                        moved = nb.interact_with_each_control()
+                        assert any(m.changed for m in moved), f"no widget responded: {moved}"
+                    finally:
+                        nb.close()
 
-                lap(f"{name} widget notebook")
-                # The course's no-pop-up settings: seconds after landing, the index shows no
-                # toast (JupyterLab's news question) and no dialog.
-                toasts = page.locator(".Toastify__toast").all_inner_texts()
-                assert not toasts, f"pop-ups on {name}'s first start: {toasts}"
-                assert not page.locator(".jp-Dialog").all_inner_texts()
-                _fetch(page)
-                assert (home / STEM / f"{STEM}.ipynb").is_file()
-                lap(f"{name} fetched")
-                _write_answer(page, server, RIGHT if kind == "right" else WRONG)
-                lap(f"{name} answered")
-                _submit(page)
+                    lap(f"{name} widget notebook")
+                    # The course's no-pop-up settings: seconds after landing, the index shows no
+                    # toast (JupyterLab's news question) and no dialog.
+                    toasts = page.locator(".Toastify__toast").all_inner_texts()
+                    assert not toasts, f"pop-ups on {name}'s first start: {toasts}"
+                    assert not page.locator(".jp-Dialog").all_inner_texts()
+                    _fetch(page)
+                    assert (home / STEM / f"{STEM}.ipynb").is_file()
+                    lap(f"{name} fetched")
+                    _write_answer(page, server, RIGHT if kind == "right" else WRONG)
+                    lap(f"{name} answered")
+                    _submit(page)
 
-            lap("both submitted")
-            # The instructor: collect (each submission under its learner's own id), grade.
-            submitted = hublab.collect(lab, STEM)
-            assert sorted(p.name for p in submitted.iterdir()) == sorted(LEARNERS)
-            lap("collected")
-            out = hublab.grade(lab, STEM)
-            with open(out / "grades.csv", newline="") as fh:
-                rows = list(csv.DictReader(fh))
-            assert [(r["student"], r["exercise"], r["status"]) for r in rows] == [
-                ("rnl-ann", STEM, "ok"), ("rnl-bob", STEM, "failed")]
-            assert float(rows[0]["score"]) == float(rows[0]["max_score"]) > 0
-            assert float(rows[1]["score"]) < float(rows[1]["max_score"])
-            lap("graded")
-            assert sorted(hublab.return_feedback(lab, STEM)) == sorted(LEARNERS)
+                lap("both submitted")
+                # The instructor: collect (each submission under its learner's own id), grade.
+                submitted = hublab.collect(lab, STEM)
+                assert sorted(p.name for p in submitted.iterdir()) == sorted(LEARNERS)
+                lap("collected")
+                out = hublab.grade(lab, STEM)
+                with open(out / "grades.csv", newline="") as fh:
+                    rows = list(csv.DictReader(fh))
+                assert [(r["student"], r["exercise"], r["status"]) for r in rows] == [
+                    ("rnl-ann", STEM, "ok"), ("rnl-bob", STEM, "failed")]
+                assert float(rows[0]["score"]) == float(rows[0]["max_score"]) > 0
+                assert float(rows[1]["score"]) < float(rows[1]["max_score"])
+                lap("graded")
+                assert sorted(hublab.return_feedback(lab, STEM)) == sorted(LEARNERS)
 
-            # Each learner fetches feedback and finds their own page, and only theirs.
-            for name in LEARNERS:
-                _fetch_feedback(pages[name])
-                folder = lab.homes / name / STEM / "feedback"
-                got = list(folder.glob(f"*/{STEM}.html"))
-                assert len(got) == 1, got
-                own = (out / "feedback" / name / f"{STEM}.html").read_bytes()
-                assert got[0].read_bytes() == own
-                other = next(n for n in LEARNERS if n != name)
-                assert own != (out / "feedback" / other / f"{STEM}.html").read_bytes()
-            # Nobody can list the returned pages (each is filed under a learner's secret).
-            returned = lab.exchange / hublab.COURSE_ID / "feedback"
-            listing = subprocess.run(["runuser", "-u", "rnl-ann", "--", "ls", str(returned)],
-                                     capture_output=True, text=True)
-            assert listing.returncode != 0, listing.stdout
+                # Each learner fetches feedback and finds their own page, and only theirs.
+                for name in LEARNERS:
+                    _fetch_feedback(pages[name])
+                    folder = lab.homes / name / STEM / "feedback"
+                    got = list(folder.glob(f"*/{STEM}.html"))
+                    assert len(got) == 1, got
+                    own = (out / "feedback" / name / f"{STEM}.html").read_bytes()
+                    assert got[0].read_bytes() == own
+                    other = next(n for n in LEARNERS if n != name)
+                    assert own != (out / "feedback" / other / f"{STEM}.html").read_bytes()
+                # Nobody can list the returned pages (each is filed under a learner's secret).
+                returned = lab.exchange / hublab.COURSE_ID / "feedback"
+                listing = subprocess.run(["runuser", "-u", "rnl-ann", "--", "ls", str(returned)],
+                                         capture_output=True, text=True)
+                assert listing.returncode != 0, listing.stdout
 
-            lap("feedback fetched and checked")
-            # The second click: the instructor pushes a change, the learner's edit survives.
-            ann = servers["rnl-ann"]
-            mine = "rnnlesson/notebooks/my-notes.md"
-            ann.put_text(mine, "my notes\n")
-            index = "rnnlesson/README.md"
-            edited = ann.contents(index)["content"] + "\nA line the learner added.\n"
-            ann.put_text(index, edited)
-            (work / "notebooks" / "announcement.md").write_text("Lab 2 starts at ten.\n")
-            _git("add", "notebooks/announcement.md", cwd=work)
-            _git("commit", "--quiet", "-m", "An announcement for the class", cwd=work)
-            _git("push", "--quiet", "origin", "main", cwd=work)
-            page = pages["rnl-ann"]
-            page.goto(link, wait_until="domcontentloaded")
-            page.wait_for_url("**/lab/tree/rnnlesson/notebooks/00-index.ipynb**",
-                              timeout=120_000)
-            clone = lab.homes / "rnl-ann" / "rnnlesson"
-            assert (clone / "notebooks" / "announcement.md").read_text() == (
-                "Lab 2 starts at ten.\n")
-            assert (clone / "notebooks" / "my-notes.md").read_text() == "my notes\n"
-            assert (clone / "README.md").read_text() == edited
-            lap("second click")
-        finally:
-            browser.close()
+                lap("feedback fetched and checked")
+                # The second click: the instructor pushes a change, the learner's edit survives.
+                ann = servers["rnl-ann"]
+                mine = "rnnlesson/notebooks/my-notes.md"
+                ann.put_text(mine, "my notes\n")
+                index = "rnnlesson/README.md"
+                edited = ann.contents(index)["content"] + "\nA line the learner added.\n"
+                ann.put_text(index, edited)
+                (work / "notebooks" / "announcement.md").write_text("Lab 2 starts at ten.\n")
+                _git("add", "notebooks/announcement.md", cwd=work)
+                _git("commit", "--quiet", "-m", "An announcement for the class", cwd=work)
+                _git("push", "--quiet", "origin", "main", cwd=work)
+                page = pages["rnl-ann"]
+                page.goto(link, wait_until="domcontentloaded")
+                page.wait_for_url("**/lab/tree/rnnlesson/notebooks/00-index.ipynb**",
+                                  timeout=120_000)
+                clone = lab.homes / "rnl-ann" / "rnnlesson"
+                assert (clone / "notebooks" / "announcement.md").read_text() == (
+                    "Lab 2 starts at ten.\n")
+                assert (clone / "notebooks" / "my-notes.md").read_text() == "my notes\n"
+                assert (clone / "README.md").read_text() == edited
+                lap("second click")
+            finally:
+                browser.close()
+
+    _in_own_thread(drive)
 
     assert hublab.stop(lab)
     assert hublab.running_pid(lab) is None
