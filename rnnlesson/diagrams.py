@@ -31,8 +31,8 @@ from rnnlesson.shapes import (
 )
 
 __all__ = ["DECODER_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "ROLE_COLORS",
-           "TOPOLOGIES", "array_shapes", "draw_gallery", "draw_topology", "shapes_table",
-           "weight_set"]
+           "TOPOLOGIES", "array_shapes", "draw_gallery", "draw_topology", "gallery_alt",
+           "shapes_table", "topology_alt", "weight_set"]
 
 INPUT_COLOR = "#D55E00"  # Okabe-Ito vermilion
 RNN_COLOR = "#009E73"  # Okabe-Ito bluish green
@@ -96,6 +96,47 @@ def extent(topology, T_x, T_y):
     bottom = ROW_Y["input"] - (1.3 if topology == ENCODER_DECODER else 0.45)
     return left, right, bottom, ROW_Y["output"] + 0.45
 
+
+def _steps(letter, last):
+    return f"{letter}_1" if last == 1 else f"{letter}_1 to {letter}_{last}"
+
+
+def _count(n, one, many):
+    return f"one {one}" if n == 1 else f"{n} {many}"
+
+
+def _what_is_drawn(topology, T_x, T_y):
+    if topology == "one-to-one":
+        return "one input box x_1 below one RNN cell a_1, with one output ŷ_1 above it"
+    if topology == "one-to-many":
+        return (f"one input x_1 enters the first of {_count(T_y, 'RNN cell', 'RNN cells')} "
+                f"{_steps('a', T_y)}, chained left to right by the hidden state, each with an "
+                f"output above it ({_steps('ŷ', T_y)})")
+    if topology == "many-to-one":
+        return (f"{_count(T_x, 'input', 'inputs')} {_steps('x', T_x)}, one below each "
+                f"chained RNN cell {_steps('a', T_x)}; only the last cell has an output, ŷ_1")
+    if topology == "many-to-many (aligned)":
+        return (f"{_count(T_x, 'input', 'inputs')} {_steps('x', T_x)} below as many chained "
+                f"RNN cells, each with its own output above it ({_steps('ŷ', T_x)})")
+    return (f"an encoder of {_count(T_x, 'cell', 'chained cells')} {_steps('a', T_x)} reads "
+            f"the inputs {_steps('x', T_x)} and has no outputs; its last state c starts a "
+            f"decoder of {_count(T_y, 'cell', 'chained cells')} {_steps('s', T_y)} (a darker "
+            f"green: weights of its own), each with an output above it ({_steps('ŷ', T_y)})")
+
+
+def topology_alt(topology, T_x=None, T_y=None):
+    """A sentence saying what `draw_topology(topology, T_x, T_y)` draws (its alt text)."""
+    T_x, T_y = check_topology(topology, T_x, T_y, upper=MAX_STEPS)
+    return (f"The {topology} topology unrolled in time, one column per step: "
+            f"{_what_is_drawn(topology, T_x, T_y)}.")
+
+
+def gallery_alt():
+    """A sentence saying what `draw_gallery()` draws (its alt text)."""
+    parts = [f"{name}, {_what_is_drawn(name, *DEFAULT_LENGTHS[name])}" for name in TOPOLOGIES]
+    return ("Five RNN topologies unrolled in time, one column per step, inputs x in red boxes "
+            "at the bottom, RNN cells in green in the middle, outputs ŷ in blue at the top. "
+            + ". ".join(p[0].upper() + p[1:] for p in parts) + ".")
 
 def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
     """Draw the unrolled RNN: red inputs x_t below, green cells a_t, blue outputs ŷ_t above

@@ -274,3 +274,14 @@ def test_the_gallery_panels_name_the_weights_the_package_uses():
         assert {name for name, _ in cells} == weight_sets_of(package_params(topology)), topology
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "a second RNN, its own weights" in legend
+
+
+@pytest.mark.parametrize("topology, T_x, T_y, expected", CASES)
+def test_alt_text_names_the_steps_the_picture_draws(topology, T_x, T_y, expected):
+    from rnnlesson.diagrams import topology_alt
+
+    alt = topology_alt(topology, T_x, T_y)
+    n_inputs, n_cells, n_outputs = expected
+    assert topology in alt
+    assert f"x_{n_inputs}" in alt and f"ŷ_{n_outputs}" in alt
+    assert f"x_{n_inputs + 1}" not in alt and f"ŷ_{n_outputs + 1}" not in alt
