@@ -116,6 +116,10 @@ QUOTES = [
     Quote("14", r"% to\s+(\d+\.\d)%", r"beam of 3 ([\d.]+)\n", "percent"),
     Quote("14", r"attention translated (\d+)% of the held-out",
           r"attention: held-out exact accuracy ([\d.]+)", "percent"),
+    Quote("14", r"month looks hardest at the month word in (\d+)%",
+          r"looks most at the month word in (\d+)%"),
+    Quote("14", r"day's first word in (\d+)%,", r"at the day's first word in (\d+)%"),
+    Quote("14", r"the month\s+word \((\d+)%\)", r"second digit at the month word in (\d+)%"),
     Quote("14", r"and the plain encoder-decoder (\d+)%:",
           r"plain: held-out exact accuracy ([\d.]+)", "percent"),
 ]
