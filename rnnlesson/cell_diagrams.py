@@ -1,4 +1,4 @@
-"""Pictures of the gated cells of notebook 13 (LSTM and GRU), drawn from a wiring list.
+"""Pictures of the gated cells of notebook 10 (LSTM and GRU), drawn from a wiring list.
 
 A cell picture is a set of parts (sigmoid gates and tanh layers as boxes, element-wise
 operations as circles) and wires. Every wire states the signals it carries, e.g.
@@ -215,10 +215,10 @@ def draw_cell(cell, ax=None):
 
 
 def draw_lstm(ax=None):
-    """The LSTM cell of notebook 13 (see LSTM). Returns the Axes."""
+    """The LSTM cell of notebook 10 (see LSTM). Returns the Axes."""
     return draw_cell(LSTM, ax)
 
 
 def draw_gru(ax=None):
-    """The GRU cell of notebook 13 (see GRU). Returns the Axes."""
+    """The GRU cell of notebook 10 (see GRU). Returns the Axes."""
     return draw_cell(GRU, ax)

@@ -17,9 +17,9 @@ MAP_MARKER = "<!-- course map: written by scripts/update_index.py from the noteb
 PARTS = (
     ("Foundations", 1, 4),
     ("The RNN", 5, 7),
-    ("Learning", 8, 9),
-    ("Models", 10, 12),
-    ("Beyond", 13, 13),
+    ("Learning", 8, 10),
+    ("Models", 11, 14),
+    ("Beyond", 15, 15),
 )
 OTHER_PART = "More"  # for a notebook numbered past the parts above
 

@@ -10,7 +10,7 @@ features, n_y output classes, m examples, T_x input steps, T_y output steps.
 Every green box carries the weight set it uses as its gid, "weights:<set>": "rnn" for the one
 cell of four topologies, "encoder" and "decoder" for the encoder-decoder's two cells, whose
 parameters `init_encoder_decoder` keeps apart. The decoder is drawn a darker green, and its
-states are s_1 .. s_{T_y}, as in notebook 12.
+states are s_1 .. s_{T_y}, as in notebook 13.
 
 Nothing here runs at import: no figure is made and no matplotlib setting is changed. Called
 without an Axes or Figure, the drawing functions make a pyplot figure, so `plt.show()` shows it.

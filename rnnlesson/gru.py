@@ -1,4 +1,4 @@
-"""The GRU cell (Cho et al. 2014), in the form notebook 13 teaches (the Coursera course's).
+"""The GRU cell (Cho et al. 2014), in the form notebook 10 teaches (the Coursera course's).
 
 Letters: n_x input features, n_a hidden units, n_y output classes, m examples, T_x steps.
 The state is the memory itself, c_t = a_t:

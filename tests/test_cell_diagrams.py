@@ -1,4 +1,4 @@
-"""The LSTM and GRU pictures of notebook 13 against the equations the notebook states: every
+"""The LSTM and GRU pictures of notebook 10 against the equations the notebook states: every
 part receives what its equation reads, and the lines join where the wiring says they do."""
 
 import matplotlib
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from rnnlesson import cell_diagrams  # noqa: E402
 from rnnlesson.cell_diagrams import GRU, LSTM, Cell, Part, junctions, on_segment  # noqa: E402
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "13-where-next.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "15-where-next.ipynb"
 LEAVES = {"a_prev", "c_prev", "x"}
 # What the notebook's letters stand for in each picture, and which part computes each line.
 SYMBOLS = {

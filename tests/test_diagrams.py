@@ -260,7 +260,7 @@ def test_each_green_box_names_the_weights_the_package_uses(topology):
                    for k in params["encoder"])
     assert colours["encoder"] != colours["decoder"]
     assert [name for name, _ in cells] == ["encoder"] * 3 + ["decoder"] * 2
-    assert labels == ["$a_{1}$", "$a_{2}$", "$a_{3}$", "$s_{1}$", "$s_{2}$"]  # notebook 12's s_t
+    assert labels == ["$a_{1}$", "$a_{2}$", "$a_{3}$", "$s_{1}$", "$s_{2}$"]  # notebook 13's s_t
     texts = [t.get_text() for t in ax.texts]
     assert "encoder\nits own weights" in texts and "decoder\nits own weights" in texts
 

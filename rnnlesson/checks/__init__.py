@@ -12,11 +12,13 @@ random draws measure frequencies; they never match one draw exactly.
 """
 
 from rnnlesson.checks._common import CheckFailure, guarded, mistake_ids
+from rnnlesson.checks.attention import check_attention_context, check_attention_context_shapes
 from rnnlesson.checks.backward import (
     check_rnn_backward,
     check_rnn_cell_backward,
     check_rnn_cell_backward_shapes,
 )
+from rnnlesson.checks.beam import check_beam_search, check_beam_search_greedy
 from rnnlesson.checks.encoding import (
     check_build_vocabulary,
     check_encode_batch,
@@ -35,9 +37,10 @@ from rnnlesson.checks.topologies import SIZES, check_task_shapes
 from rnnlesson.checks.truncated import check_rnn_backward_truncated
 
 __all__ = [
-    "SIZES", "CheckFailure", "check_bptt_gradient_check", "check_build_vocabulary",
-    "check_clip_by_global_norm", "check_encode_batch", "check_held_out_accuracy",
-    "check_one_hot_sentence", "check_predict", "check_rnn_backward",
+    "SIZES", "CheckFailure", "check_attention_context", "check_attention_context_shapes",
+    "check_beam_search", "check_beam_search_greedy", "check_bptt_gradient_check",
+    "check_build_vocabulary", "check_clip_by_global_norm", "check_encode_batch",
+    "check_held_out_accuracy", "check_one_hot_sentence", "check_predict", "check_rnn_backward",
     "check_rnn_backward_truncated", "check_rnn_cell_backward", "check_rnn_cell_backward_shapes",
     "check_rnn_cell_forward", "check_rnn_cell_forward_shapes", "check_rnn_forward",
     "check_rnn_forward_shapes", "check_sample", "check_task_shapes", "check_train_sentiment",

@@ -34,6 +34,8 @@ def _examples():
     import rnnlesson as R
     from rnnlesson import charlm, shapes
     from rnnlesson.checks import _common, encoding, sentiment, topologies, truncated
+    from rnnlesson.checks import attention as attention_checks
+    from rnnlesson.checks import beam as beam_checks
 
     rng = np.random.default_rng(0)
     p = R.init_params(3, 4, 3, seed=0)
@@ -48,6 +50,16 @@ def _examples():
     vocab = R.Vocabulary.from_sequences([w.split() for w in words], extra=("<pad>",))
     toy = {"w": rng.normal(size=(2, 2))}
     reviews = R.load_sentiment("test")[:3]
+
+    attention = {"Wq": rng.normal(size=(2, 4)), "Wk": rng.normal(size=(2, 4)),
+                 "wv": rng.normal(size=(2, 1))}
+    attention_h = rng.normal(size=(4, 2, 3))
+    attention_keys = np.einsum("ea,amt->emt", attention["Wk"], attention_h)
+    attention_mask = np.array([[True, True, False], [True, True, True]])
+
+    def toy_beam_step(ids, state):  # state (1, B): the step number
+        logits = np.array([[0.1], [0.7], [0.2]]) + 0.3 * state[0]  # (3, B)
+        return logits - np.log(np.sum(np.exp(logits), axis=0)), (state[0] + 1,), None
 
     def toy_loss(q):
         return float(np.sum(q["w"] ** 2)), {"dw": 2 * q["w"]}
@@ -102,6 +114,19 @@ def _examples():
                                                 R.sample(p, 3, 0, greedy=True))),
         "charlm.sample": ("rnnlesson.charlm.sample", lambda: charlm.sample(
             charlm.CharModel(p, R.Vocabulary(("a", "b", "c"))), "ab", 3)),
+        "attention_forward": ("rnnlesson.attention_forward", lambda: R.attention_forward(
+            a0, attention_h, attention_keys, (attention["wv"], attention["Wq"]), attention_mask)),
+        "reference_attention": ("rnnlesson.checks.attention.reference_attention",
+                                lambda: attention_checks.reference_attention(
+                                    a0, attention_h, attention, attention_mask)),
+        "beam_search": ("rnnlesson.beam_search", lambda: [R.beam_search(
+            toy_beam_step, (np.zeros((1, 1)),), 0, 3, k, end, alpha)
+            for k, end, alpha in ((1, None, 0.0), (2, 0, 0.0), (2, 0, 1.0))]),
+        "reference_beam_search": ("rnnlesson.checks.beam.reference_beam_search",
+                                  lambda: beam_checks.reference_beam_search(
+                                      beam_checks.TOY_MODEL, 3, 2, 0, 1.0)),
+        "beam_model": ("rnnlesson.checks.beam.random_model", lambda: (
+            beam_checks.random_model(0)(()), beam_checks.TOY_MODEL((1, 2)))),
         "reference_predict": ("rnnlesson.checks.sentiment.reference_predict",
                               lambda: sentiment.reference_predict(p, ids, lengths)),
     }
@@ -139,6 +164,8 @@ GUARDS = {
     # rnn_backward answers exercise 9 with truncate=; the loop over cells stays allowed
     "rnn_backward_truncated": (("rnn_backward", "cut_bptt"),
                                (*AFTER_EX05, "rnn_backward_by_cells")),
+    "attention_context": (("attention_forward", "reference_attention"), AFTER_EX06),
+    "beam_search": (("beam_search", "reference_beam_search"), (*AFTER_EX06, "beam_model")),
 }
 
 
