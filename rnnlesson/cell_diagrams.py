@@ -2,7 +2,7 @@
 
 A cell picture is a set of parts (sigmoid gates and tanh layers as boxes, element-wise
 operations as circles) and wires. Every wire states the signals it carries, e.g.
-{"a_prev", "x"} on the line that stacks [a_{t-1}, x_t], and the part it leads into. A dot marks
+{"a_prev", "x"} on the line that stacks [a_{t-1}; x_t], and the part it leads into. A dot marks
 where a wire starts or ends on another wire; lines that cross without a dot do not meet. The
 tests read these lists: what each part receives must be what the cell's equations say, and the
 lines must join where the lists say they do.
@@ -61,13 +61,13 @@ def wire(carries, *points, to=None, arrow=True, lw=1.0):
 
 
 TOP = 4.8  # the memory line
-BUS = 1.3  # the line carrying [a_{t-1}, x_t] to the gates
+BUS = 1.3  # the line carrying [a_{t-1}; x_t] to the gates
 
 LSTM = Cell(
     title="LSTM cell: the memory line c (top) and three gates",
     parts={
         "gamma_f": Part("gate", 3.0, 2.5, r"$\sigma$: $\Gamma_f$"),
-        "gamma_u": Part("gate", 4.3, 2.5, r"$\sigma$: $\Gamma_u$"),
+        "gamma_i": Part("gate", 4.3, 2.5, r"$\sigma$: $\Gamma_i$"),
         "candidate": Part("layer", 5.6, 2.5, r"tanh: $\tilde c_t$", width=1.1),
         "gamma_o": Part("gate", 7.2, 2.5, r"$\sigma$: $\Gamma_o$"),
         "forget": Part("op", 3.0, TOP, "×"),
@@ -84,10 +84,10 @@ LSTM = Cell(
         wire("x", (1.7, -0.4), (1.7, BUS), arrow=False),
         wire("a_prev x", (1.7, BUS), (7.2, BUS), arrow=False),
         *(wire("a_prev x", (x, BUS), (x, 2.2), to=name)
-          for x, name in ((3.0, "gamma_f"), (4.3, "gamma_u"), (5.6, "candidate"),
+          for x, name in ((3.0, "gamma_f"), (4.3, "gamma_i"), (5.6, "candidate"),
                           (7.2, "gamma_o"))),
         wire("gamma_f", (3.0, 2.8), (3.0, TOP - 0.22), to="forget"),
-        wire("gamma_u", (4.3, 2.8), (4.3, 3.75), (5.38, 3.75), to="write"),
+        wire("gamma_i", (4.3, 2.8), (4.3, 3.75), (5.38, 3.75), to="write"),
         wire("candidate", (5.6, 2.8), (5.6, 3.53), to="write"),
         wire("write", (5.6, 3.97), (5.6, TOP - 0.22), to="add"),
         wire("add", (8.6, TOP), (8.6, 4.05), to="squash"),
@@ -101,7 +101,7 @@ LSTM = Cell(
 
 # The GRU's candidate sees Γ_r ⊙ a_{t-1} and x_t, so a_{t-1} reaches the reset gate's × on a line
 # of its own (down at x = 1.3, along y = 0.95) and x_t reaches the candidate on another (y = 0.75);
-# the bus at y = 1.3 carries [a_{t-1}, x_t] to the two gates only.
+# the bus at y = 1.3 carries [a_{t-1}; x_t] to the two gates only.
 GRU = Cell(
     title="GRU cell: the state is the memory, two gates",
     parts={

@@ -5,6 +5,7 @@
 - `load_sentiment`: short labelled sentences, with pairs that hold the same words in another
   order and the opposite label.
 - `load_corpus` / `load_text`: prose for the character language model, or any text file.
+- `lag_task`: the long-lag memory task of notebook 10 (a symbol, noise, then say the symbol).
 """
 
 import csv
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlesson._validate import describe, fail
+from rnnlesson._validate import check_positive, describe, fail
+
+LAG_SYMBOLS, LAG_NOISE = 4, 4  # the lag task's ids: 0..3 to remember, 4..7 the noise after them
 
 
 @dataclass(frozen=True)
@@ -107,3 +110,18 @@ def load_text(path):
     if len(text) < 2:
         fail("path", "a text of at least 2 characters", f"{len(text)} characters")
     return text
+
+
+def lag_task(rng, m, lag):
+    """The long-lag memory task: read a symbol, then `lag` steps of random noise symbols; at the
+    end, say the first symbol. rng: a numpy Generator; m examples.
+    Returns ids (m, lag + 1) with values in 0 .. LAG_SYMBOLS + LAG_NOISE - 1 (so n_x = 8) and
+    the labels (m,) in 0 .. LAG_SYMBOLS - 1 (chance is 1 / LAG_SYMBOLS)."""
+    if not isinstance(rng, np.random.Generator):
+        fail("rng", "a numpy Generator, e.g. np.random.default_rng(0)", describe(rng))
+    m = check_positive("m", m, int)
+    if isinstance(lag, bool) or not isinstance(lag, int | np.integer) or lag < 0:
+        fail("lag", "an int >= 0 (the number of noise steps)", describe(lag))
+    first = rng.integers(0, LAG_SYMBOLS, m)
+    noise = rng.integers(LAG_SYMBOLS, LAG_SYMBOLS + LAG_NOISE, (m, lag))
+    return np.concatenate([first[:, None], noise], axis=1), first

@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from rnnlesson import cell_diagrams  # noqa: E402
 from rnnlesson.cell_diagrams import GRU, LSTM, Cell, Part, junctions, on_segment  # noqa: E402
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "15-where-next.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "10-gated-cells.ipynb"
 LEAVES = {"a_prev", "c_prev", "x"}
 # What the notebook's letters stand for in each picture, and which part computes each line.
 SYMBOLS = {
@@ -26,7 +26,7 @@ SYMBOLS = {
 COMPUTES = {
     "GRU": {r"\Gamma_r": "gamma_r", r"\Gamma_u": "gamma_u", r"\tilde{c}_t": "candidate",
             "c_t": "add"},
-    "LSTM": {r"\Gamma_f": "gamma_f", r"\Gamma_u": "gamma_u", r"\Gamma_o": "gamma_o",
+    "LSTM": {r"\Gamma_f": "gamma_f", r"\Gamma_i": "gamma_i", r"\Gamma_o": "gamma_o",
              r"\tilde{c}_t": "candidate", "c_t": "add", "a_t": "show"},
 }
 CELLS = {"GRU": GRU, "LSTM": LSTM}
@@ -77,12 +77,12 @@ def from_equation(name, term, lines):
     if match := re.fullmatch(r"\\(sigma|tanh)\((.+)\)", term):
         kind, inside = match.groups()
         stacked = re.search(r"\[(.+)\]", inside)
-        inputs = split_top(stacked.group(1), ",") if stacked else [inside]
+        inputs = split_top(stacked.group(1).replace(";", ","), ",") if stacked else [inside]
         return ("sigma" if kind == "sigma" else "tanh",
                 frozenset(from_equation(name, t, lines) for t in inputs))
     if term in SYMBOLS[name]:
         return SYMBOLS[name][term]
-    if term in lines:  # a gate or layer keeps its name, so that Γ_f and Γ_u cannot swap
+    if term in lines:  # a gate or layer keeps its name, so that Γ_f and Γ_i cannot swap
         value = from_equation(name, lines[term], lines)
         return ("=", symbol(term), value) if value[0] in ("sigma", "tanh") else value
     raise AssertionError(f"cannot read {term!r} in the {name} equations")

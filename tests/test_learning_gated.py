@@ -6,16 +6,10 @@ import pytest
 
 import rnnlesson as R
 from rnnlesson.cells import get_cell, sequence_forward
+from rnnlesson.datasets import LAG_NOISE as NOISE
+from rnnlesson.datasets import LAG_SYMBOLS as SYMBOLS
+from rnnlesson.datasets import lag_task
 from rnnlesson.sequence import output_forward
-
-SYMBOLS, NOISE = 4, 4  # ids 0..3 to remember, 4..7 the noise that follows
-
-
-def lag_task(rng, m, lag):
-    """Read a symbol, then `lag` steps of random noise symbols; at the end, say the symbol."""
-    first = rng.integers(0, SYMBOLS, m)
-    noise = rng.integers(SYMBOLS, SYMBOLS + NOISE, (m, lag))
-    return np.concatenate([first[:, None], noise], axis=1), first
 
 
 def lag_accuracy(cell, lag, steps=300, seed=0):
