@@ -25,13 +25,13 @@ from rnnlesson.checks.encoding import (
 from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_cell_forward_shapes
 from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
 from rnnlesson.checks.gradcheck import check_bptt_gradient_check
+from rnnlesson.checks.loop import check_rnn_forward, check_rnn_forward_shapes
 from rnnlesson.checks.lstm import (
     check_lstm_cell_backward,
     check_lstm_cell_backward_shapes,
     check_lstm_cell_forward,
     check_lstm_cell_forward_shapes,
 )
-from rnnlesson.checks.loop import check_rnn_forward, check_rnn_forward_shapes
 from rnnlesson.checks.sentiment import (
     check_held_out_accuracy,
     check_predict,
