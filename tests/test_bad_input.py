@@ -197,3 +197,14 @@ def test_one_to_one_missing_parameter_key(params):
     del params["Wax"]
     with pytest.raises(ValueError, match=r"^params: expected key 'Wax'"):
         R.one_to_one_loss(params, np.zeros((N_X, M)), np.zeros(M, dtype=int))
+
+
+def test_lag_task_bad_input():
+    from rnnlesson.datasets import lag_task
+
+    with pytest.raises(ValueError, match=r"^rng: expected a numpy Generator"):
+        lag_task(0, 4, 3)
+    with pytest.raises(ValueError, match=r"^m: expected a finite number > 0"):
+        lag_task(np.random.default_rng(0), 0, 3)
+    with pytest.raises(ValueError, match=r"^lag: expected an int >= 0 .*got -1"):
+        lag_task(np.random.default_rng(0), 4, -1)

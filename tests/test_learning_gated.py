@@ -78,3 +78,10 @@ def test_attention_beats_the_plain_encoder_decoder_on_long_inputs():
     plain, attention = reverse_accuracy(False, T=12), reverse_accuracy(True, T=12)
     assert plain < 0.6, f"the plain encoder-decoder wrote {plain:.3f} of 12-symbol inputs right"
     assert attention > 0.8, f"with attention: {attention:.3f}"
+
+
+def test_the_lag_task_puts_the_symbol_first_and_only_noise_after():
+    ids, labels = lag_task(np.random.default_rng(3), 200, 7)
+    assert ids.shape == (200, 8) and labels.shape == (200,)
+    assert np.array_equal(ids[:, 0], labels) and set(labels) == set(range(SYMBOLS))
+    assert ids[:, 1:].min() >= SYMBOLS and ids[:, 1:].max() < SYMBOLS + NOISE

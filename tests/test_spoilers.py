@@ -18,6 +18,7 @@ PACKAGE_ANSWERS = {
     "rnn_forward_by_cells": {"ex04"},
     "rnn_backward": {"ex06", "ex09"},  # its truncate= is exercise 9's answer
     "rnn_backward_by_cells": {"ex06"},
+    "lstm_forward": {"ex10"}, "lstm_backward": {"ex11"},
 }
 SHOWS_SOURCE = [
     re.compile(r"getsource\(\s*([\w.]+)"),

@@ -28,6 +28,12 @@ from rnnlesson.checks.forward import check_rnn_cell_forward, check_rnn_cell_forw
 from rnnlesson.checks.generation import check_clip_by_global_norm, check_sample
 from rnnlesson.checks.gradcheck import check_bptt_gradient_check
 from rnnlesson.checks.loop import check_rnn_forward, check_rnn_forward_shapes
+from rnnlesson.checks.lstm import (
+    check_lstm_cell_backward,
+    check_lstm_cell_backward_shapes,
+    check_lstm_cell_forward,
+    check_lstm_cell_forward_shapes,
+)
 from rnnlesson.checks.sentiment import (
     check_held_out_accuracy,
     check_predict,
@@ -40,7 +46,9 @@ __all__ = [
     "SIZES", "CheckFailure", "check_attention_context", "check_attention_context_shapes",
     "check_beam_search", "check_beam_search_greedy", "check_bptt_gradient_check",
     "check_build_vocabulary", "check_clip_by_global_norm", "check_encode_batch",
-    "check_held_out_accuracy", "check_one_hot_sentence", "check_predict", "check_rnn_backward",
+    "check_held_out_accuracy", "check_lstm_cell_backward", "check_lstm_cell_backward_shapes",
+    "check_lstm_cell_forward", "check_lstm_cell_forward_shapes", "check_one_hot_sentence",
+    "check_predict", "check_rnn_backward",
     "check_rnn_backward_truncated", "check_rnn_cell_backward", "check_rnn_cell_backward_shapes",
     "check_rnn_cell_forward", "check_rnn_cell_forward_shapes", "check_rnn_forward",
     "check_rnn_forward_shapes", "check_sample", "check_task_shapes", "check_train_sentiment",

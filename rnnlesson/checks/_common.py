@@ -26,6 +26,7 @@ EXERCISE = {
     "rnn_cell_backward": "ex05", "rnn_backward": "ex06", "bptt_gradient_check": "ex06",
     "clip_by_global_norm": "ex07", "sample": "ex07", "predict": "ex08",
     "train_sentiment": "ex08", "held_out_accuracy": "ex08", "rnn_backward_truncated": "ex09",
+    "lstm_cell_forward": "ex10", "lstm_cell_backward": "ex11",
     "attention_context": "ex12", "beam_search": "ex13",
 }
 TAG = re.compile(r"\[mistake: (ex\d\d/[a-z0-9-]+)\]")

@@ -36,6 +36,7 @@ def _examples():
     from rnnlesson.checks import _common, encoding, sentiment, topologies, truncated
     from rnnlesson.checks import attention as attention_checks
     from rnnlesson.checks import beam as beam_checks
+    from rnnlesson.gated import sigmoid
 
     rng = np.random.default_rng(0)
     p = R.init_params(3, 4, 3, seed=0)
@@ -64,7 +65,20 @@ def _examples():
     def toy_loss(q):
         return float(np.sum(q["w"] ** 2)), {"dw": 2 * q["w"]}
 
+    lstm_p = R.init_lstm_params(3, 4, 3, seed=0)
+    lstm_step = R.lstm_cell_forward(x[:, :, 0], a0, a0, lstm_p)
+
     return {
+        "sigmoid": ("rnnlesson.gated.sigmoid", lambda: sigmoid(x[:, :, 0])),
+        "init_lstm_params": ("rnnlesson.init_lstm_params",
+                             lambda: R.init_lstm_params(3, 4, 3, seed=1)),
+        "lstm_cell_forward": ("rnnlesson.lstm_cell_forward",
+                              lambda: R.lstm_cell_forward(x[:, :, 0], a0, a0, lstm_p)),
+        "lstm_forward": ("rnnlesson.lstm_forward", lambda: R.lstm_forward(x, a0, lstm_p)),
+        "lstm_cell_backward": ("rnnlesson.lstm_cell_backward",
+                               lambda: R.lstm_cell_backward(da[:, :, 0], a0, lstm_step[3])),
+        "lstm_backward": ("rnnlesson.lstm_backward", lambda: R.lstm_backward(
+            da, R.lstm_forward(x, a0, lstm_p)[3])),
         "Vocabulary.from_sequences": ("rnnlesson.Vocabulary.from_sequences", lambda: (
             R.Vocabulary.from_sequences([w.split() for w in words], extra=("<pad>",)))),
         "reference_vocabulary": ("rnnlesson.checks.encoding.reference_vocabulary",
@@ -166,6 +180,12 @@ GUARDS = {
                                (*AFTER_EX05, "rnn_backward_by_cells")),
     "attention_context": (("attention_forward", "reference_attention"), AFTER_EX06),
     "beam_search": (("beam_search", "reference_beam_search"), (*AFTER_EX06, "beam_model")),
+    # the LSTM step: the sigmoid and the parameters are given; exercise 11 may run the forward
+    "lstm_cell_forward": (("lstm_cell_forward", "lstm_forward"),
+                          (*GIVEN, "sigmoid", "init_lstm_params")),
+    "lstm_cell_backward": (("lstm_cell_backward", "lstm_backward"),
+                           (*GIVEN, "sigmoid", "init_lstm_params", "lstm_cell_forward",
+                            "lstm_forward")),
 }
 
 

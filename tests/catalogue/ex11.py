@@ -1,0 +1,90 @@
+"""Exercise 11: lstm_cell_backward, checked for its keys and shapes, then its values."""
+
+PRELUDE = '''
+import numpy as np
+'''
+CHECKS = ["check_lstm_cell_backward_shapes", "check_lstm_cell_backward"]
+
+LINES = {
+    "dc": "dc_next + da_next * ot * (1 - np.tanh(c_next) ** 2)",
+    "dzf": "dc * c_prev * ft * (1 - ft)",
+    "dzi": "dc * cct * it * (1 - it)",
+    "dzc": "dc * it * (1 - cct ** 2)",
+    "dzo": "da_next * np.tanh(c_next) * ot * (1 - ot)",
+    "concat": "np.concatenate([a_prev, xt])",
+    "dWf": "dzf @ concat.T",
+    "dconcat": "sum(params['W' + g].T @ dz for g, dz in zip('fico', (dzf, dzi, dzc, dzo)))",
+    "dc_prev": "dc * ft",
+}
+
+
+def cell(**changed):
+    """The learner's backward step with the given lines changed."""
+    lines = {**LINES, **changed}
+    body = "".join(f"    {k} = {v}\n" for k, v in lines.items())
+    return f'''
+def lstm_cell_backward(da_next, dc_next, cache):
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params = cache
+    n_a = a_next.shape[0]
+{body}    return {{"dxt": dconcat[n_a:], "da_prev": dconcat[:n_a], "dc_prev": dc_prev,
+            "dWf": dWf, "dWi": dzi @ concat.T, "dWc": dzc @ concat.T, "dWo": dzo @ concat.T,
+            "dbf": dzf.sum(axis=1, keepdims=True), "dbi": dzi.sum(axis=1, keepdims=True),
+            "dbc": dzc.sum(axis=1, keepdims=True), "dbo": dzo.sum(axis=1, keepdims=True)}}
+'''
+
+
+ANSWERS = [
+    {"name": "with @", "right": True, "code": cell()},
+    {"name": "the gates stacked, np.dot, halves of W", "right": True, "code": '''
+def lstm_cell_backward(da_next, dc_next, cache):
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params = cache
+    n_a = a_prev.shape[0]
+    t = np.tanh(c_next)
+    dc = dc_next + da_next * ot * (1 - t * t)
+    dz = np.vstack([dc * c_prev * ft * (1 - ft), dc * cct * it * (1 - it),
+                    dc * it * (1 - cct * cct), da_next * t * ot * (1 - ot)])
+    W = np.vstack([params[k] for k in ("Wf", "Wi", "Wc", "Wo")])
+    dW = np.dot(dz, np.vstack([a_prev, xt]).T)
+    db = np.sum(dz, axis=1, keepdims=True)
+    grads = {"da_prev": np.dot(W[:, :n_a].T, dz), "dxt": np.dot(W[:, n_a:].T, dz),
+             "dc_prev": ft * dc}
+    for k, g in enumerate("fico"):
+        grads["dW" + g] = dW[k * n_a:(k + 1) * n_a]
+        grads["db" + g] = db[k * n_a:(k + 1) * n_a]
+    return grads
+'''},
+    {"name": "dc without the path through tanh(c_t)", "mistake": "ex11/dc-misses-tanh-path",
+     "says": ["misses the path through a_t"], "code": cell(dc="dc_next")},
+    {"name": "tanh' as 1 - tanh", "mistake": "ex11/tanh-derivative-not-squared",
+     "says": ["1 - tanh², not 1 - tanh"],
+     "code": cell(dc="dc_next + da_next * ot * (1 - np.tanh(c_next))")},
+    {"name": "dc_prev without the forget gate", "mistake": "ex11/dc-prev-without-forget-gate",
+     "says": ["dc_prev misses the forget gate"], "code": cell(dc_prev="dc")},
+    {"name": "sigmoid' written as sigmoid", "mistake": "ex11/sigmoid-derivative-wrong",
+     "says": ["σ(1 - σ)"], "code": cell(dzf="dc * c_prev * ft", dzi="dc * cct * it",
+                                          dzo="da_next * np.tanh(c_next) * ot")},
+    {"name": "the candidate's tanh' as 1 - c", "mistake": "ex11/candidate-derivative-wrong",
+     "says": ["1 - c̃², not 1 - c̃"], "code": cell(dzc="dc * it * (1 - cct)")},
+    {"name": "dW without the transpose", "mistake": "ex11/dw-not-transposed",
+     "says": ["dW = dz @ concat.T"], "code": cell(dWf="dzf @ concat")},
+    {"name": "dW written as concat @ dz.T", "mistake": "ex11/transposed",
+     "says": ["It looks transposed"], "code": cell(dWf="concat @ dzf.T")},
+    {"name": "one gradient wrong otherwise", "mistake": "ex11/dwf-wrong",
+     "says": ["dWf is wrong"], "code": cell(dWf="2 * dzf @ concat.T")},
+    {"name": "a key missing", "mistake": "ex11/wrong-return", "says": ["should return a dict"],
+     "code": cell().replace('"dc_prev": dc_prev,', "")},
+    {"name": "dc_next updated in place", "mistake": "ex11/changes-its-input",
+     "says": ["modified its argument dc_next in place"],
+     "code": cell(dc="dc_next.__iadd__(da_next * ot * (1 - np.tanh(c_next) ** 2))")},
+    {"name": "the package's backward step", "mistake": "ex11/uses-reference",
+     "says": ["your lstm_cell_backward calls rnnlesson.lstm_cell_backward"], "code": '''
+import rnnlesson
+
+def lstm_cell_backward(da_next, dc_next, cache):
+    return rnnlesson.lstm_cell_backward(da_next, dc_next, cache)
+'''},
+    {"name": "the package's forward step is fair", "right": True, "code": cell().replace(
+        "\ndef lstm_cell_backward", "\nimport rnnlesson\n\ndef lstm_cell_backward").replace(
+        "    n_a = a_next.shape[0]\n", "    n_a = a_next.shape[0]\n"
+        "    rnnlesson.lstm_cell_forward(xt, a_prev, c_prev, params)\n")},
+]
