@@ -1,10 +1,15 @@
-"""rnnlesson.figures.show stores alt text with the figure's output, in a real kernel."""
+"""rnnlesson.figures.show stores alt text with the figure's output, in a real kernel; every
+figure stored in notebooks/ and solutions/ carries one."""
+import json
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from rnnlesson.figures import alt_metadata, show
 
+ROOT = Path(__file__).resolve().parents[1]
 ALT = "A line rising from the lower left to the upper right."
 
 
@@ -37,3 +42,29 @@ def test_show_names_a_wrong_figure():
 def test_alt_text_is_kept_on_one_line():
     assert alt_metadata("Two  lines\nof text here.") == {
         "image/png": {"alt": "Two lines of text here."}}
+
+
+def _image_outputs(notebook: dict):
+    """(where, output) for every PNG output of a stored notebook, widget states included."""
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                yield f"cell {index}", output
+    widgets = notebook["metadata"].get("widgets", {})
+    state = widgets.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    for model_id, model in state.items():
+        for output in model.get("state", {}).get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                yield f"widget {model_id[:8]}", output
+
+
+STORED = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", STORED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_stored_figure_has_alt_text(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for where, output in _image_outputs(notebook):
+        alt = (output.get("metadata", {}).get("image/png") or {}).get("alt")
+        assert alt, f"{path.name}, {where}: a figure without alt text (use rnnlesson.figures.show)"
+        alt_metadata(alt)  # a sentence, not a file name
