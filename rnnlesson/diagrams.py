@@ -138,6 +138,7 @@ def gallery_alt():
             "at the bottom, RNN cells in green in the middle, outputs ŷ in blue at the top. "
             + ". ".join(p[0].upper() + p[1:] for p in parts) + ".")
 
+
 def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
     """Draw the unrolled RNN: red inputs x_t below, green cells a_t, blue outputs ŷ_t above
     (the encoder-decoder's decoder cells s_t in a darker green, with weights of their own).
