@@ -274,3 +274,21 @@ def numerical_gradients(loss, arrays, eps=1e-5):
     """
     return {key: numerical_gradient(loss, value, eps) for key, value in arrays.items()}
 
+
+def check_cache_tuple(name, cache, arrays, params_key, reader):
+    """The cache should be the tuple (*arrays, params) that `reader` reads: arrays is a list of
+    (name, expected array) pairs in order, and params a dict holding params_key. Raises the
+    learner's CheckFailure (mistake "cache-wrong") naming the first item that differs."""
+    names = [part_name for part_name, _ in arrays]
+    message = (f"{name}: cache should be the tuple ({', '.join(names)}, params), what {reader} "
+               "reads")
+    if not isinstance(cache, tuple) or len(cache) != len(arrays) + 1:
+        raise mistake(name, "cache-wrong", f"{message}; received {type(cache).__name__} of "
+                      f"length {len(cache) if hasattr(cache, '__len__') else '?'}.")
+    for i, (part, (part_name, expected)) in enumerate(zip(cache[:-1], arrays, strict=True)):
+        if not isinstance(part, np.ndarray) or not close(part, expected):
+            raise mistake(name, "cache-wrong", f"{message}; item {i} is not {part_name}.")
+    if not isinstance(cache[-1], dict) or params_key not in cache[-1]:
+        raise mistake(name, "cache-wrong",
+                      f"{message}; item {len(arrays)} is not the params dict.")
+

@@ -15,6 +15,7 @@ from rnnlesson.checks._common import (
     assert_returns,
     assert_shape,
     call_on_copies,
+    check_cache_tuple,
     close,
     error_text,
     example_params,
@@ -146,17 +147,8 @@ def check_prediction(name, y_pred, a, a_before, params):
 
 def check_cache(cache, a_next, a_prev, xt, params):
     """The cache is (a_next, a_prev, xt, params), the tuple rnn_cell_backward reads."""
-    message = (f"{NAME_CELL}: cache should be the tuple (a_next, a_prev, xt, params), what "
-               "rnn_cell_backward reads")
-    if not isinstance(cache, tuple) or len(cache) != 4:
-        raise mistake(NAME_CELL, "cache-wrong", f"{message}; received {type(cache).__name__} "
-                      f"of length {len(cache) if hasattr(cache, '__len__') else '?'}.")
-    for i, (part, what) in enumerate(zip(cache[:3], (a_next, a_prev, xt), strict=True)):
-        if not isinstance(part, np.ndarray) or not close(part, what):
-            names = ("a_next", "a_prev", "xt")
-            raise mistake(NAME_CELL, "cache-wrong", f"{message}; item {i} is not {names[i]}.")
-    if not isinstance(cache[3], dict) or "Wax" not in cache[3]:
-        raise mistake(NAME_CELL, "cache-wrong", f"{message}; item 3 is not the params dict.")
+    check_cache_tuple(NAME_CELL, cache, [("a_next", a_next), ("a_prev", a_prev), ("xt", xt)],
+                      "Wax", "rnn_cell_backward")
 
 
 @one_message(NAME_CELL)

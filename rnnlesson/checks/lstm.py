@@ -15,6 +15,7 @@ from rnnlesson.checks._common import (
     assert_returns,
     assert_shape,
     call_on_copies,
+    check_cache_tuple,
     close,
     error_text,
     mistake,
@@ -134,18 +135,10 @@ def check_forward_values(fn, n_x, n_a, n_y, m, seed):
 
 def check_forward_cache(cache, right, xt, a_prev, c_prev):
     """The cache is (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params)."""
-    message = (f"{FORWARD}: cache should be the tuple (a_next, c_next, a_prev, c_prev, ft, it, "
-               "cct, ot, xt, params), what lstm_cell_backward reads")
-    if not isinstance(cache, tuple) or len(cache) != 10:
-        raise mistake(FORWARD, "cache-wrong", f"{message}; received {type(cache).__name__} of "
-                      f"length {len(cache) if hasattr(cache, '__len__') else '?'}.")
-    names = ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt")
-    for i, (part, what) in enumerate(zip(cache[:9], (right[0], right[1], a_prev, c_prev,
-                                                     *right[3], xt), strict=True)):
-        if not isinstance(part, np.ndarray) or not close(part, what):
-            raise mistake(FORWARD, "cache-wrong", f"{message}; item {i} is not {names[i]}.")
-    if not isinstance(cache[9], dict) or "Wf" not in cache[9]:
-        raise mistake(FORWARD, "cache-wrong", f"{message}; item 9 is not the params dict.")
+    gates = zip(("ft", "it", "cct", "ot"), right[3], strict=True)
+    check_cache_tuple(FORWARD, cache, [("a_next", right[0]), ("c_next", right[1]),
+                                       ("a_prev", a_prev), ("c_prev", c_prev), *gates,
+                                       ("xt", xt)], "Wf", "lstm_cell_backward")
 
 
 @one_message(FORWARD)
