@@ -13,6 +13,7 @@ RNNLESSON_COURSE_ROOT to point the tests at another copy of the course tree.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -196,8 +197,11 @@ LEARNERS_OPEN = [*bs.course_notebooks(), *EXERCISES]
 def test_opening_a_notebook_leaves_it_unmodified(path, lab_server, browser_context):
     """A learner who only reads a notebook is never asked "Save changes?": once its kernel is
     idle, its tab carries no unsaved-changes mark (scripts/store_notebooks.py stores what
-    JupyterLab would otherwise rewrite on open)."""
+    JupyterLab would otherwise rewrite on open). The cells stored folded are shown folded."""
     rel = _rel(path)
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    folded = sum(1 for cell in notebook["cells"]
+                 if cell["metadata"].get("jupyter", {}).get("source_hidden"))
 
     def check(attempt):
         lab = bs.LabPage.open(browser_context, lab_server, rel)
@@ -206,6 +210,8 @@ def test_opening_a_notebook_leaves_it_unmodified(path, lab_server, browser_conte
             lab.page.wait_for_timeout(1000)  # the kernel info arrives just after idle
             assert not lab.is_modified(), (
                 f"{rel} is marked modified on open: run scripts/store_notebooks.py")
+            shown_folded = lab.page.locator(".jp-Notebook .jp-Cell .jp-InputPlaceholder").count()
+            assert shown_folded == folded, f"{rel}: {shown_folded} cells folded, {folded} stored"
         except Exception:
             _shoot_failure(lab, f"unmodified-{path.stem}", attempt)
             raise

@@ -3,7 +3,8 @@
 Every page of the table of contents is there with its title and previous/next links, every
 internal link and anchor resolves, the search index knows every page, no page loads anything
 from another host, every figure has alt text, widgets carry their stored state, each notebook
-has a launch button, and nothing is executed to build it.
+has a launch button, cells folded in JupyterLab are folded on the page, and nothing is
+executed to build it.
 """
 
 from __future__ import annotations
@@ -256,6 +257,18 @@ def test_every_stored_figure_is_on_its_page_with_alt_text(site, docname):
         assert alt, f"{docname}: <img src={img.get('src')!r}> has no alt text"
         assert not re.search(r"\.(png|jpe?g|svg|gif)$", alt), f"{docname}: alt is a file name"
         assert Path(img.get("src", "")).name not in alt
+
+
+@pytest.mark.parametrize("docname", NOTEBOOK_DOCS)
+def test_cells_folded_in_jupyterlab_are_folded_on_the_page(site, docname):
+    """A cell whose code (or output) JupyterLab folds is behind a "Show code cell source" (or
+    output) fold on the site, its figure still shown."""
+    nb = json.loads((REPO / f"{docname}.ipynb").read_text(encoding="utf-8"))
+    text = (site / f"{docname}.html").read_text(encoding="utf-8")
+    for key, where in (("source_hidden", "above-input"), ("outputs_hidden", "below-input")):
+        wanted = sum(1 for cell in nb["cells"]
+                     if cell.get("metadata", {}).get("jupyter", {}).get(key))
+        assert text.count(f'<details class="admonition hide {where}"') == wanted, (docname, key)
 
 
 def _widget_views(nb: dict) -> int:
