@@ -143,8 +143,8 @@ def test_a_link_named_by_a_notebooks_number_opens_that_notebook(path):
 
 def test_numbered_links_reads_the_number_in_the_text_and_in_the_target():
     text = ("[11 · Sentiment](../notebooks/11-sentiment.ipynb), [Notebook 10](10-gated.ipynb), "
-            "[12 · A model](../notebooks/13-other.ipynb), [ex05-backward](../exercises/ex05-b.ipynb)"
-            ", [Exercise 5](../exercises/ex05-b.ipynb)")
+            "[12 · A model](../notebooks/13-other.ipynb), "
+            "[ex05-backward](../exercises/ex05-b.ipynb), [Exercise 5](../exercises/ex05-b.ipynb)")
     assert numbered_links(text) == [("11", "11"), ("10", "10"), ("12", "13")]
 
 

@@ -18,7 +18,8 @@ from rnnlesson.gradcheck import VERDICTS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-         "eight": 8, "nine": 9, "ten": 10}
+         "eight": 8, "nine": 9, "ten": 10, "seventy": 70}
+ORDERS = {"thousands": 3, "millions": 6, "billions": 9}  # "a norm in the millions"
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class Quote:
     whose group 1 is the printed figure (or whose matches are counted, with how="count").
     how: "exact" (to the prose's decimals), "percent" (the output is a share, the prose says %),
     "rounded" (the prose rounds to its trailing zeros, e.g. 54,000), "at least" (the prose gives
-    a bound: 'within 40 steps') or "power" (the prose writes 10^{n}, the output 1e+n)."""
+    a bound: 'within 40 steps'), "power" (the prose writes 10^{n}, the output 1e+n) or "order"
+    (the prose says "in the millions": 1e6 <= the output < 1e9)."""
 
     notebook: str
     prose: str
@@ -122,6 +124,108 @@ QUOTES = [
     Quote("14", r"the month\s+word \((\d+)%\)", r"second digit at the month word in (\d+)%"),
     Quote("14", r"and the plain encoder-decoder (\d+)%:",
           r"plain: held-out exact accuracy ([\d.]+)", "percent"),
+    # the worked step of notebook 05, term by term
+    Quote("05", r"received \$(-0\.1)\$ from the old state",
+          r"Waa a_\{t-1\}\s+= \[\s*-?[\d.]+\s+(-?[\d.]+)\s*\]"),
+    Quote("05", r"\$\+(0\.2)\$ from the input", r"Wax x_t\s+= \[\s*-?[\d.]+\s+(-?[\d.]+)\s*\]"),
+    # float32's unit round-off and best centred error, as the table of notebook 07 prints them
+    Quote("07", r"Its \$u\$ is about \$10\^\{(-\d+)\}\$", r"float32\s+(\S+)", "power"),
+    Quote("07", r"best error is only about \$10\^\{(-\d+)\}\$", r"float32\s+\S+\s+\S+\s+(\S+)",
+          "power"),
+    Quote("09", r"has a norm in the (millions)", r"rho = 5\.0: global gradient norm about (\S+)",
+          "order"),
+    Quote("09", r"points at \$(\d+)°\$", r"by value:.*direction ([\d.]+) degrees"),
+    Quote("09", r"instead of \$(\d+)°\$", r"global norm:.*direction ([\d.]+) degrees"),
+    Quote("11", r"\((\d+) sentences is a small batch\)", r"\d+ sentences: (\d+) for training"),
+    Quote("11", r"With only (\d+) test sentences", r"\d+ for training, (\d+) for testing"),
+    Quote("11", r"one test sentence\s+is \$1/(\d+)", r"\d+ for training, (\d+) for testing"),
+    Quote("11", r"to the (\d+) training pairs", r"pairs: (\d+) in the training split"),
+    Quote("11", r"\\approx (0\.\d+)\$, which is what the",
+          r"bag of words, training accuracy:\s+([\d.]+)"),
+    Quote("11", r"\\approx (0\.\d+)\$\.\n", r"bag of words, test accuracy:\s+([\d.]+)"),
+    Quote("11", r"the (\d+) test pairs were not", r"in the training split, (\d+) in the test"),
+    Quote("11", r"including the (\d+) it never saw", r"in the training split, (\d+) in the test"),
+    Quote("12", r"\\hat y_t = 1/(\d+)\$", r"vocabulary: (\d+) characters"),
+    Quote("12", r"a loss of \$\\ln (\d+) \\approx", r"vocabulary: (\d+) characters"),
+    Quote("12", r"a loss of \$\\ln \d+ \\approx\s+(4\.\d+)\$", r"knows nothing: ([\d.]+)"),
+    Quote("12", r"\$(\d+) \\times \d+\$ counts", r"vocabulary: (\d+) characters"),
+    Quote("12", r"\$\d+ \\times (\d+)\$ counts", r"vocabulary: (\d+) characters"),
+    Quote("12", r"The loss starts at \$\\ln (\d+)\$", r"vocabulary: (\d+) characters"),
+    Quote("12", r"down from (\w+)\.", r"vocabulary: (\d+) characters"),
+    Quote("12", r"goes from \$\\ln (\d+) \\approx", r"vocabulary: (\d+) characters"),
+    Quote("12", r"goes from \$\\ln \d+ \\approx (4\.\d+)\$", r"knows nothing: ([\d.]+)"),
+    Quote("13", r"the sources have (\d+) to \d+ words", r"source lengths: (\d+) to"),
+    Quote("13", r"the sources have \d+ to (\d+) words", r"source lengths: \d+ to (\d+) words"),
+    Quote("13", r"only if all (\w+) characters are right", r"target length: always (\d+)"),
+    Quote("14", r"\(`(\d{4})` for `\d{4}`\)", r"two: greedy (\d{4})-"),
+    Quote("14", r"\(`\d{4}` for `(\d{4})`\)",
+          r"two: greedy \d{4}-\d\d-\d\d \(log P [-\d.]+\), beam (\d{4})-"),
+]
+
+
+def floats(text):
+    return [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", text)]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A figure the prose works out from printed ones (a difference, a share, a range).
+    outputs: regexes whose group 1 is a printed figure (or a printed array); value: what the
+    prose's figure must be, given the printed strings in that order; how: as for Quote."""
+
+    notebook: str
+    prose: str
+    outputs: tuple
+    value: object
+    how: str = "exact"
+
+
+N_TRAIN, N_TEST = r"\d+ sentences: (\d+) for training", r"\d+ for training, (\d+) for testing"
+TRAIN_PAIRS, TEST_PAIRS = (r"pairs: (\d+) in the training split",
+                           r"in the training split, (\d+) in the test")
+UNIT_MEANS = r"at positions 0 \(not in a word\), 1, 2, \.\.\.: \[([^\]]+)\]"
+PERPLEXITY = r"held-out text: [\d.]+ nats per character, perplexity ([\d.]+)"
+
+DERIVED = [
+    Derived("04", r"\((\w+) in\s+ten of the training numbers take three",
+            (r"which make up (\d+)% of the training pairs",), lambda share: 10 - float(share) / 10),
+    # notebook 11: the bag of words' ceilings, worked out from the counts of the data
+    Derived("11", r"Of the \d+ training sentences, (\d+) belong", (TRAIN_PAIRS,),
+            lambda pairs: 2 * int(pairs)),
+    Derived("11", r"at most (\d+) of those can be right", (TRAIN_PAIRS,), int),
+    Derived("11", r"\$\((\d+) \+ \d+\) / \d+", (N_TRAIN, TRAIN_PAIRS),
+            lambda n, pairs: int(n) - 2 * int(pairs)),
+    Derived("11", r"\$\(\d+ \+ (\d+)\) / \d+", (TRAIN_PAIRS,), int),
+    Derived("11", r"\$\(\d+ \+ \d+\) / (\d+)", (N_TRAIN,), int),
+    Derived("11", r"\$\(\d+ \+ \d+\) / \d+ \\approx (0\.\d+)\$", (N_TRAIN, TRAIN_PAIRS),
+            lambda n, pairs: (int(n) - int(pairs)) / int(n)),
+    Derived("11", r"the (\d+) sentences outside pairs", (N_TEST, TEST_PAIRS),
+            lambda n, pairs: int(n) - 2 * int(pairs)),
+    Derived("11", r"give it (\d+) right and", (TEST_PAIRS,), int),
+    Derived("11", r"right and (\d+) wrong", (TEST_PAIRS,), int),
+    Derived("11", r"\$(\d+) / \d+ \\approx 0\.\d+\$\.", (N_TEST, TEST_PAIRS),
+            lambda n, pairs: int(n) - int(pairs)),
+    Derived("11", r"\$\d+ / (\d+) \\approx 0\.\d+\$\.", (N_TEST,), int),
+    Derived("11", r"\$\d+ / \d+ \\approx (0\.\d+)\$\.", (N_TEST, TEST_PAIRS),
+            lambda n, pairs: (int(n) - int(pairs)) / int(n)),
+    Derived("11", r"\$1/\d+ \\approx (0\.\d+)\$", (N_TEST,), lambda n: 1 / int(n)),
+    # notebook 12: unit 66's mean value by position in the word, and the held-out perplexity
+    Derived("12", r"first two\s+letters of a word \(\$(-?\d\.\d)\$ to", (UNIT_MEANS,),
+            lambda means: min(floats(means)[:3])),
+    Derived("12", r"first two\s+letters of a word \(\$-?\d\.\d\$ to \$(-?\d\.\d)\$\)",
+            (UNIT_MEANS,), lambda means: max(floats(means)[:3])),
+    Derived("12", r"from the third letter on \(\$\+(\d\.\d)\$ to", (UNIT_MEANS,),
+            lambda means: min(floats(means)[3:])),
+    Derived("12", r"from the third letter on \(\$\+\d\.\d\$ to \$\+(\d\.\d)\$\)", (UNIT_MEANS,),
+            lambda means: max(floats(means)[3:])),
+    Derived("12", r"a perplexity between (\d+) and", (PERPLEXITY,),
+            lambda p: math.floor(float(p))),
+    Derived("12", r"a perplexity between \d+ and (\d+)", (PERPLEXITY,),
+            lambda p: math.ceil(float(p))),
+    Derived("12", r"among (\w+) or \w+ equally likely", (PERPLEXITY,),
+            lambda p: math.floor(float(p))),
+    Derived("12", r"among \w+ or (\w+) equally likely", (PERPLEXITY,),
+            lambda p: math.ceil(float(p))),
 ]
 
 
@@ -144,6 +248,8 @@ def number(text):
 
 def agrees(quoted, printed, how):
     """Whether the prose's figure is the printed one, to the prose's precision."""
+    if how == "order":
+        return ORDERS[quoted] <= math.floor(math.log10(float(printed))) < ORDERS[quoted] + 3
     value, printed = number(quoted), float(printed)
     if how == "power":
         return value == math.floor(math.log10(printed))
@@ -175,6 +281,33 @@ def test_quoted_figures_are_the_printed_ones(quote):
     assert agrees(found[0], printed, quote.how), f"the prose says {found[0]}, the output {printed}"
 
 
+@pytest.mark.parametrize("derived", DERIVED,
+                         ids=[f"{d.notebook}:{d.prose[:30]}" for d in DERIVED])
+def test_figures_the_prose_works_out_follow_from_the_printed_ones(derived):
+    notebook = nbformat.read(notebook_path(derived.notebook), as_version=4)
+    found = re.findall(derived.prose, markdown(notebook))
+    assert len(found) == 1, f"the quote {derived.prose!r} occurs {len(found)} times in the prose"
+    text = outputs(notebook)
+    printed = []
+    for pattern in derived.outputs:
+        match = re.search(pattern, text)
+        assert match, f"no stored output matches {pattern!r}: re-run the notebook?"
+        printed.append(match.group(1))
+    value = derived.value(*printed)
+    assert agrees(found[0], repr(float(value)), derived.how), \
+        f"the prose says {found[0]}, the printed figures {printed} give {value}"
+
+
+def test_the_dates_of_notebook_13_are_the_packages():
+    """The range the prose gives is the one rnnlesson.dates draws from."""
+    from rnnlesson.dates import FIRST_DAY, LAST_DAY
+
+    text = markdown(nbformat.read(notebook_path("13"), as_version=4))
+    assert re.findall(r"random dates between (\d{4}) and (\d{4})", text) == [
+        (str(FIRST_DAY.year), str(LAST_DAY.year))]
+    assert (FIRST_DAY.month, FIRST_DAY.day, LAST_DAY.month, LAST_DAY.day) == (1, 1, 12, 31)
+
+
 def test_agrees_compares_to_the_prose_precision():
     assert agrees("0.655", "0.6552", "exact") and not agrees("0.65", "0.6552", "exact")
     assert agrees("54,000", "53965", "rounded") and not agrees("54,000", "52965", "rounded")
@@ -183,6 +316,8 @@ def test_agrees_compares_to_the_prose_precision():
     assert agrees("40", "38", "at least") and not agrees("30", "38", "at least")
     assert agrees("-14", "1e-14", "power") and agrees("-14", "5e-14", "power")
     assert not agrees("-14", "1e-13", "power")
+    assert agrees("millions", "5e+06", "order") and not agrees("millions", "5e+09", "order")
+    assert not agrees("millions", "9e+05", "order")
 
 
 def test_the_verdict_table_of_notebook_07_is_the_packages():
