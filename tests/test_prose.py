@@ -136,6 +136,10 @@ QUOTES = [
           "order"),
     Quote("09", r"points at \$(\d+)°\$", r"by value:.*direction ([\d.]+) degrees"),
     Quote("09", r"instead of \$(\d+)°\$", r"global norm:.*direction ([\d.]+) degrees"),
+    Quote("09", r"After (\d+) steps, \$\\rho = 0\.5\$",
+          r"factor per step [\d.]+, after (\d+) steps"),
+    Quote("09", r"\$\\rho = 3\$ has grown it by about \$10\^\{(\d+)\}\$",
+          r"rho = 3\.0: factor per step [\d.]+, after \d+ steps (\S+) times", "power"),
     Quote("11", r"\((\d+) sentences is a small batch\)", r"\d+ sentences: (\d+) for training"),
     Quote("11", r"With only (\d+) test sentences", r"\d+ for training, (\d+) for testing"),
     Quote("11", r"one test sentence\s+is \$1/(\d+)", r"\d+ for training, (\d+) for testing"),
@@ -189,6 +193,10 @@ PERPLEXITY = r"held-out text: [\d.]+ nats per character, perplexity ([\d.]+)"
 DERIVED = [
     Derived("04", r"\((\w+) in\s+ten of the training numbers take three",
             (r"which make up (\d+)% of the training pairs",), lambda share: 10 - float(share) / 10),
+    Derived("09", r"\$\\rho = 0\.5\$ has shrunk the gradient by a factor of\s+about "
+            r"\$10\^\{(\d+)\}\$",
+            (r"rho = 0\.5: factor per step [\d.]+, after \d+ steps (\S+) times",),
+            lambda share: 1 / float(share), "power"),
     # notebook 11: the bag of words' ceilings, worked out from the counts of the data
     Derived("11", r"Of the \d+ training sentences, (\d+) belong", (TRAIN_PAIRS,),
             lambda pairs: 2 * int(pairs)),
@@ -296,6 +304,30 @@ def test_figures_the_prose_works_out_follow_from_the_printed_ones(derived):
     value = derived.value(*printed)
     assert agrees(found[0], repr(float(value)), derived.how), \
         f"the prose says {found[0]}, the printed figures {printed} give {value}"
+
+
+def test_notebook_09s_runs_remember_the_cue_as_the_prose_says():
+    """'With 5 or 10 steps every run solves the task ... by 40 steps none does', and the
+    Summary's 'across 10 steps but not across 40', against the printed accuracy of each run."""
+    notebook = nbformat.read(notebook_path("09"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    table = text.split("test accuracy of each training run\n", 1)[1]
+    runs = {int(length): floats(values)
+            for length, values in re.findall(r"T_x = +(\d+): ([\d. ]+)", table)}
+    assert len(runs) >= 4 and all(len(r) == len(runs[min(runs)]) > 1 for r in runs.values())
+    solved = [int(n) for n in re.search(r"With (\d+) or (\d+) steps every run solves", prose)
+              .groups()]
+    (unsolved,) = re.search(r"by (\d+) steps none does", prose).groups()
+    carried, lost = re.search(r"carry a sign across (\d+) steps but not across (\d+)",
+                              prose).groups()
+    solves = {length: [accuracy > 0.95 for accuracy in r] for length, r in runs.items()}
+    assert all(all(solves[n]) for n in solved), runs
+    assert not any(solves[int(unsolved)]) and max(runs[int(unsolved)]) < 0.75, runs
+    assert int(carried) == max(solved) and lost == unsolved
+    middle = [n for n in runs if max(solved) < n < int(unsolved)]
+    assert any(any(solves[n]) for n in middle), "a few runs still succeed at middle lengths"
+    at_chance = [sum(accuracy < 0.6 for accuracy in runs[n]) for n in sorted(runs)]
+    assert at_chance == sorted(at_chance), "more and more runs stay at chance"
 
 
 def test_the_dates_of_notebook_13_are_the_packages():
