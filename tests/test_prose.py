@@ -158,6 +158,8 @@ QUOTES = [
     Quote("12", r"down from (\w+)\.", r"vocabulary: (\d+) characters"),
     Quote("12", r"goes from \$\\ln (\d+) \\approx", r"vocabulary: (\d+) characters"),
     Quote("12", r"goes from \$\\ln \d+ \\approx (4\.\d+)\$", r"knows nothing: ([\d.]+)"),
+    Quote("13", r"one bump, from step (\d+) to \d+", r"mean loss: from step (\d+) to"),
+    Quote("13", r"one bump, from step \d+ to (\d+)", r"mean loss: from step \d+ to (\d+)"),
     Quote("13", r"the sources have (\d+) to \d+ words", r"source lengths: (\d+) to"),
     Quote("13", r"the sources have \d+ to (\d+) words", r"source lengths: \d+ to (\d+) words"),
     Quote("13", r"only if all (\w+) characters are right", r"target length: always (\d+)"),
@@ -328,6 +330,23 @@ def test_notebook_09s_runs_remember_the_cue_as_the_prose_says():
     assert any(any(solves[n]) for n in middle), "a few runs still succeed at middle lengths"
     at_chance = [sum(accuracy < 0.6 for accuracy in runs[n]) for n in sorted(runs)]
     assert at_chance == sorted(at_chance), "more and more runs stay at chance"
+
+
+def test_notebook_13s_held_out_accuracy_moves_as_the_prose_says():
+    """'it stays low for the first hundred steps and then climbs quickly, with a dip at the same
+    bump': the accuracy printed at each evaluation against the bump in the loss."""
+    notebook = nbformat.read(notebook_path("13"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "stays low for the first hundred steps and then climbs quickly" in prose
+    assert "with a dip at the same bump" in prose
+    line = re.search(r"held-out dates translated exactly, by step: (.+)", text).group(1)
+    evals = [(int(step), float(value)) for step, value in re.findall(r"(\d+) ([\d.]+)", line)]
+    bump = int(re.search(r"mean loss: from step (\d+) to", text).group(1))
+    assert all(value < 0.1 for step, value in evals if step <= 100), evals
+    assert max(value for step, value in evals if step <= 200) > 0.5, "climbs quickly"
+    dips = [step for (_, before), (step, value) in zip(evals[:-1], evals[1:], strict=True)
+            if value < before]
+    assert dips and all(abs(step - bump) <= 40 for step in dips), (dips, bump)
 
 
 def test_the_dates_of_notebook_13_are_the_packages():
