@@ -349,6 +349,26 @@ def test_notebook_13s_held_out_accuracy_moves_as_the_prose_says():
     assert dips and all(abs(step - bump) <= 40 for step in dips), (dips, bump)
 
 
+def test_notebook_13s_mistakes_fall_where_the_prose_says():
+    """'The year is always right, and so are the dash after it and the month's first digit. The
+    errors are in the month's second digit, in one misplaced dash, and most of all in the two
+    digits of the day ... Here it recovered and wrote the right day': all the printed mistakes."""
+    notebook = nbformat.read(notebook_path("13"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "The year is always right, and so are the dash after it and the month's first" in prose
+    assert "in one misplaced dash, and most of all in the two digits of the day" in prose
+    count, listed = re.search(r"all (\d+) held-out mistakes:\n((?:.+\n?)+)", text).groups()
+    pairs = re.findall(r"-> (\S{10})\s+\(WRONG; true (\S{10})\)", listed)
+    assert len(pairs) == int(count) > 0
+    wrong = [[g != t for g, t in zip(guess, true, strict=True)] for guess, true in pairs]
+    by_position = [sum(row[k] for row in wrong) for k in range(10)]  # YYYY-MM-DD
+    assert by_position[:6] == [0] * 6, by_position  # the year, its dash, the month's first digit
+    assert by_position[6] > 0 and by_position[7] == 1, by_position
+    assert by_position[8] + by_position[9] > max(by_position[6], by_position[7]), by_position
+    (dash,) = [pair for pair, row in zip(pairs, wrong, strict=True) if row[7]]
+    assert dash[0][8:] == dash[1][8:], f"the misplaced dash's day: {dash}"
+
+
 def test_the_dates_of_notebook_13_are_the_packages():
     """The range the prose gives is the one rnnlesson.dates draws from."""
     from rnnlesson.dates import FIRST_DAY, LAST_DAY
