@@ -18,14 +18,14 @@ from rnnlesson.gradcheck import VERDICTS
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-         "eight": 8, "nine": 9, "ten": 10, "seventy": 70}
+         "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "seventy": 70}
 ORDERS = {"thousands": 3, "millions": 6, "billions": 9}  # "a norm in the millions"
 
 
 @dataclass(frozen=True)
 class Quote:
     """notebook: its number; prose: a regex whose group 1 is the quoted figure; output: a regex
-    whose group 1 is the printed figure (or whose matches are counted, with how="count").
+    whose group 1 is the printed figure.
     how: "exact" (to the prose's decimals), "percent" (the output is a share, the prose says %),
     "rounded" (the prose rounds to its trailing zeros, e.g. 54,000), "at least" (the prose gives
     a bound: 'within 40 steps'), "power" (the prose writes 10^{n}, the output 1e+n) or "order"
@@ -124,6 +124,12 @@ QUOTES = [
     Quote("14", r"the month\s+word \((\d+)%\)", r"second digit at the month word in (\d+)%"),
     Quote("14", r"and the plain encoder-decoder (\d+)%:",
           r"plain: held-out exact accuracy ([\d.]+)", "percent"),
+    Quote("04", r"cycles\s+through (\d+) mini-batches",
+          r"training loss over the last (\d+) batches"),
+    Quote("04", r"(\w+) numbers per frame", r"features x \((\d+), \d+, \d+\)"),
+    Quote("04", r"3 shapes, (\d+) objects in all", r"described exactly right: \d+% of (\d+)"),
+    Quote("04", r"make the vectors up: (\d+) numbers", r"features f \((\d+), \d+\)"),
+    Quote("04", r"(\w+) exchanges are only enough", r"training dialogue: \d+ of (\d+)"),
     # the worked step of notebook 05, term by term
     Quote("05", r"received \$(-0\.1)\$ from the old state",
           r"Waa a_\{t-1\}\s+= \[\s*-?[\d.]+\s+(-?[\d.]+)\s*\]"),
@@ -252,7 +258,7 @@ def outputs(notebook):
 
 
 def number(text):
-    text = text.replace(",", "")
+    text = text.replace(",", "").lower()
     return WORDS[text] if text in WORDS else float(text)
 
 
