@@ -375,6 +375,22 @@ def test_notebook_13s_mistakes_fall_where_the_prose_says():
     assert dash[0][8:] == dash[1][8:], f"the misplaced dash's day: {dash}"
 
 
+def test_notebook_14s_toy_decoder_scores_are_the_printed_ones():
+    """'its log-probability, log 0.4, beats any three-symbol word (log 0.3 + log 0.49 + log
+    0.96)': the two outputs beam search printed, with and without length normalisation."""
+    notebook = nbformat.read(notebook_path("14"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    (alone,) = re.findall(r"`<end>` wins: its log-probability, \$\\log ([\d.]+)\$", prose)
+    (word,) = re.findall(r"any three-symbol word \(\$\\log ([\d.]+) \+ \\log ([\d.]+) "
+                         r"\+ \\log ([\d.]+)\$\)", prose)
+    printed_end = float(re.search(r"length_norm=0\.0: <end>\s+log P = ([-\d.]+)", text).group(1))
+    printed_word = float(re.search(r"length_norm=1\.0: \w \w <end>\s+log P = ([-\d.]+)",
+                                   text).group(1))
+    assert round(math.log(float(alone)), 3) == printed_end
+    assert round(sum(math.log(float(p)) for p in word), 3) == printed_word
+    assert printed_end > printed_word and printed_end / 1 < printed_word / 3  # who wins when
+
+
 def test_the_dates_of_notebook_13_are_the_packages():
     """The range the prose gives is the one rnnlesson.dates draws from."""
     from rnnlesson.dates import FIRST_DAY, LAST_DAY
