@@ -147,7 +147,7 @@ QUOTES = [
     Quote("09", r"\$\\rho = 3\$ has grown it by about \$10\^\{(\d+)\}\$",
           r"rho = 3\.0: factor per step [\d.]+, after \d+ steps (\S+) times", "power"),
     Quote("11", r"\((\d+) sentences is a small batch\)", r"\d+ sentences: (\d+) for training"),
-    Quote("11", r"With only (\d+) test sentences", r"\d+ for training, (\d+) for testing"),
+    Quote("11", r"With only (\d+)\s+test sentences", r"\d+ for training, (\d+) for testing"),
     Quote("11", r"one test sentence\s+is \$1/(\d+)", r"\d+ for training, (\d+) for testing"),
     Quote("11", r"to the (\d+) training pairs", r"pairs: (\d+) in the training split"),
     Quote("11", r"\\approx (0\.\d+)\$, which is what the",
@@ -161,7 +161,7 @@ QUOTES = [
     Quote("12", r"\$(\d+) \\times \d+\$ counts", r"vocabulary: (\d+) characters"),
     Quote("12", r"\$\d+ \\times (\d+)\$ counts", r"vocabulary: (\d+) characters"),
     Quote("12", r"The loss starts at \$\\ln (\d+)\$", r"vocabulary: (\d+) characters"),
-    Quote("12", r"down from (\w+)\.", r"vocabulary: (\d+) characters"),
+    Quote("12", r"down\s+from (\w+)\.", r"vocabulary: (\d+) characters"),
     Quote("12", r"goes from \$\\ln (\d+) \\approx", r"vocabulary: (\d+) characters"),
     Quote("12", r"goes from \$\\ln \d+ \\approx (4\.\d+)\$", r"knows nothing: ([\d.]+)"),
     Quote("13", r"one bump, from step (\d+) to \d+", r"mean loss: from step (\d+) to"),
@@ -399,6 +399,38 @@ def test_notebook_14s_toy_decoder_scores_are_the_printed_ones():
     assert round(math.log(float(alone)), 3) == printed_end
     assert round(sum(math.log(float(p)) for p in word), 3) == printed_word
     assert printed_end > printed_word and printed_end / 1 < printed_word / 3  # who wins when
+
+
+A_FEW_DOZEN = 60  # steps: the most that "within a few dozen steps" may mean
+
+
+def test_notebook_11s_training_curves_move_as_the_prose_says():
+    """'within a few dozen steps the network classifies every training sentence correctly ...
+    passes the bag of words early and settles in the high nineties'."""
+    notebook = nbformat.read(notebook_path("11"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "within a few dozen steps the network classifies every training sentence" in prose
+    assert "passes the bag of words early and settles in the high nineties" in prose
+    perfect = int(re.search(r"every training sentence right at each evaluation from step (\d+)",
+                            text).group(1))
+    above, low, high = re.search(r"above the bag of words' at step (\d+); after step 400 "
+                                 r"between ([\d.]+) and ([\d.]+)", text).groups()
+    assert perfect <= A_FEW_DOZEN and int(above) <= A_FEW_DOZEN, (perfect, above)
+    assert 0.95 <= float(low) <= float(high) < 1.0, (low, high)
+
+
+def test_notebook_12s_training_curve_moves_as_the_prose_says():
+    """'The loss starts at ln 70 ... drops below the letter-frequency line within a few dozen
+    steps and below the previous-character line soon after'."""
+    notebook = nbformat.read(notebook_path("12"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "drops below the letter-frequency line within a few dozen steps and below the " \
+           "previous-character line soon after" in prose
+    first, ln_n = re.search(r"loss at step 1: ([\d.]+) nats \(ln \d+ = ([\d.]+)\)", text).groups()
+    assert abs(float(first) - float(ln_n)) < 0.1, (first, ln_n)
+    letters = int(re.search(r"below the letter frequencies line at step (\d+)", text).group(1))
+    previous = int(re.search(r"below the previous character line at step (\d+)", text).group(1))
+    assert letters <= A_FEW_DOZEN and 0 < previous - letters <= A_FEW_DOZEN, (letters, previous)
 
 
 def test_the_dates_of_notebook_13_are_the_packages():
