@@ -433,6 +433,23 @@ def test_notebook_12s_training_curve_moves_as_the_prose_says():
     assert letters <= A_FEW_DOZEN and 0 < previous - letters <= A_FEW_DOZEN, (letters, previous)
 
 
+def test_notebook_14s_characters_fall_where_the_prose_says():
+    """'the dashes are always right and each digit of the year at least nine times in ten', of
+    the plain model, and 'Its hardest dates are the four-word ones', of the one with attention."""
+    notebook = nbformat.read(notebook_path("14"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "the dashes are always right and each digit of the year at least nine times in ten" \
+        in prose
+    assert "Its hardest dates are the four-word ones" in prose
+    shares = floats(re.search(r"plain, share right at positions 1 to 10: ([\d. ]+)", text)
+                    .group(1))
+    assert len(shares) == 10 and shares[4] == shares[7] == 1.0, shares  # YYYY-MM-DD's dashes
+    assert min(shares[:4]) >= 0.9, shares
+    by_length = dict(re.findall(r"(\d) words ([\d.]+)", re.search(
+        r"attention, exact accuracy by source length: (.+)", text).group(1)))
+    assert min(by_length, key=lambda k: float(by_length[k])) == "4", by_length
+
+
 def test_the_dates_of_notebook_13_are_the_packages():
     """The range the prose gives is the one rnnlesson.dates draws from."""
     from rnnlesson.dates import FIRST_DAY, LAST_DAY
