@@ -130,6 +130,7 @@ QUOTES = [
     Quote("04", r"3 shapes, (\d+) objects in all", r"described exactly right: \d+% of (\d+)"),
     Quote("04", r"make the vectors up: (\d+) numbers", r"features f \((\d+), \d+\)"),
     Quote("04", r"(\w+) exchanges are only enough", r"training dialogue: \d+ of (\d+)"),
+    Quote("08", r"would be a sum of (\d+) of them", r"the (\d+) direct parts' norms"),
     # the worked step of notebook 05, term by term
     Quote("05", r"received \$(-0\.1)\$ from the old state",
           r"Waa a_\{t-1\}\s+= \[\s*-?[\d.]+\s+(-?[\d.]+)\s*\]"),
@@ -322,6 +323,18 @@ def test_figures_the_prose_works_out_follow_from_the_printed_ones(derived):
     value = derived.value(*printed)
     assert agrees(found[0], repr(float(value)), derived.how), \
         f"the prose says {found[0]}, the printed figures {printed} give {value}"
+
+
+def test_notebook_08s_total_gradient_stays_on_the_scale_of_its_direct_part():
+    """'If those terms arrived at full size, the total at t = 1 would be a sum of 40 of them ...
+    It does not: the total stays on the scale of the direct part'."""
+    notebook = nbformat.read(notebook_path("08"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "It does not: the total stays on the scale of the direct part" in prose
+    total, direct, added = map(float, re.search(
+        r"largest total ([\d.]+), largest direct part ([\d.]+); the \d+ direct parts' norms add "
+        r"up to ([\d.]+)", text).groups())
+    assert direct <= total < 2 * direct and total < added / 10, (total, direct, added)
 
 
 def test_notebook_09s_runs_remember_the_cue_as_the_prose_says():
