@@ -337,6 +337,32 @@ def test_notebook_08s_total_gradient_stays_on_the_scale_of_its_direct_part():
     assert direct <= total < 2 * direct and total < added / 10, (total, direct, added)
 
 
+def test_notebook_09s_factors_per_step_behave_as_the_prose_says():
+    """Small inputs: 'For rho <= 1 the states stay tiny and the factor per step is still rho ...
+    even inputs of 10^-3 grow until tanh saturates'; inputs of size 1: 'Every curve now falls
+    below its rho^k line ... rho = 1.5 ... now vanishes too; and rho = 3 still grows'."""
+    notebook = nbformat.read(notebook_path("09"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    for claim in ("For $\\rho \\le 1$ the states stay tiny and the factor per step is still",
+                  "Every curve now falls below its $\\rho^k$ line",
+                  "$\\rho = 1.5$, which exploded with zero inputs, now vanishes too; and "
+                  "$\\rho = 3$ still grows, but far more slowly than $3^k$"):
+        assert claim in prose, claim
+    small = {float(r): (float(f), float(a)) for r, f, a in re.findall(
+        r"rho = ([\d.]+): factor per step ([\d.]+), largest \|a_t\| ([\d.]+)", text)}
+    ordinary = {float(r): float(f) for r, f in re.findall(
+        r"rho = ([\d.]+): factor per step ([\d.]+)\n", text)}
+    assert set(small) == set(ordinary) and len(small) >= 4
+    for rho, (factor, largest) in small.items():
+        if rho <= 1:
+            assert abs(factor - rho) < 0.01 and largest < 0.1, (rho, factor, largest)
+        else:
+            assert largest > 0.9 and factor < rho, (rho, factor, largest)
+    assert all(factor < rho for rho, factor in ordinary.items()), ordinary
+    assert all(ordinary[rho] < small[rho][0] for rho in small if rho <= 1), "even faster"
+    assert ordinary[1.5] < 1 < ordinary[3.0] < 3.0 ** 0.5, ordinary
+
+
 def test_notebook_09s_runs_remember_the_cue_as_the_prose_says():
     """'With 5 or 10 steps every run solves the task ... by 40 steps none does', and the
     Summary's 'across 10 steps but not across 40', against the printed accuracy of each run."""
