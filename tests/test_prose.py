@@ -3,7 +3,11 @@
 A number the code computes is printed by the code. Where the Markdown quotes one, it is listed
 in QUOTES: a pattern that finds the quote in the notebook's Markdown (exactly once, so an edit of
 the sentence shows up here) and a pattern that finds the figure in the notebook's stored
-outputs. The two must agree to the precision the prose gives.
+outputs. The two must agree to the precision the prose gives. A figure the prose works out
+from printed ones (a difference, a share, a range) is in DERIVED, with the arithmetic; what the
+prose reads off a curve or a table ("within a few dozen steps", "none at 40 steps") has a test
+of its own below, against the lines the notebook prints for it. The notebooks are notebooks/
+and the exercises' sources, solutions/.
 """
 
 import math
@@ -16,20 +20,21 @@ import pytest
 
 from rnnlesson.gradcheck import VERDICTS
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"  # and solutions/, for "exNN"
 WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-         "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "seventy": 70}
+         "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "twenty": 20, "seventy": 70}
 ORDERS = {"thousands": 3, "millions": 6, "billions": 9}  # "a norm in the millions"
 
 
 @dataclass(frozen=True)
 class Quote:
-    """notebook: its number; prose: a regex whose group 1 is the quoted figure; output: a regex
-    whose group 1 is the printed figure.
+    """notebook: its number ("NN", or "exNN" for a solution); prose: a regex whose group 1 is the
+    quoted figure; output: a regex whose group 1 is the printed figure.
     how: "exact" (to the prose's decimals), "percent" (the output is a share, the prose says %),
-    "rounded" (the prose rounds to its trailing zeros, e.g. 54,000), "at least" (the prose gives
-    a bound: 'within 40 steps'), "power" (the prose writes 10^{n}, the output 1e+n) or "order"
-    (the prose says "in the millions": 1e6 <= the output < 1e9)."""
+    "percent, or more" (the prose gives a lower bound: 'about 95% or more'), "rounded" (the
+    prose rounds to its trailing zeros, e.g. 54,000), "at least" (the prose gives a bound:
+    'within 40 steps'), "power" (the prose writes 10^{n}, the output 1e+n) or "order" (the
+    prose says "in the millions": 1e6 <= the output < 1e9)."""
 
     notebook: str
     prose: str
@@ -131,6 +136,15 @@ QUOTES = [
     Quote("04", r"make the vectors up: (\d+) numbers", r"features f \((\d+), \d+\)"),
     Quote("04", r"(\w+) exchanges are only enough", r"training dialogue: \d+ of (\d+)"),
     Quote("08", r"would be a sum of (\d+) of them", r"the (\d+) direct parts' norms"),
+    # the exercises' "What this shows" (solutions/, from which exercises/ is made)
+    Quote("ex02", r"\$\(n_x, m\) = \((\d+), m\)\$", r"image_captions\s+one-to-many\s+\((\d+), "),
+    Quote("ex07", r"\(cosine similarity (\d)\)", r"clipped by global norm\): ([\d.]+)"),
+    Quote("ex07", r"of spaces and `e` \(the most common characters\) in (\d+) draws",
+          r"make \d+% of (\d+) draws"),
+    Quote("ex08", r"gets about (\d+)% or more", r"held-out accuracy: \d+/\d+ = ([\d.]+)",
+          "percent, or more"),
+    Quote("ex10", r"passes through (\w+) steps of new", r"memory left after (\d+) steps"),
+    Quote("ex11", r"back one step (\w+) times over", r"gradient left after (\d+) steps"),
     # the worked step of notebook 05, term by term
     Quote("05", r"received \$(-0\.1)\$ from the old state",
           r"Waa a_\{t-1\}\s+= \[\s*-?[\d.]+\s+(-?[\d.]+)\s*\]"),
@@ -282,8 +296,10 @@ def agrees(quoted, printed, how):
         return value == math.floor(math.log10(printed))
     if how == "at least":
         return value >= printed
-    if how == "percent":
+    if how.startswith("percent"):
         printed *= 100
+    if how.endswith(", or more"):  # '95% or more': the prose gives a lower bound
+        return value <= printed
     decimals = len(quoted.split(".")[1]) if "." in quoted else 0
     if how == "rounded":  # 54,000 is 53965 rounded to thousands
         digits = str(int(value))
@@ -292,7 +308,9 @@ def agrees(quoted, printed, how):
 
 
 def notebook_path(number_):
-    (path,) = NOTEBOOKS.glob(f"{number_}-*.ipynb")
+    """notebooks/NN-*.ipynb for "NN", solutions/exNN-*.ipynb for "exNN"."""
+    folder = NOTEBOOKS.parent / "solutions" if number_.startswith("ex") else NOTEBOOKS
+    (path,) = folder.glob(f"{number_}-*.ipynb")
     return path
 
 
@@ -523,6 +541,7 @@ def test_agrees_compares_to_the_prose_precision():
     assert agrees("98", "0.978", "percent") and not agrees("97", "0.978", "percent")
     assert agrees("two", "2", "exact") and not agrees("three", "2", "exact")
     assert agrees("40", "38", "at least") and not agrees("30", "38", "at least")
+    assert agrees("95", "0.98", "percent, or more") and not agrees("99", "0.98", "percent, or more")
     assert agrees("-14", "1e-14", "power") and agrees("-14", "5e-14", "power")
     assert not agrees("-14", "1e-13", "power")
     assert agrees("millions", "5e+06", "order") and not agrees("millions", "5e+09", "order")
