@@ -1,5 +1,6 @@
 """The LSTM and GRU pictures of notebook 10 against the equations the notebook states: every
-part receives what its equation reads, and the lines join where the wiring says they do."""
+part receives what its equation reads, and the lines join where the wiring says they do; and
+against the package: the wiring, run with a cell's parameters, computes the package's step."""
 
 import matplotlib
 
@@ -14,7 +15,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from rnnlesson import cell_diagrams  # noqa: E402
-from rnnlesson.cell_diagrams import GRU, LSTM, Cell, Part, junctions, on_segment  # noqa: E402
+from rnnlesson.cell_diagrams import (  # noqa: E402
+    GRU,
+    LSTM,
+    Cell,
+    Part,
+    Wire,
+    junctions,
+    on_segment,
+)
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "10-gated-cells.ipynb"
 LEAVES = {"a_prev", "c_prev", "x"}
@@ -189,3 +198,84 @@ def test_the_checks_catch_the_old_gru_picture():
     swapped = Cell(GRU.title, swapped, GRU.wires, GRU.texts)  # the labels on the wrong gates
     assert from_drawing(swapped, "add") != from_equation("GRU", "c_t", lines)
     assert isinstance(old.parts["reset"], Part)
+
+
+# ---- what the pictures compute, against the package's cells ---------------------------------
+
+GATE_WEIGHTS = {r"\Gamma_f": "f", r"\Gamma_i": "i", r"\Gamma_o": "o", r"\Gamma_r": "r",
+                r"\Gamma_u": "u", r"\tildec_t": "c"}  # the letter in a part's label -> W•, b•
+
+
+def run_drawing(tree, params, leaves):
+    """The number a picture's wiring computes: each gate or layer applies its own W and b to
+    the column its wires stack (the state part first, x_t last, as rnnlesson stacks
+    [a_{t-1}; x_t]); each circle applies its operation to what reaches it."""
+    if isinstance(tree, str):
+        return leaves[tree]
+    if tree[0] == "=":
+        _, letter, (kind, inputs) = tree
+        stacked = sorted(inputs, key=lambda t: t == "x")  # x_t goes last
+        column = np.concatenate([run_drawing(t, params, leaves) for t in stacked])
+        g = GATE_WEIGHTS[letter]
+        z = params[f"W{g}"] @ column + params[f"b{g}"]
+        return 1.0 / (1.0 + np.exp(-z)) if kind == "sigma" else np.tanh(z)
+    op, inputs = tree
+    values = [run_drawing(t, params, leaves) for t in inputs]
+    if op == "×":
+        return np.prod(values, axis=0)
+    if op == "+":
+        return np.sum(values, axis=0)
+    (value,) = values
+    return 1.0 - value if op == "1−" else np.tanh(value)
+
+
+def random_step(init, seed, n_x=3):
+    rng = np.random.default_rng(seed)
+    n_a, m = 4, 5
+    params = init(n_x, n_a, 2, seed=seed)
+    params = {k: v + 0.5 * rng.normal(size=v.shape) for k, v in params.items()}  # biases too
+    leaves = {"x": rng.normal(size=(n_x, m)), "a_prev": np.tanh(rng.normal(size=(n_a, m))),
+              "c_prev": rng.normal(size=(n_a, m))}
+    return params, leaves
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_gru_picture_computes_what_gru_cell_forward_computes(seed):
+    from rnnlesson import gru_cell_forward, init_gru_params
+
+    params, leaves = random_step(init_gru_params, seed)
+    a_next, _, _ = gru_cell_forward(leaves["x"], leaves["a_prev"], params)
+    np.testing.assert_allclose(run_drawing(from_drawing(GRU, "add"), params, leaves), a_next,
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_lstm_picture_computes_what_lstm_cell_forward_computes(seed):
+    from rnnlesson import init_lstm_params, lstm_cell_forward
+
+    params, leaves = random_step(init_lstm_params, seed)
+    a_next, c_next, _, _ = lstm_cell_forward(leaves["x"], leaves["a_prev"], leaves["c_prev"],
+                                             params)
+    for part, expected in (("add", c_next), ("show", a_next)):
+        np.testing.assert_allclose(run_drawing(from_drawing(LSTM, part), params, leaves),
+                                   expected, rtol=1e-12, atol=1e-12, err_msg=part)
+
+
+def test_the_old_gru_picture_computes_something_else():
+    """A picture whose reset gate scales x_t and lets a_{t-1} into the candidate unscaled (the
+    earlier drawing's fault), and one with the two gates' labels swapped, both miss
+    gru_cell_forward. (With n_x = n_a, so that Γ_r ⊙ x_t can be computed at all.)"""
+    from rnnlesson import gru_cell_forward, init_gru_params
+
+    params, leaves = random_step(init_gru_params, 0, n_x=4)
+    a_next, _, _ = gru_cell_forward(leaves["x"], leaves["a_prev"], params)
+    trade = {("reset", frozenset({"a_prev"})): frozenset({"x"}),
+             ("candidate", frozenset({"x"})): frozenset({"a_prev"})}
+    wires = tuple(Wire(w.points, trade.get((w.to, w.carries), w.carries), w.to, w.arrow, w.lw)
+                  for w in GRU.wires)
+    reset_on_x = Cell(GRU.title, GRU.parts, wires, GRU.texts)
+    swapped = Cell(GRU.title, dict(GRU.parts, gamma_u=GRU.parts["gamma_r"],
+                                   gamma_r=GRU.parts["gamma_u"]), GRU.wires, GRU.texts)
+    assert np.allclose(run_drawing(from_drawing(GRU, "add"), params, leaves), a_next)
+    for picture in (reset_on_x, swapped):
+        assert not np.allclose(run_drawing(from_drawing(picture, "add"), params, leaves), a_next)

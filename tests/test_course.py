@@ -120,6 +120,34 @@ def test_relative_links_point_at_files(path):
     assert not missing, f"links to missing files: {missing}"
 
 
+NUMBERED_LINK = re.compile(r"\[(?:[Nn]otebook\s+)?(\d\d)\b[^\]]*\]\(\s*<?([^)\s>]+)>?\s*\)")
+NOTEBOOK_TARGET = re.compile(r"(?:^|/)(\d\d)-[a-z][\w-]*\.ipynb$")
+WITH_LINKS = FILES + sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def numbered_links(markdown):
+    """(number in the link's text, number of the notebook it opens) of every link whose text
+    starts with a notebook's number ('[11 · Sentiment ...](...)', '[Notebook 10](...)')."""
+    return [(text_number, target.group(1))
+            for text_number, link in NUMBERED_LINK.findall(markdown)
+            if (target := NOTEBOOK_TARGET.search(unquote(link.split("#")[0])))]
+
+
+@pytest.mark.parametrize("path", WITH_LINKS, ids=ids(WITH_LINKS))
+def test_a_link_named_by_a_notebooks_number_opens_that_notebook(path):
+    """Renumbering the notebooks must carry the numbers written in the links along."""
+    wrong = [(said, opens) for said, opens in numbered_links(markdown_text(load(path)))
+             if said != opens]
+    assert not wrong, f"links whose text says one notebook and opens another: {wrong}"
+
+
+def test_numbered_links_reads_the_number_in_the_text_and_in_the_target():
+    text = ("[11 · Sentiment](../notebooks/11-sentiment.ipynb), [Notebook 10](10-gated.ipynb), "
+            "[12 · A model](../notebooks/13-other.ipynb), "
+            "[ex05-backward](../exercises/ex05-b.ipynb), [Exercise 5](../exercises/ex05-b.ipynb)")
+    assert numbered_links(text) == [("11", "11"), ("10", "10"), ("12", "13")]
+
+
 # ---- the helpers themselves, on a small made-up course ---------------------------------------
 
 def write_notebook(path, first_cell, *more):

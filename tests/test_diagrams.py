@@ -285,3 +285,62 @@ def test_alt_text_names_the_steps_the_picture_draws(topology, T_x, T_y, expected
     assert topology in alt
     assert f"x_{n_inputs}" in alt and f"ŷ_{n_outputs}" in alt
     assert f"x_{n_inputs + 1}" not in alt and f"ŷ_{n_outputs + 1}" not in alt
+
+
+# ---- notebook 08's picture of truncated BPTT, against rnn_backward(truncate=k) -------------
+
+def notebook_function(notebook, name):
+    """A function defined in a notebook's code cell, compiled on its own (the cell's other
+    lines, which draw and show a figure, are not run)."""
+    import ast
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / notebook
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or f"def {name}(" not in cell.source:
+            continue
+        tree = ast.parse(cell.source)
+        (node,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        namespace = {"np": np, "plt": plt}
+        exec(compile(ast.Module([node], []), str(path), "exec"), namespace)  # noqa: S102
+        return namespace[name]
+    raise AssertionError(f"{notebook} defines no {name}")
+
+
+def gradient_arrows(ax, color="#d62728"):
+    """The steps t whose drawn gradient arrow runs back to step t - 1."""
+    steps = set()
+    for text in ax.texts:
+        patch = getattr(text, "arrow_patch", None)
+        if patch is not None and np.allclose(patch.get_edgecolor(), to_rgba(color)):
+            steps.add(round(text.xyann[0] + 0.15))  # the arrow starts just left of state t
+    return steps
+
+
+def crossings(T_x, k):
+    """The steps t (1..T_x) from which rnn_backward(truncate=k) passes gradient to a_{t-1}."""
+    from rnnlesson import rnn_backward, rnn_forward
+
+    n_x, n_a = 2, 3
+    params = init_params(n_x, n_a, 2, seed=0)
+    x = np.random.default_rng(0).normal(size=(n_x, 1, T_x))
+    _, _, cache = rnn_forward(x, None, params)
+    steps = set()
+    for t in range(2, T_x + 1):
+        da = np.zeros((n_a, 1, T_x))
+        da[:, :, t - 1] = 1.0  # a gradient reaching a_t only
+        if np.any(rnn_backward(da, cache, truncate=k)["dx"][:, :, t - 2]):
+            steps.add(t)
+    return steps
+
+
+@pytest.mark.parametrize("steps, k", [(12, 4), (10, 3), (6, 1), (8, 8)])
+def test_notebook_08s_windows_picture_cuts_where_rnn_backward_cuts(steps, k):
+    draw_windows = notebook_function("08-backpropagation-through-time.ipynb", "draw_windows")
+    _, ax = plt.subplots()
+    draw_windows(ax, steps=steps, k=k)
+    drawn, computed = gradient_arrows(ax), crossings(steps, k)
+    assert drawn == computed, f"arrows drawn from steps {sorted(drawn)}, gradient from {computed}"
+    assert len(drawn) == steps - -(-steps // k), "one cut at every window boundary"
