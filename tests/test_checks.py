@@ -30,7 +30,19 @@ ALL_CHECKS = [
     checks.check_rnn_backward, checks.check_bptt_gradient_check,
     checks.check_clip_by_global_norm, checks.check_sample, checks.check_predict,
     checks.check_rnn_backward_truncated, checks.check_train_sentiment,
+    checks.check_lstm_cell_forward_shapes, checks.check_lstm_cell_forward,
+    checks.check_lstm_cell_backward_shapes, checks.check_lstm_cell_backward,
+    checks.check_attention_context_shapes, checks.check_attention_context,
+    checks.check_beam_search_greedy, checks.check_beam_search,
 ]
+
+
+def test_all_checks_lists_every_check_of_a_learners_function():
+    # check_task_shapes also takes a task (tested with one below); check_held_out_accuracy
+    # takes trained params (tested in test_held_out_accuracy_threshold)
+    public = {name for name in checks.__all__ if name.startswith("check_")}
+    assert public - {c.__name__ for c in ALL_CHECKS} == {"check_task_shapes",
+                                                          "check_held_out_accuracy"}
 
 
 def failure(check, fn, *args):

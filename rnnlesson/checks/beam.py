@@ -13,7 +13,14 @@ The test models are random but fixed functions of the prefix, so that no two can
 
 import numpy as np
 
-from rnnlesson.checks._common import call, mistake, one_message, passed, shape_text
+from rnnlesson.checks._common import (
+    assert_returns,
+    call,
+    mistake,
+    one_message,
+    passed,
+    shape_text,
+)
 
 NAME = "beam_search"
 
@@ -85,10 +92,7 @@ def run(fn, step, n, beam_width, end, length_norm):
     sizes = f"n = {n}, beam_width = {beam_width}, end = {end}, length_norm = {length_norm}"
     result = call(fn, NAME, (step, n, beam_width, end, length_norm), sizes,
                   hint="step(prefix) takes a tuple of ids and returns an array (n_y,).")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise mistake(NAME, "wrong-return", f"{NAME} should return two values (ids, log_p), "
-                      f"received {shape_text(result)}.")
-    ids, log_p = result
+    ids, log_p = assert_returns(NAME, result, 2, "ids, log_p")
     try:
         ids = tuple(int(i) for i in ids)
         log_p = float(log_p)

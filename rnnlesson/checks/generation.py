@@ -9,6 +9,7 @@ of five standard deviations), and use models built so that one symbol is almost 
 import numpy as np
 
 from rnnlesson.checks._common import (
+    assert_returns,
     call_on_copies,
     example_params,
     mistake,
@@ -34,11 +35,7 @@ def run_clip(fn, grads, max_norm):
     result = call_on_copies(fn, NAME_CLIP, args,
                             f"grads with keys {list(grads)} and max_norm = {max_norm}",
                             extra=(max_norm,), diagnose=divided_by_zero)
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise mistake(NAME_CLIP, "wrong-return",
-                      f"{NAME_CLIP} should return two values (clipped, norm), received "
-                             f"{shape_text(result)}.")
-    clipped, norm = result
+    clipped, norm = assert_returns(NAME_CLIP, result, 2, "clipped, norm")
     if clipped is args["grads"]:
         raise mistake(NAME_CLIP, "same-dict", f"{NAME_CLIP} returned the dict grads itself; "
                       "return a new dict, {key: g * factor for key, g in grads.items()}, so "

@@ -88,8 +88,12 @@ def clip_by_global_norm(grads, max_norm):
     return {key: g * (max_norm / norm) for key, g in grads.items()}, norm
 '''},
     {"name": "only the clipped dict", "checks": CLIP, "mistake": "ex07/wrong-return",
-     "says": ["two values (clipped, norm)"], "code": RIGHT_CLIP.replace(
+     "says": ["the tuple (clipped, norm)"], "code": RIGHT_CLIP.replace(
          "for key, g in grads.items()}, norm", "for key, g in grads.items()}")},
+    {"name": "a list [clipped, norm]", "checks": CLIP, "mistake": "ex07/wrong-return",
+     "says": ["the tuple (clipped, norm)", "received a list"], "code": RIGHT_CLIP.replace(
+         "return {key: g * scale for key, g in grads.items()}, norm",
+         "return [{key: g * scale for key, g in grads.items()}, norm]")},
     {"name": "the package's clipping", "checks": CLIP, "mistake": "ex07/uses-reference",
      "says": ["your clip_by_global_norm calls rnnlesson.clip_by_global_norm"], "code": '''
 import rnnlesson
