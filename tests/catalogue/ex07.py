@@ -106,6 +106,16 @@ def clip_by_global_norm(grads, max_norm):
     {"name": "sample with rng.choice", "right": True, "checks": SAMPLE, "code": sampler()},
     {"name": "sample by the cumulative sum", "right": True, "checks": SAMPLE, "code": sampler(
         draw="int(np.searchsorted(np.cumsum(p), rng.random() * p.sum()))")},
+    {"name": "sample with the temperature on the probabilities", "right": True,
+     "checks": SAMPLE, "code": sampler(
+         logits="z", draw="rng.choice(n_y, p=p ** (1 / temperature) / np.sum(p ** (1 / "
+         "temperature)))")},
+    {"name": "the rng made at every step", "checks": SAMPLE,
+     "mistake": "ex07/rng-made-every-step", "says": ["made again at every step", "once, before "
+                                                      "the loop"],
+     "code": sampler().replace("        x = np.zeros((n_y, 1))",
+                               "        rng = np.random.default_rng(seed)\n"
+                               "        x = np.zeros((n_y, 1))")},
     {"name": "argmax instead of a draw", "checks": SAMPLE, "mistake": "ex07/argmax",
      "says": ["argmax", "at random"], "code": sampler(draw="int(np.argmax(p))")},
     {"name": "no seed", "checks": SAMPLE, "mistake": "ex07/not-seeded", "says": ["same seed"],

@@ -72,6 +72,12 @@ def predict(params, ids, lengths):
     {"name": "one word early", "checks": PREDICT, "mistake": "ex08/off-by-one",
      "says": ["one word early", "lengths[i] - 1"], "code": RIGHT_PREDICT.replace(
          "lengths - 1]", "np.maximum(lengths - 2, 0)]")},
+    {"name": "no output bias", "checks": PREDICT, "mistake": "ex08/output-bias-missing",
+     "says": ["output bias by is missing"],
+     "code": RIGHT_PREDICT.replace(' + params["by"]', "")},
+    {"name": "the state at t = lengths", "checks": PREDICT, "mistake": "ex08/off-by-one",
+     "says": ["one step too late", "lengths[i] - 1"],
+     "code": RIGHT_PREDICT.replace("lengths - 1]", "lengths]")},
     {"name": "argmin", "checks": PREDICT, "mistake": "ex08/labels-flipped",
      "says": ["flipped", "argmax"], "code": RIGHT_PREDICT.replace("argmax", "argmin")},
     {"name": "probabilities instead of labels", "checks": PREDICT,
