@@ -152,6 +152,10 @@ def compare(fn, step, n, beam_width, end, length_norm, otherwise=None):
             raise mistake(NAME, "score-normalised", f"{NAME}: the sequence is right but log_p "
                           "is its normalised score; return its log P, the plain sum of its "
                           f"log-probabilities ({want_log_p:.4f}).")
+        if np.isclose(log_p, np.exp(want_log_p), rtol=1e-9, atol=1e-12):
+            raise mistake(NAME, "log-p-exponentiated", f"{NAME}: the sequence is right but "
+                          "log_p is its probability exp(log P); return the log-probability "
+                          f"itself, the sum of what step returned ({want_log_p:.4f}).")
         added = search(step, n, beam_width, end, length_norm, add_probs=True)
         if added[0] == ids and np.isclose(log_p, added[3], rtol=1e-9, atol=1e-9):
             raise mistake(NAME, "probabilities-added", f"{NAME}: {VARIANTS[1][2]}")

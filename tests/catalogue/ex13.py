@@ -75,6 +75,9 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
     {"name": "the normalised score returned", "mistake": "ex13/score-normalised",
      "says": ["normalised score"], "code": searcher(
          returned="winner[1] / len(winner[0]) ** length_norm")},
+    {"name": "the probability returned", "mistake": "ex13/log-p-exponentiated",
+     "says": ["exp(log P)", "log-probability itself"],
+     "code": searcher(returned="np.exp(winner[1])")},
     {"name": "length normalisation ignored", "mistake": "ex13/length-norm-ignored",
      "says": ["without normalisation"], "code": searcher(length="1")},
     {"name": "always greedy", "mistake": "ex13/greedy-only", "says": ["greedy sequence"],
