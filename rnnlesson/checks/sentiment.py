@@ -20,6 +20,7 @@ from rnnlesson.checks._common import (
 )
 from rnnlesson.datasets import Vocabulary, load_sentiment, sentiment_arrays
 from rnnlesson.sequence import rnn_forward
+from rnnlesson.topologies import many_to_one_loss
 
 NAME = "predict"
 
@@ -173,7 +174,27 @@ def check_train_sentiment(train_sentiment):
     if not isinstance(history, dict) or not history.get("loss"):
         raise mistake(name, "history-wrong", f"{name}: history should be the dict train "
                       f"returns (with a 'loss' list); received {shape_text(history)}.")
+    check_trained(name, params, vocab, history)
     return params, vocab, history
+
+
+def check_trained(name, params, vocab, history):
+    """The params returned should be the trained ones: if their loss on the training set is
+    the first loss of history, they are the weights training started from."""
+    first, last = float(history["loss"][0]), float(history["loss"][-1])
+    if not last < first:
+        return
+    ids, lengths, labels, _ = sentiment_arrays(load_sentiment("train"), vocab)
+    try:
+        losses = [many_to_one_loss(params, ids, labels, lengths=given)[0]
+                  for given in (lengths, None)]
+    except Exception:  # weights of another shape: check_held_out_accuracy says so
+        return
+    if any(np.isclose(loss, first, rtol=1e-9) for loss in losses):
+        raise mistake(name, "untrained-params", f"{name}: the params returned are the ones "
+                      f"training started from (their loss is history's first, {first:.4f}, "
+                      f"not its last, {last:.4f}). train returns the trained params: "
+                      "params, history = train(...), and return those.")
 
 
 @one_message("held_out_accuracy")

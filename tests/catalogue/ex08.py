@@ -114,6 +114,10 @@ def predict(params, ids, lengths):
     {"name": "vocab.symbols returned", "checks": ACCURACY, "mistake": "ex08/vocab-type",
      "says": ["rnnlesson.Vocabulary", "vocab.symbols"],
      "code": trainer(returned="params, vocab.symbols, history")},
+    {"name": "the initial params returned", "checks": ACCURACY,
+     "mistake": "ex08/untrained-params", "says": ["training started from",
+                                                  "params, history = train(...)"],
+     "code": trainer().replace("params, history = train(", "trained, history = train(")},
     {"name": "history left out", "checks": ACCURACY, "mistake": "ex08/wrong-return",
      "says": ["(params, vocab, history)"], "code": trainer(returned="params, vocab")},
 ]
