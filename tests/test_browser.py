@@ -187,6 +187,38 @@ def test_an_exercise_opens_cleanly(lab_server, browser_context):
     _opens_cleanly(EXERCISES[0], lab_server, browser_context, f"exercises-{EXERCISES[0].stem}")
 
 
+def test_a_failed_check_shows_its_message_alone(lab_server, browser_context):
+    """Run All on an exercise as handed out: its first test cell fails (the function is not
+    written yet), and JupyterLab shows the check's message alone, ending with the mistake's
+    tag: no traceback, no frame of rnnlesson/checks.
+
+    Screenshot: test-artifacts/screenshots/exercises-failed-check.png.
+    """
+    path = bs.COURSE_ROOT / "exercises" / "ex03-rnn-cell-forward.ipynb"
+    rel = _rel(path)
+
+    def check(attempt):
+        lab = bs.LabPage.open(browser_context, lab_server, rel)
+        try:
+            lab.run_all()
+            shown = lab.page.locator(f'{bs.PANEL} .jp-OutputArea-output'
+                                     '[data-mime-type="application/vnd.jupyter.stderr"]'
+                                     ).all_inner_texts()
+            assert shown, f"{rel}: no error output after Run All"
+            lines = shown[0].strip().splitlines()
+            assert lines[0].startswith("rnn_cell_forward is not written yet"), shown[0]
+            assert lines[-1] == "[mistake: ex03/not-written]" and len(lines) <= 4, shown[0]
+            assert not re.search(r"Traceback|rnnlesson/checks|File \"|\.py\b", shown[0])
+            lab.screenshot("exercises-failed-check")
+        except Exception:
+            _shoot_failure(lab, "exercises-failed-check", attempt)
+            raise
+        finally:
+            lab.close()
+
+    _with_one_retry(check, rel)
+    assert not lab_server.writes(), f"the browser run wrote files: {lab_server.writes()}"
+
 
 # What learners open; the solutions are stored the same way (tests/test_stored_notebooks.py
 # checks every notebook's stored form, this test that the form is what JupyterLab keeps).

@@ -4,10 +4,13 @@ their line; the package's own answer is refused however it is called. The typica
 of each exercise are in the catalogue (tests/catalogue, run by test_catalogue.py)."""
 
 import functools
+import inspect
 import os
 import pickle
+import re
 import sys
 import types
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -30,7 +33,19 @@ ALL_CHECKS = [
     checks.check_rnn_backward, checks.check_bptt_gradient_check,
     checks.check_clip_by_global_norm, checks.check_sample, checks.check_predict,
     checks.check_rnn_backward_truncated, checks.check_train_sentiment,
+    checks.check_lstm_cell_forward_shapes, checks.check_lstm_cell_forward,
+    checks.check_lstm_cell_backward_shapes, checks.check_lstm_cell_backward,
+    checks.check_attention_context_shapes, checks.check_attention_context,
+    checks.check_beam_search_greedy, checks.check_beam_search,
 ]
+
+
+def test_all_checks_lists_every_check_of_a_learners_function():
+    # check_task_shapes also takes a task (tested with one below); check_held_out_accuracy
+    # takes trained params (tested in test_held_out_accuracy_threshold)
+    public = {name for name in checks.__all__ if name.startswith("check_")}
+    assert public - {c.__name__ for c in ALL_CHECKS} == {"check_task_shapes",
+                                                          "check_held_out_accuracy"}
 
 
 def failure(check, fn, *args):
@@ -232,7 +247,45 @@ def test_guarded_calls_for_hidden_tests():
     assert mine(np.ones((3, 2)), np.zeros((4, 2)), params).shape == (4, 2)
 
 
-# --- exercise 8's accuracy ------------------------------------------------------------------
+# --- exercise 8's text and accuracy ---------------------------------------------------------
+
+EX08 = Path(__file__).resolve().parents[1] / "solutions" / "ex08-sentiment-classifier.ipynb"
+GIVEN_IN_EX08 = ["sentiment_arrays", "init_params", "many_to_one_loss", "train", "rnn_forward"]
+
+
+def test_exercise_8_gives_the_api_as_the_package_takes_it():
+    text = " ".join(c.source for c in nbformat.read(EX08, 4).cells if c.cell_type == "markdown")
+    text = re.sub(r"\s+", " ", text)
+    for name in GIVEN_IN_EX08:
+        (stated,) = re.findall(rf"`{name}\(([^`]*)\)`", text)
+        parameters = list(inspect.signature(getattr(R, name)).parameters.values())
+        for i, argument in enumerate(a.strip() for a in stated.split(", ")):
+            key, is_keyword, _ = argument.partition("=")
+            # a positional argument has the package's name at its place; a keyword is one
+            assert (key in [p.name for p in parameters] if is_keyword
+                    else parameters[i].name == key), (name, stated)
+    for name in ("sentiment_arrays", "many_to_one_loss"):  # stated with their defaults
+        (stated,) = re.findall(rf"`{name}\(([^`]*)\)`", text)
+        parameters = list(inspect.signature(getattr(R, name)).parameters.values())
+        assert stated == ", ".join(map(str, parameters[:stated.count(",") + 1])), name
+    # the batch the text gives for many_to_one_loss, through train as train calls loss_fn
+    assert "`train` calls `loss_fn(params, *batch)`" in text
+    assert "`(ids, labels, None, lengths)` (`None` for `a0`)" in text
+    assert "pass `lengths=lengths` by keyword" in text
+    ids, lengths, labels, vocab = R.sentiment_arrays(R.load_sentiment("train")[:20])
+    params = R.init_params(vocab.size, 3, 2, seed=0)
+    seen = []
+
+    def loss_fn(params, *batch):
+        seen.append(batch)
+        return R.many_to_one_loss(params, *batch)
+
+    R.train(loss_fn, params, [(ids, labels, None, lengths)], 1, progress=False)
+    assert len(seen) == 1 and seen[0][2] is None and seen[0][3] is lengths
+    by_keyword = R.many_to_one_loss(params, ids, labels, lengths=lengths)[0]
+    assert R.many_to_one_loss(params, *seen[0])[0] == by_keyword
+    assert R.many_to_one_loss(params, ids, labels)[0] != by_keyword  # lengths do count
+
 
 def test_held_out_accuracy_threshold():
     def predict(params, ids, lengths):  # the learner's, written out

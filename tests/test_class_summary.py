@@ -17,7 +17,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 STEM = "ex03-rnn-cell-forward"
 TESTS = {"test-shapes": "check_rnn_cell_forward_shapes", "test-values": "check_rnn_cell_forward"}
-CLASS = {"ex03/not-tanh": 3, "ex03/bias-missing": 2, "ex03/softmax-missing": 1}  # + 2 right
+# + 2 right; a_next transposed fails both tests (two rows of mistakes.csv), one mistake
+CLASS = {"ex03/not-tanh": 3, "ex03/bias-missing": 2, "ex03/softmax-missing": 1,
+         "ex03/transposed": 1}
 
 
 def catalogue():
@@ -61,6 +63,7 @@ def test_mistakes_csv_and_summary_count_the_class(tmp_path):
         for test, mistake in named_in_process(module, entry["code"]).items():
             expected.add((student, STEM, test, mistake))
     assert {m for *_, m in expected} == set(CLASS)  # the class makes exactly these mistakes
+    assert {t for s, _, t, m in expected if m == "ex03/transposed"} == set(TESTS)
 
     out = tmp_path / "out"
     results = grade(tmp_path / "class", out, solutions=solutions, timeout=60)
@@ -75,3 +78,8 @@ def test_mistakes_csv_and_summary_count_the_class(tmp_path):
     for mistake, n in CLASS.items():
         share = round(100 * n / len(students))
         assert f"{mistake}: {n} of {len(students)} students ({share}%)" in page
+
+    # the learner's feedback page: the check's message, no traceback and no frame of ours
+    feedback = (out / "feedback" / "not-tanh-0" / f"{STEM}.html").read_text()
+    assert "the RNN cell uses tanh" in feedback and "[mistake: ex03/not-tanh]" in feedback
+    assert "Traceback" not in feedback and "rnnlesson/checks" not in feedback

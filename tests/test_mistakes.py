@@ -4,6 +4,7 @@ a test cell whose check fails with a tagged CheckFailure gets no points, a passi
 import csv
 import io
 import re
+import runpy
 import shutil
 from pathlib import Path
 
@@ -133,3 +134,50 @@ def test_nbgrader_gives_a_tagged_failure_no_points_and_a_pass_full_points(tmp_pa
     error = next(o for c in graded.cells if c.cell_type == "code" for o in c.outputs
                  if o.output_type == "error")
     assert error.ename == "CheckFailure" and error.traceback == error.evalue.splitlines()
+
+
+def catalogue(exercise):
+    return runpy.run_path(str(REPO / "tests" / "catalogue" / f"{exercise}.py"))
+
+
+EX06 = catalogue("ex06")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backward, checker, scores, named", [
+    (EX06["bptt"](upstream="da[:, :, t]"), EX06["CHECKER"],
+     {"test-rnn-backward": (0, 3), "test-your-gradient-check": (2, 2)},
+     [("test-rnn-backward", "ex06/no-carry")]),
+    (EX06["bptt"](), EX06["checker"]("errors[key] = rel_error(grads[key], numeric)",
+                                     "errors[key] = float(np.max(np.abs(grads[key] - numeric)))"),
+     {"test-rnn-backward": (3, 3), "test-your-gradient-check": (0, 2)},
+     [("test-your-gradient-check", "ex06/absolute-difference")]),
+], ids=["wrong rnn_backward, right checker", "right rnn_backward, wrong checker"])
+def test_exercise_6_grades_the_checker_apart_from_rnn_backward(tmp_path, backward, checker,
+                                                                scores, named):
+    """One graded cell, one skill: the checker's points do not depend on rnn_backward."""
+    from nbgrader.api import Gradebook
+
+    from rnnlesson.grading.course import build_course, make_api, nbgrader_env
+
+    stem = "ex06-rnn-backward"
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    shutil.copy(REPO / "solutions" / f"{stem}.ipynb", solutions)
+    root = tmp_path / "course"
+    released = build_course([solutions / f"{stem}.ipynb"], root)
+    nb = nbformat.read(released[stem], 4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = (backward if "def rnn_backward(" in cell.source else checker).strip()
+    submitted = root / "submitted" / "sam" / stem / f"{stem}.ipynb"
+    submitted.parent.mkdir(parents=True)
+    nbformat.write(nb, submitted)
+    with nbgrader_env():
+        result = make_api(root).autograde(stem, "sam", force=True, create=True)
+    assert result["success"], result.get("log", "") + result.get("error", "")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(stem, stem, "sam")
+        assert {g.name: (g.score, g.max_score) for g in notebook.grades} == scores
+    graded = nbformat.read(root / "autograded" / "sam" / stem / f"{stem}.ipynb", 4)
+    assert mistakes_in_notebook(graded) == named

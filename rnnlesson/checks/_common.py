@@ -235,11 +235,16 @@ def assert_shape(name, what, value, shape, letters, hint=""):
 
 
 def assert_returns(name, result, count, names):
-    """result must be a tuple (or list) of count values."""
-    if not isinstance(result, (tuple, list)) or len(result) != count:
-        raise mistake(name, "wrong-return", f"{name} should return {count} values ({names}), "
-                      f"received {shape_text(result)}.")
-    return result
+    """result must be the tuple of count values that the exercise's text names (names, e.g.
+    "a_next, yt_pred, cache"): `return a, b, c` makes it. A list is refused like anything else
+    that is not that tuple, in every exercise alike."""
+    if isinstance(result, tuple) and len(result) == count:
+        return result
+    if isinstance(result, list) and len(result) == count:
+        raise mistake(name, "wrong-return", f"{name} should return the tuple ({names}), as "
+                      f"`return {names}` makes it; received a list of {count} values.")
+    raise mistake(name, "wrong-return", f"{name} should return the tuple ({names}), {count} "
+                  f"values; received {shape_text(result)}.")
 
 
 def close(a, b, tol=TOL):

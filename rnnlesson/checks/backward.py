@@ -106,6 +106,11 @@ def cell_backward_mistakes(da_next, cache):
         ({"dba": right.mean(axis=1, keepdims=True)}, "dba-mean",
          "dba is wrong: sum dz over the m examples (not the mean): the loss already holds any "
          "averaging."),
+        ({key: value / da_next.shape[1] for key, value in from_dz(right).items()
+          if key in ("dWax", "dWaa", "dba")}, "weights-averaged",
+         "the weight gradients are divided by m: each is the sum of the m examples' shares "
+         "(dWax = dz @ xt.T, dba = dz.sum(axis=1, keepdims=True), no mean); the loss already "
+         "holds any averaging."),
     ]
 
 
@@ -171,20 +176,21 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
 
 
 def bptt_variant(da, caches, cut=lambda t: False, carry=True, accumulate=True,
-                 forwards=False, shift=0, reset=lambda t: False):
+                 forwards=False, shift=0, reset=lambda t: False, direct=True, first=0):
     """BPTT over cell caches, right by default, or with one of the usual mistakes:
 
     cut(t): the gradient from step t into step t - 1 is dropped (truncation);
-    carry=False: da_prev is never added; accumulate=False: weight gradients overwritten;
-    forwards: the loop runs t = 0..T_x-1; shift=1: step t reads caches[t - 1];
+    carry=False: da_prev is never added; direct=False: da[:, :, t] is never added;
+    accumulate=False: weight gradients overwritten; forwards: the loop runs t = 0..T_x-1;
+    first=1: the loop stops at t = 1 (step 0 skipped); shift=1: step t reads caches[t - 1];
     reset(t): the weight sums restart at step t (a sum kept per window).
     """
     n_a, m, T_x = da.shape
     grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
     da_prev = np.zeros((n_a, m))
-    for t in (range(T_x) if forwards else reversed(range(T_x))):
-        step = reference_cell_backward(da[:, :, t] + (da_prev if carry else 0),
-                                       caches[(t - shift) % T_x])
+    for t in (range(first, T_x) if forwards else reversed(range(first, T_x))):
+        step = reference_cell_backward((da[:, :, t] if direct else 0)
+                                       + (da_prev if carry else 0), caches[(t - shift) % T_x])
         grads["dx"][:, :, t] = step["dxt"]
         da_prev = np.zeros((n_a, m)) if cut(t) else step["da_prev"]
         for key in ("dWax", "dWaa", "dba"):
@@ -205,6 +211,9 @@ BPTT_MISTAKES = [
     ({"accumulate": False}, "weights-overwritten", "the weight gradients hold only one step's "
      "share (the last one computed, t = 0). The same weights act at every step: add up (+=) "
      "the shares of all T_x steps."),
+    ({"first": 1}, "first-step-skipped", "the loop stops before t = 0, so step 0's backward "
+     "pass never runs: for t in reversed(range(T_x)) goes down to t = 0 (range(T_x - 1, -1, "
+     "-1), not range(T_x - 1, 0, -1))."),
 ]
 
 
@@ -222,6 +231,12 @@ def bptt_mistakes(da, caches, cut=lambda t: False):
                   "reaching a0, the da_prev that the first step's backward pass returns."))
     found.append(({"da0": np.zeros_like(right["da0"])}, "da0-zero", "da0 is wrong: it is all "
                   "zero; return the da_prev of the first step (t = 0), the last one computed."))
+    found.append(({"dx": np.zeros_like(right["dx"])}, "dx-not-stored", "dx is all zero: store "
+                  "each step's dxt in dx[:, :, t]."))
+    # every gradient zero: after the single ones above, so that they keep their own names
+    found.append((bptt_variant(da, caches, cut, direct=False), "da-not-added", "every gradient "
+                  "is zero: the gradient from above is not added. Step t's backward pass gets "
+                  "da[:, :, t] + da_prev, what reaches a_t from y_pred and from step t+1."))
     return found
 
 

@@ -13,7 +13,14 @@ The test models are random but fixed functions of the prefix, so that no two can
 
 import numpy as np
 
-from rnnlesson.checks._common import call, mistake, one_message, passed, shape_text
+from rnnlesson.checks._common import (
+    assert_returns,
+    call,
+    mistake,
+    one_message,
+    passed,
+    shape_text,
+)
 
 NAME = "beam_search"
 
@@ -85,10 +92,7 @@ def run(fn, step, n, beam_width, end, length_norm):
     sizes = f"n = {n}, beam_width = {beam_width}, end = {end}, length_norm = {length_norm}"
     result = call(fn, NAME, (step, n, beam_width, end, length_norm), sizes,
                   hint="step(prefix) takes a tuple of ids and returns an array (n_y,).")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise mistake(NAME, "wrong-return", f"{NAME} should return two values (ids, log_p), "
-                      f"received {shape_text(result)}.")
-    ids, log_p = result
+    ids, log_p = assert_returns(NAME, result, 2, "ids, log_p")
     try:
         ids = tuple(int(i) for i in ids)
         log_p = float(log_p)
@@ -148,6 +152,10 @@ def compare(fn, step, n, beam_width, end, length_norm, otherwise=None):
             raise mistake(NAME, "score-normalised", f"{NAME}: the sequence is right but log_p "
                           "is its normalised score; return its log P, the plain sum of its "
                           f"log-probabilities ({want_log_p:.4f}).")
+        if np.isclose(log_p, np.exp(want_log_p), rtol=1e-9, atol=1e-12):
+            raise mistake(NAME, "log-p-exponentiated", f"{NAME}: the sequence is right but "
+                          "log_p is its probability exp(log P); return the log-probability "
+                          f"itself, the sum of what step returned ({want_log_p:.4f}).")
         added = search(step, n, beam_width, end, length_norm, add_probs=True)
         if added[0] == ids and np.isclose(log_p, added[3], rtol=1e-9, atol=1e-9):
             raise mistake(NAME, "probabilities-added", f"{NAME}: {VARIANTS[1][2]}")

@@ -6,7 +6,15 @@ Letters: n_x vocabulary size, T_x words in a sentence, m sentences.
 
 import numpy as np
 
-from rnnlesson.checks._common import call, mistake, one_message, passed, shape_text, snapshot
+from rnnlesson.checks._common import (
+    CheckFailure,
+    call,
+    mistake,
+    one_message,
+    passed,
+    shape_text,
+    snapshot,
+)
 
 PAD = "<pad>"
 SENTENCES = ["the cat sat", "a dog ran to the cat", "the dog sat on a mat"]
@@ -114,20 +122,37 @@ def check_one_hot_sentence(one_hot_sentence):
 @one_message(NAME_BATCH)
 def check_encode_batch(encode_batch):
     """Check encode_batch(sentences, vocab) -> ids (m, T_x) ints padded with 0 on the right,
-    lengths (m,) ints: a tuple of two arrays."""
+    lengths (m,) ints: a tuple of two arrays. Run on two batches whose longest sentences
+    differ, so that T_x must come from the sentences."""
+    check_batch(encode_batch, SENTENCES)
+    T_x = max(len(s.split()) for s in SENTENCES)
+    try:
+        check_batch(encode_batch, OTHER_SENTENCES)
+    except CheckFailure as err:
+        if f"received ({len(OTHER_SENTENCES)}, {T_x})" not in err.message:
+            raise
+        raise mistake(NAME_BATCH, "hard-coded-length", f"{err.message} It is as long as the "
+                      f"longest sentence of the first batch ({T_x} words): take T_x from the "
+                      "sentences, the length of the longest one, instead of writing it in."
+                      ) from None
+    passed(NAME_BATCH)
+
+
+def check_batch(encode_batch, sentences):
+    """One round of check_encode_batch, on the given sentences."""
     name = NAME_BATCH
-    vocab = reference_vocabulary(SENTENCES)
-    args = {"sentences": list(SENTENCES), "vocab": list(vocab)}
+    vocab = reference_vocabulary(sentences)
+    args = {"sentences": list(sentences), "vocab": list(vocab)}
     originals = snapshot(args)
     result = call(encode_batch, name, (args["sentences"], args["vocab"]),
-                  f"sentences = {SENTENCES} and vocab = {vocab}")
+                  f"sentences = {sentences} and vocab = {vocab}")
     if args != originals:
         raise mistake(name, "changes-its-input", f"{name} modified its arguments in place.")
     if not isinstance(result, tuple) or len(result) != 2:
         raise mistake(name, "wrong-return", f"{name} should return a tuple of two arrays "
                       f"(ids, lengths); received {shape_text(result)}.")
     ids, lengths = result
-    words = [s.split() for s in SENTENCES]
+    words = [s.split() for s in sentences]
     m, T_x = len(words), max(len(w) for w in words)
     counts = [len(w) for w in words]
     if not isinstance(lengths, np.ndarray) or lengths.shape != (m,) \
@@ -161,13 +186,12 @@ def check_encode_batch(encode_batch):
         if row == own + padding:
             continue
         if padding and row == padding + own:
-            raise mistake(name, "padding-on-the-left", f"{name}: row {i} ({SENTENCES[i]!r}) is "
+            raise mistake(name, "padding-on-the-left", f"{name}: row {i} ({sentences[i]!r}) is "
                           f"padded on the left, {row}; put the words first and the padding "
                           f"after them: {own + padding} (the network reads from t = 0).")
         if padding and row[:len(own)] == own and any(p != 0 for p in row[len(own):]):
-            raise mistake(name, "padding-not-zero", f"{name}: row {i} ({SENTENCES[i]!r}) should "
+            raise mistake(name, "padding-not-zero", f"{name}: row {i} ({sentences[i]!r}) should "
                           f"be {own + padding}; received {row}. The padding should be 0, the "
                           f"id of '{PAD}'.")
-        raise mistake(name, "wrong-ids", f"{name}: row {i} ({SENTENCES[i]!r}) should be "
+        raise mistake(name, "wrong-ids", f"{name}: row {i} ({sentences[i]!r}) should be "
                       f"{own + padding}, each word's id its position in vocab; received {row}.")
-    passed(name)

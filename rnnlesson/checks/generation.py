@@ -9,6 +9,7 @@ of five standard deviations), and use models built so that one symbol is almost 
 import numpy as np
 
 from rnnlesson.checks._common import (
+    assert_returns,
     call_on_copies,
     example_params,
     mistake,
@@ -34,11 +35,7 @@ def run_clip(fn, grads, max_norm):
     result = call_on_copies(fn, NAME_CLIP, args,
                             f"grads with keys {list(grads)} and max_norm = {max_norm}",
                             extra=(max_norm,), diagnose=divided_by_zero)
-    if not isinstance(result, tuple) or len(result) != 2:
-        raise mistake(NAME_CLIP, "wrong-return",
-                      f"{NAME_CLIP} should return two values (clipped, norm), received "
-                             f"{shape_text(result)}.")
-    clipped, norm = result
+    clipped, norm = assert_returns(NAME_CLIP, result, 2, "clipped, norm")
     if clipped is args["grads"]:
         raise mistake(NAME_CLIP, "same-dict", f"{NAME_CLIP} returned the dict grads itself; "
                       "return a new dict, {key: g * factor for key, g in grads.items()}, so "
@@ -230,10 +227,20 @@ def check_sample(sample):
     for temperature in (1.0, 0.5, 2.0):
         q = p ** (1 / temperature)
         q = q / q.sum()
-        got = frequencies(run_sample(sample, model, n, 0, temperature, 11), len(p))
+        ids = run_sample(sample, model, n, 0, temperature, 11)
+        got = frequencies(ids, len(p))
         tolerance = 5 * np.sqrt(q * (1 - q) / n)
         if np.all(np.abs(got - q) <= tolerance):
             continue
+        constant = {int(run_sample(sample, model, 20, 0, temperature, seed)[0])
+                    for seed in range(12, 20)} if np.all(ids == ids[0]) else set()
+        if len(constant) > 1:
+            raise mistake(NAME_SAMPLE, "rng-made-every-step",
+                          f"{NAME_SAMPLE}: with a model whose prediction never changes, every "
+                          "draw of a sequence is the same symbol, and another seed gives "
+                          "another one: the rng is made again at every step, so each step "
+                          "repeats the first draw. Make rng = np.random.default_rng(seed) "
+                          "once, before the loop.")
         if got[0] == 1.0:
             raise mistake(NAME_SAMPLE, "argmax",
                           f"{NAME_SAMPLE}: every draw was symbol 0, the most likely one, "

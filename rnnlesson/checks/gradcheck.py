@@ -40,6 +40,11 @@ def run_gradient_check(fn, backward, x, a0, params, da):
     return errors
 
 
+def zero_backward(da, caches):
+    """A backward pass whose every gradient is zero."""
+    return {key: np.zeros_like(value) for key, value in rnn_backward_by_cells(da, caches).items()}
+
+
 def broken_backward(key, factor=1.01):
     """rnnlesson's backward pass with only grads[key] scaled by factor (1% off by default)."""
 
@@ -65,6 +70,14 @@ def check_bptt_gradient_check(bptt_gradient_check):
     for key in SEQ_KEYS:
         if errors[key] < 1e-7:
             continue
+        if np.isclose(errors[key], 1.0, rtol=1e-9) and run_gradient_check(
+                bptt_gradient_check, zero_backward, x, a0, params, da)[key] < 1e-7:
+            # 1.0 against the right gradients and 0 against zeros: the numerical one is zero
+            raise mistake(NAME_CHECK, "nudges-a-copy", f"{NAME_CHECK}: your numerical {key} is "
+                          "zero (you report relative error 1.0 for rnnlesson's correct backward "
+                          "pass and 0 for one that returns zeros): the loss did not change when "
+                          "you nudged. Nudge the arrays the loss reads, in place (x[i], a0[i], "
+                          "params['Wax'][i], ...), not copies of them, and put each entry back.")
         if np.isclose(errors[key], 1 / 3, rtol=1e-3):
             raise mistake(NAME_CHECK, "half-the-step", f"{NAME_CHECK}: for rnnlesson's correct "
                           f"backward pass you report {key} relative error {errors[key]:.2f}, "
@@ -84,6 +97,12 @@ def check_bptt_gradient_check(bptt_gradient_check):
                                         params, upstream)
             if errors[key] > 1e-4:
                 continue
+            if all(0 < error < 1e-7 for error in errors.values()):
+                raise mistake(NAME_CHECK, "ignores-backward", f"{NAME_CHECK}: given a backward "
+                              f"pass whose {key} is 1% off, it reported every gradient right: "
+                              "it does not check the backward pass it is given. Take the "
+                              "gradients from backward(da, caches), the argument, not from "
+                              "your own rnn_backward.")
             if upstream is tiny:
                 raise mistake(NAME_CHECK, "absolute-difference", f"{NAME_CHECK}: when every "
                               f"gradient is tiny, a {key} 1% off gets {errors[key]:.1e} from "

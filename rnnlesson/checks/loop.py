@@ -51,11 +51,16 @@ def run_forward(fn, x, a0, params):
     a, y_pred, caches = assert_returns(NAME_SEQ, result, 3, "a, y_pred, caches")
     assert_shape(NAME_SEQ, "a", a, (n_a, m, T_x), "(n_a, m, T_x)")
     assert_shape(NAME_SEQ, "y_pred", y_pred, (n_y, m, T_x), "(n_y, m, T_x)")
-    if not isinstance(caches, list) or len(caches) != T_x:
+    if not isinstance(caches, list):
         raise mistake(NAME_SEQ, "caches-not-a-list", f"{NAME_SEQ}: caches should be a list of "
                       f"the T_x = {T_x} caches of rnn_cell_forward, one per step; received "
                       f"{type(caches).__name__} of length "
                       f"{len(caches) if hasattr(caches, '__len__') else '?'}.")
+    if len(caches) != T_x:
+        raise mistake(NAME_SEQ, "wrong-number-of-steps", f"{NAME_SEQ}: caches holds "
+                      f"{len(caches)} caches, one per step run, but x has T_x = {T_x} steps: "
+                      "run every step, t = 0..T_x - 1 (for t in range(T_x)), and append each "
+                      "step's cache.")
     return a, y_pred, caches
 
 
@@ -124,6 +129,11 @@ def check_rnn_forward(rnn_forward):
         if close(a[:, :, t], expected_a[:, :, T_x - 1 - t]):
             raise mistake(NAME_SEQ, "states-misplaced", f"{NAME_SEQ}: a[:, :, {t}] holds the "
                           "state of another step: store step t's a_next in a[:, :, t].")
+        if close(a[:, :, t], a0 if t == 0 else expected_a[:, :, t - 1]):
+            raise mistake(NAME_SEQ, "states-shifted", f"{NAME_SEQ}: a[:, :, {t}] holds "
+                          f"{'a0' if t == 0 else f'the state after step {t - 1}'}, the state "
+                          f"step t = {t} starts from; store the a_next that step t returns, "
+                          "after the step.")
         if t + 1 < T_x and close(a[:, :, t], reference_cell(x[:, :, t], a[:, :, t + 1],
                                                             params)[0]):
             raise mistake(NAME_SEQ, "loop-backwards", f"{NAME_SEQ}: step t = {t} started from "

@@ -53,8 +53,10 @@ def step(xt, a_prev, c_prev, params, slip=None):
     cct = sigmoid(z("c")) if slip == "sigmoid-on-candidate" else np.tanh(z("c"))
     if slip == "gates-swapped":
         ft, it = it, ft
-    c_next = (c_prev if slip == "no-forget-gate" else ft * c_prev) + it * cct
-    a_next = ot * (c_next if slip == "a-without-tanh" else np.tanh(c_next))
+    c_next = ((c_prev if slip == "no-forget-gate" else ft * c_prev)
+              + (cct if slip == "no-input-gate" else it * cct))
+    a_next = ot * (c_next if slip == "a-without-tanh" else
+                   np.tanh(c_prev if slip == "a-from-c-prev" else c_next))
     if slip == "a-without-output-gate":
         a_next = np.tanh(c_next)
     yt_pred = softmax(params["Wya"] @ a_next + params["by"])
@@ -75,7 +77,11 @@ FORWARD_SLIPS = {
                             "c̃_t = tanh(Wc @ concat + bc).",
     "no-forget-gate": "c_next adds to c_prev without the forget gate: c_t = Γ_f ⊙ c_prev + "
                       "Γ_i ⊙ c̃_t.",
+    "no-input-gate": "c_next adds the candidate without the input gate: c_t = Γ_f ⊙ c_prev + "
+                     "Γ_i ⊙ c̃_t.",
     "a-without-tanh": "a_next is Γ_o ⊙ c_next: tanh is missing. a_t = Γ_o ⊙ tanh(c_t).",
+    "a-from-c-prev": "a_next reads the old memory: a_t = Γ_o ⊙ tanh(c_t), with the c_next this "
+                     "step computed, not c_prev.",
     "a-without-output-gate": "a_next is tanh(c_next): the output gate is missing. "
                              "a_t = Γ_o ⊙ tanh(c_t).",
     "stacked-wrong-order": "the column is stacked as [xt; a_prev]; the weights read "
@@ -174,7 +180,7 @@ def step_backward(da_next, dc_next, cache, slip=None):
           "c": dc * it * (1 - cct**2), "o": da_next * tanh_c * prime(ot)}
     if slip == "candidate-derivative-wrong":
         dz["c"] = dc * it * (1 - cct)
-    concat = np.concatenate([a_prev, xt])
+    concat = np.concatenate([xt, a_prev] if slip == "stacked-wrong-order" else [a_prev, xt])
     grads, dconcat = {}, 0.0
     for g in GATES:
         grads[f"dW{g}"] = dz[g] @ concat.T
@@ -203,6 +209,9 @@ BACKWARD_SLIPS = {
     "dxt-da-prev-swapped-rows": "dxt and da_prev are cut from the wrong rows of W.T @ dz: the "
                                 "stacked column is [a_prev; xt], so da_prev is the first n_a "
                                 "rows and dxt the rest.",
+    "stacked-wrong-order": "the weight gradients' columns are in the wrong order: the column "
+                           "the weights read is [a_prev; xt], so dW = dz @ concat.T with "
+                           "concat = np.concatenate([a_prev, xt]) (a_prev on top).",
 }
 GRAD_SHAPES = {"dxt": ("n_x", "m"), "da_prev": ("n_a", "m"), "dc_prev": ("n_a", "m"),
                **{f"dW{g}": ("n_a", "n_a + n_x") for g in GATES},

@@ -4,6 +4,8 @@ Letters: n_x vocabulary size, n_a hidden units, n_y = 2 classes, m sentences, T_
 longest sentence's length (the others padded with id 0).
 """
 
+import re
+
 import numpy as np
 
 from rnnlesson.checks._common import (
@@ -18,6 +20,7 @@ from rnnlesson.checks._common import (
 )
 from rnnlesson.datasets import Vocabulary, load_sentiment, sentiment_arrays
 from rnnlesson.sequence import rnn_forward
+from rnnlesson.topologies import many_to_one_loss
 
 NAME = "predict"
 
@@ -36,7 +39,7 @@ def run_predict(predict, params, ids, lengths):
     labels = call_on_copies(predict, NAME, args,
                             f"ids (m, T_x) = {ids.shape}, lengths (m,) = {lengths.shape}, n_x = "
                             f"{params['Wax'].shape[1]}, n_a = {params['Waa'].shape[0]}",
-                            diagnose=a0_mix_up)
+                            diagnose=predict_crash)
     m = ids.shape[0]
     if not isinstance(labels, np.ndarray) or labels.shape != (m,):
         raise mistake(NAME, "wrong-shape", f"{NAME}: should return one label per sentence, an "
@@ -60,6 +63,17 @@ def a0_mix_up(error, line):
     return None
 
 
+def predict_crash(error, line):
+    """The usual crashes of predict: lengths passed as a0, or the state read at t = lengths."""
+    if isinstance(error, IndexError) and re.search(r"\blengths\b(?!\s*-\s*1)", line) \
+            and "out of bounds" in str(error):
+        return "off-by-one", (
+            f"the state was read one step too late (`{line}` raised IndexError: {error}): the "
+            "last word of sentence i is at t = lengths[i] - 1 (counting from 0), so its state "
+            "is a[:, i, lengths[i] - 1].")
+    return a0_mix_up(error, line)
+
+
 @one_message(NAME)
 def check_predict(predict):
     """Check a learner's predict(params, ids, lengths) -> labels (m,) on random weights.
@@ -80,6 +94,7 @@ def check_predict(predict):
     expected = reference_predict(params, ids, lengths)
     wrong = int(np.sum(labels != expected))
     if wrong == 0:
+        check_output_bias(predict, params, ids, lengths)
         passed(NAME)
         return
     full = reference_predict(params, ids, np.full(m, T_x))
@@ -97,6 +112,32 @@ def check_predict(predict):
                       "the state after it is what rnn_forward with lengths leaves in "
                       "a[:, i, -1].")
     raise mistake(NAME, "labels-wrong", f"{NAME}: {wrong} of {m} labels differ from argmax "
+                  "over the classes of softmax(Wya a_last + by), a_last the state after each "
+                  "sentence's last word.")
+
+
+def check_output_bias(predict, params, ids, lengths):
+    """The same sentences with an output bias by that changes some labels: a trained model has
+    one, and ŷ = softmax(Wya a_last + by) reads it."""
+    no_bias = reference_predict(params, ids, lengths)
+    recurrence = {key: params[key] for key in ("Wax", "Waa", "ba")}
+    a, _, _ = rnn_forward(ids, None, recurrence, lengths)
+    z = params["Wya"] @ a[:, np.arange(ids.shape[0]), lengths - 1]  # (2, m), no bias
+    # by moves the line between the classes so that 80% of the labels are the class that
+    # was the rarer one: many labels change
+    margin = z[1] - z[0]
+    shift = -float(np.quantile(margin, 0.2 if np.mean(no_bias) < 0.5 else 0.8))
+    biased = {**params, "by": np.array([[0.0], [shift]])}
+    expected = reference_predict(biased, ids, lengths)
+    labels = run_predict(predict, biased, ids, lengths)
+    if np.array_equal(labels, expected):
+        return
+    if np.array_equal(labels, no_bias):
+        raise mistake(NAME, "output-bias-missing", f"{NAME}: the output bias by is missing: "
+                      "with by not zero (as after training) the labels should be argmax of "
+                      "Wya @ a_last + by.")
+    raise mistake(NAME, "labels-wrong", f"{NAME}: with an output bias by not zero, "
+                  f"{int(np.sum(labels != expected))} of {len(labels)} labels differ from argmax "
                   "over the classes of softmax(Wya a_last + by), a_last the state after each "
                   "sentence's last word.")
 
@@ -133,7 +174,27 @@ def check_train_sentiment(train_sentiment):
     if not isinstance(history, dict) or not history.get("loss"):
         raise mistake(name, "history-wrong", f"{name}: history should be the dict train "
                       f"returns (with a 'loss' list); received {shape_text(history)}.")
+    check_trained(name, params, vocab, history)
     return params, vocab, history
+
+
+def check_trained(name, params, vocab, history):
+    """The params returned should be the trained ones: if their loss on the training set is
+    the first loss of history, they are the weights training started from."""
+    first, last = float(history["loss"][0]), float(history["loss"][-1])
+    if not last < first:
+        return
+    ids, lengths, labels, _ = sentiment_arrays(load_sentiment("train"), vocab)
+    try:
+        losses = [many_to_one_loss(params, ids, labels, lengths=given)[0]
+                  for given in (lengths, None)]
+    except Exception:  # weights of another shape: check_held_out_accuracy says so
+        return
+    if any(np.isclose(loss, first, rtol=1e-9) for loss in losses):
+        raise mistake(name, "untrained-params", f"{name}: the params returned are the ones "
+                      f"training started from (their loss is history's first, {first:.4f}, "
+                      f"not its last, {last:.4f}). train returns the trained params: "
+                      "params, history = train(...), and return those.")
 
 
 @one_message("held_out_accuracy")

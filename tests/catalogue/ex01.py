@@ -180,6 +180,13 @@ def encode_batch(sentences, vocab):
     ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
     return ids.T, np.array([len(r) for r in rows])
 '''},
+    {"name": "T_x written in", "checks": ["check_encode_batch"],
+     "mistake": "ex01/hard-coded-length", "says": ["take T_x from the sentences"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    ids = np.array([r + [0] * (6 - len(r)) for r in rows])
+    return ids, np.array([len(r) for r in rows])
+'''},
     {"name": "float ids", "checks": ["check_encode_batch"],
      "mistake": "ex01/ids-not-ints", "says": ["integers"], "code": '''
 def encode_batch(sentences, vocab):

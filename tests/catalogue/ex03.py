@@ -68,6 +68,9 @@ ANSWERS = [
      "code": cell(yt_pred="softmax(params['Wya'] @ a_next + params['by'])",
                   cache="(a_next, a_prev, xt, params)").replace(
                       "return a_next, yt_pred", "return a_next.T, yt_pred")},
+    {"name": "a list of the three values", "mistake": "ex03/wrong-return",
+     "says": ["the tuple (a_next, yt_pred, cache)", "received a list"],
+     "code": cell().replace("return a_next, yt_pred, cache", "return [a_next, yt_pred, cache]")},
     {"name": "the package's cell", "mistake": "ex03/uses-reference",
      "says": ["your rnn_cell_forward calls rnnlesson.rnn_cell_forward, the function this "
               "exercise asks you to write"], "code": '''

@@ -88,8 +88,12 @@ def clip_by_global_norm(grads, max_norm):
     return {key: g * (max_norm / norm) for key, g in grads.items()}, norm
 '''},
     {"name": "only the clipped dict", "checks": CLIP, "mistake": "ex07/wrong-return",
-     "says": ["two values (clipped, norm)"], "code": RIGHT_CLIP.replace(
+     "says": ["the tuple (clipped, norm)"], "code": RIGHT_CLIP.replace(
          "for key, g in grads.items()}, norm", "for key, g in grads.items()}")},
+    {"name": "a list [clipped, norm]", "checks": CLIP, "mistake": "ex07/wrong-return",
+     "says": ["the tuple (clipped, norm)", "received a list"], "code": RIGHT_CLIP.replace(
+         "return {key: g * scale for key, g in grads.items()}, norm",
+         "return [{key: g * scale for key, g in grads.items()}, norm]")},
     {"name": "the package's clipping", "checks": CLIP, "mistake": "ex07/uses-reference",
      "says": ["your clip_by_global_norm calls rnnlesson.clip_by_global_norm"], "code": '''
 import rnnlesson
@@ -102,6 +106,16 @@ def clip_by_global_norm(grads, max_norm):
     {"name": "sample with rng.choice", "right": True, "checks": SAMPLE, "code": sampler()},
     {"name": "sample by the cumulative sum", "right": True, "checks": SAMPLE, "code": sampler(
         draw="int(np.searchsorted(np.cumsum(p), rng.random() * p.sum()))")},
+    {"name": "sample with the temperature on the probabilities", "right": True,
+     "checks": SAMPLE, "code": sampler(
+         logits="z", draw="rng.choice(n_y, p=p ** (1 / temperature) / np.sum(p ** (1 / "
+         "temperature)))")},
+    {"name": "the rng made at every step", "checks": SAMPLE,
+     "mistake": "ex07/rng-made-every-step", "says": ["made again at every step", "once, before "
+                                                      "the loop"],
+     "code": sampler().replace("        x = np.zeros((n_y, 1))",
+                               "        rng = np.random.default_rng(seed)\n"
+                               "        x = np.zeros((n_y, 1))")},
     {"name": "argmax instead of a draw", "checks": SAMPLE, "mistake": "ex07/argmax",
      "says": ["argmax", "at random"], "code": sampler(draw="int(np.argmax(p))")},
     {"name": "no seed", "checks": SAMPLE, "mistake": "ex07/not-seeded", "says": ["same seed"],

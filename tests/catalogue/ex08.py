@@ -72,6 +72,12 @@ def predict(params, ids, lengths):
     {"name": "one word early", "checks": PREDICT, "mistake": "ex08/off-by-one",
      "says": ["one word early", "lengths[i] - 1"], "code": RIGHT_PREDICT.replace(
          "lengths - 1]", "np.maximum(lengths - 2, 0)]")},
+    {"name": "no output bias", "checks": PREDICT, "mistake": "ex08/output-bias-missing",
+     "says": ["output bias by is missing"],
+     "code": RIGHT_PREDICT.replace(' + params["by"]', "")},
+    {"name": "the state at t = lengths", "checks": PREDICT, "mistake": "ex08/off-by-one",
+     "says": ["one step too late", "lengths[i] - 1"],
+     "code": RIGHT_PREDICT.replace("lengths - 1]", "lengths]")},
     {"name": "argmin", "checks": PREDICT, "mistake": "ex08/labels-flipped",
      "says": ["flipped", "argmax"], "code": RIGHT_PREDICT.replace("argmax", "argmin")},
     {"name": "probabilities instead of labels", "checks": PREDICT,
@@ -108,6 +114,10 @@ def predict(params, ids, lengths):
     {"name": "vocab.symbols returned", "checks": ACCURACY, "mistake": "ex08/vocab-type",
      "says": ["rnnlesson.Vocabulary", "vocab.symbols"],
      "code": trainer(returned="params, vocab.symbols, history")},
+    {"name": "the initial params returned", "checks": ACCURACY,
+     "mistake": "ex08/untrained-params", "says": ["training started from",
+                                                  "params, history = train(...)"],
+     "code": trainer().replace("params, history = train(", "trained, history = train(")},
     {"name": "history left out", "checks": ACCURACY, "mistake": "ex08/wrong-return",
      "says": ["(params, vocab, history)"], "code": trainer(returned="params, vocab")},
 ]

@@ -75,6 +75,9 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
     {"name": "the normalised score returned", "mistake": "ex13/score-normalised",
      "says": ["normalised score"], "code": searcher(
          returned="winner[1] / len(winner[0]) ** length_norm")},
+    {"name": "the probability returned", "mistake": "ex13/log-p-exponentiated",
+     "says": ["exp(log P)", "log-probability itself"],
+     "code": searcher(returned="np.exp(winner[1])")},
     {"name": "length normalisation ignored", "mistake": "ex13/length-norm-ignored",
      "says": ["without normalisation"], "code": searcher(length="1")},
     {"name": "always greedy", "mistake": "ex13/greedy-only", "says": ["greedy sequence"],
@@ -85,6 +88,9 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
     {"name": "an off-by-one in the steps", "mistake": "ex13/wrong-sequence",
      "says": ["beam search finds"], "checks": ["check_beam_search"],
      "code": searcher().replace("for _ in range(n):", "for _ in range(n - 1):")},
+    {"name": "a list [ids, log_p]", "mistake": "ex13/wrong-return",
+     "says": ["the tuple (ids, log_p)", "received a list"],
+     "code": searcher().replace("return winner[0], winner[1]", "return [winner[0], winner[1]]")},
     {"name": "calls the package's beam search", "mistake": "ex13/uses-reference",
      "says": ["rnnlesson.beam_search"], "code": '''
 import rnnlesson
