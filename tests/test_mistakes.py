@@ -104,32 +104,37 @@ SIGMOID = ("    z = params[\"Waa\"] @ a_prev + params[\"Wax\"] @ xt + params[\"b
            "    cache = (a_next, a_prev, xt, params)")
 
 
-@pytest.mark.slow
-def test_nbgrader_gives_a_tagged_failure_no_points_and_a_pass_full_points(tmp_path):
+def autograde_one(tmp_path, stem, answer):
+    """Release solutions/{stem}.ipynb alone, submit answer(released notebook) as student sam,
+    autograde it with nbgrader; ({grade id: (score, max score)}, the autograded notebook)."""
     from nbgrader.api import Gradebook
 
     from rnnlesson.grading.course import build_course, make_api, nbgrader_env
-    from rnnlesson.grading.synthetic import fill_stubs
 
-    stem = "ex03-rnn-cell-forward"
     solutions = tmp_path / "solutions"
     solutions.mkdir()
     shutil.copy(REPO / "solutions" / f"{stem}.ipynb", solutions)
     root = tmp_path / "course"
     released = build_course([solutions / f"{stem}.ipynb"], root)
-    answer = fill_stubs(nbformat.read(released[stem], 4), [SIGMOID])
     submitted = root / "submitted" / "sam" / stem / f"{stem}.ipynb"
     submitted.parent.mkdir(parents=True)
-    nbformat.write(answer, submitted)
+    nbformat.write(answer(nbformat.read(released[stem], 4)), submitted)
     with nbgrader_env():
-        api = make_api(root)
-        result = api.autograde(stem, "sam", force=True, create=True)
+        result = make_api(root).autograde(stem, "sam", force=True, create=True)
     assert result["success"], result.get("log", "") + result.get("error", "")
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         notebook = gb.find_submission_notebook(stem, stem, "sam")
         scores = {g.name: (g.score, g.max_score) for g in notebook.grades}
+    return scores, nbformat.read(root / "autograded" / "sam" / stem / f"{stem}.ipynb", 4)
+
+
+@pytest.mark.slow
+def test_nbgrader_gives_a_tagged_failure_no_points_and_a_pass_full_points(tmp_path):
+    from rnnlesson.grading.synthetic import fill_stubs
+
+    scores, graded = autograde_one(tmp_path, "ex03-rnn-cell-forward",
+                                   lambda released: fill_stubs(released, [SIGMOID]))
     assert scores == {"test-shapes": (1, 1), "test-values": (0, 3)}
-    graded = nbformat.read(root / "autograded" / "sam" / stem / f"{stem}.ipynb", 4)
     assert mistakes_in_notebook(graded) == [("test-values", "ex03/not-tanh")]
     error = next(o for c in graded.cells if c.cell_type == "code" for o in c.outputs
                  if o.output_type == "error")
@@ -156,28 +161,14 @@ EX06 = catalogue("ex06")
 def test_exercise_6_grades_the_checker_apart_from_rnn_backward(tmp_path, backward, checker,
                                                                 scores, named):
     """One graded cell, one skill: the checker's points do not depend on rnn_backward."""
-    from nbgrader.api import Gradebook
 
-    from rnnlesson.grading.course import build_course, make_api, nbgrader_env
+    def answer(nb):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = (backward if "def rnn_backward(" in cell.source
+                               else checker).strip()
+        return nb
 
-    stem = "ex06-rnn-backward"
-    solutions = tmp_path / "solutions"
-    solutions.mkdir()
-    shutil.copy(REPO / "solutions" / f"{stem}.ipynb", solutions)
-    root = tmp_path / "course"
-    released = build_course([solutions / f"{stem}.ipynb"], root)
-    nb = nbformat.read(released[stem], 4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = (backward if "def rnn_backward(" in cell.source else checker).strip()
-    submitted = root / "submitted" / "sam" / stem / f"{stem}.ipynb"
-    submitted.parent.mkdir(parents=True)
-    nbformat.write(nb, submitted)
-    with nbgrader_env():
-        result = make_api(root).autograde(stem, "sam", force=True, create=True)
-    assert result["success"], result.get("log", "") + result.get("error", "")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        notebook = gb.find_submission_notebook(stem, stem, "sam")
-        assert {g.name: (g.score, g.max_score) for g in notebook.grades} == scores
-    graded = nbformat.read(root / "autograded" / "sam" / stem / f"{stem}.ipynb", 4)
+    graded_scores, graded = autograde_one(tmp_path, "ex06-rnn-backward", answer)
+    assert graded_scores == scores
     assert mistakes_in_notebook(graded) == named
