@@ -279,42 +279,57 @@ def test_fill_stubs_round_trip(tmp_path):
         fill_stubs(exercise, [DOUBLE])
 
 
-def _run_guarded(sources, timeout, notebook_timeout, tmp_path, monkeypatch):
+def _session(sources, timeout, notebook_timeout, tmp_path, tests):
+    """Cells run in a real sandbox, then test steps replayed against it."""
     from rnnlesson.grading import sandbox
-    from rnnlesson.grading.execute import GuardedExecute
-    from rnnlesson.grading.verdict import judge
+    from rnnlesson.grading.replay import run_tests
+    from rnnlesson.grading.trusted import Session
 
-    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep
-                       + os.environ["PATH"])
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    for cell in nb.cells:
-        cell.metadata["nbgrader"] = {"grade": cell.source.startswith("# TEST"),
-                                     "grade_id": cell.id}
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    ep = GuardedExecute(timeout=timeout, notebook_timeout=notebook_timeout)
     slot = sandbox.Sandbox(tmp_path / "sandbox")
-    slot.prepare()
-    monkeypatch.setattr(sandbox, "ACTIVE", slot)
-    ep.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
-    errors = [[o.get("ename") for o in c.outputs if o.output_type == "error"] for c in nb.cells]
-    tests = {c.id: 1 for c in nb.cells if c.metadata["nbgrader"]["grade"]}
-    return errors, judge(nb, tests, {})[1]
+
+    def prepare():
+        slot.prepare()
+        return slot.command([])
+
+    cells = [{"index": i, "source": s} for i, s in enumerate(sources)]
+    session = Session(prepare, cells, notebook_timeout)
+    steps = [{"kind": "answer", "functions": ["f"], "values": []}] + [
+        {"kind": "test", "grade_id": f"t{i}", "name": f"t{i}", "points": 1.0,
+         "visible": code, "hidden": ""} for i, code in enumerate(tests)]
+    try:
+        session.start()
+        verdicts, _ = run_tests(steps, session, timeout)
+    finally:
+        session.stop()
+        slot.clean()
+    return session, [v.state for v in verdicts]
 
 
-def test_guarded_execute_notebook_time_limit(tmp_path, monkeypatch):
-    sources = ["import time\ntime.sleep(1.5)", "time.sleep(3)", "# TEST: t (1 point)\nx = 1"]
-    errors, faults = _run_guarded(sources, 30, 3, tmp_path, monkeypatch)
-    assert errors[0] == [] and "CellTimeoutError" in errors[1]
-    assert errors[2] in (["NotebookTimeoutError"], ["CellNotRun"])
-    assert "timeout" in faults and "kernel-died" not in faults
+def test_a_call_past_its_time_limit_stops_the_sandbox_and_the_next_test_gets_a_new_one(
+        tmp_path):
+    sources = ["import time\ndef f(x):\n    if x:\n        time.sleep(60)\n    return 1"]
+    start = time.monotonic()
+    session, states = _session(sources, 2, 30, tmp_path, ["assert f(1) == 1",
+                                                          "assert f(0) == 1"])
+    assert states == ["failed", "passed"]
+    assert session.faults == {"timeout"} and session.starts == 2
+    assert time.monotonic() - start < 30
 
 
-def test_guarded_execute_dead_kernel(tmp_path, monkeypatch):
-    sources = ["x = 1", "import os\nos._exit(1)", "# TEST: t (1 point)\nassert x == 1"]
-    errors, faults = _run_guarded(sources, 30, 60, tmp_path, monkeypatch)
-    assert errors == [[], ["DeadKernelError"], ["CellNotRun"]]
-    assert faults == {"kernel-died"}
+def test_a_notebook_past_its_time_limit_runs_no_test(tmp_path):
+    sources = ["import time\ntime.sleep(60)\ndef f(x):\n    return 1"]
+    from rnnlesson.grading.trusted import SandboxStopped
+
+    with pytest.raises(SandboxStopped, match="time limit"):
+        _session(sources, 30, 2, tmp_path, ["assert f(0) == 1"])
+
+
+def test_a_dead_sandbox_is_reported_and_replaced(tmp_path):
+    sources = ["import os\ndef f(x):\n    if x:\n        os._exit(1)\n    return 1"]
+    session, states = _session(sources, 30, 60, tmp_path, ["assert f(1) == 1",
+                                                           "assert f(0) == 1"])
+    assert states == ["not-run", "passed"]
+    assert session.faults == {"kernel-died"}
 
 
 def test_deleted_read_only_cells_go_back_in_place(tmp_path):
@@ -401,12 +416,12 @@ def test_duplicated_and_stripped_cells_are_repaired(tmp_path):
     assert "rebuilt from the exercise" in checked.detail
 
 
-def test_the_guard_a_kernel_imports_is_light():
-    """Every graded kernel imports the guard before the learner's first cell: it must not
-    bring the grading tools (nbformat's validator, nbgrader) into the learner's kernel."""
-    code = ("import sys, rnnlesson.grading.guard; "
+def test_the_sandbox_runner_imports_no_grading_tool():
+    """The runner, the one program of ours in a sandbox, brings no grading tool (nbformat,
+    nbgrader) into the learner's process: it starts fast and carries nothing of the grader."""
+    code = ("import sys, rnnlesson.grading.runner; "
             "print(sorted(m for m in ('nbformat', 'nbgrader', 'jsonschema', "
-            "'rnnlesson.grading.course') if m in sys.modules))")
+            "'rnnlesson.grading.course', 'rnnlesson.grading.replay') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"

@@ -104,8 +104,14 @@ def learner_line(tb):
     return found
 
 
-def where(tb):
-    line = learner_line(tb)
+def line_of(error):
+    """(line number, source line) of the learner's code where error was raised, or None: read
+    from the traceback here, or, for an error raised in a grading sandbox, sent with it."""
+    return getattr(error, "learner_line", None) or learner_line(error.__traceback__)
+
+
+def where(error):
+    line = line_of(error)
     if line is None:
         return ""
     number, source = line
@@ -116,19 +122,25 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
          diagnose=None):
     """fn(*args) for the learner's function name, with the checks' guarantees.
 
-    - fn must not run the package's own answer (see `_guard`): "uses-reference";
+    - fn must not run the package's own answer: "uses-reference" (at home the profile hook of
+      `_guard` sees it; in a grading sandbox the answer is not there, and calling it raises
+      AnswerWithheld, see rnnlesson.grading.answer_key);
     - an exception becomes one message: what it was, at which line of the learner's code,
       the inputs' shapes (sizes, e.g. "xt (n_x, m) = (3, 4)") and what to look at (hint).
       diagnose(err, source_line) may name the mistake instead: it returns (slug, text) or None.
     """
     error = None
-    with Watch(name) as watch:
+    with Watch(name if not getattr(fn, "in_sandbox", False) else None) as watch:
         try:
             result = fn(*args)
         except CheckFailure:
             raise
         except Exception as err:  # the learner's own error, reported below
             error = err
+    if error is not None and type(error).__name__ == "AnswerWithheld":
+        raise mistake(name, "uses-reference", f"your {name} calls the package's own version "
+                      f"of what this exercise asks you to write{where(error)}. Write it "
+                      "yourself, from numpy operations.")
     if watch.seen:
         what = ("the function this exercise asks you to write"
                 if watch.seen.rsplit(".", 1)[-1].startswith(name) else
@@ -139,14 +151,14 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
         return result
     if isinstance(error, NotImplementedError):
         raise mistake(name, "not-written", f"{name} is not written yet (it raised "
-                      f"NotImplementedError{where(error.__traceback__)}): replace `raise "
+                      f"NotImplementedError{where(error)}): replace `raise "
                       "NotImplementedError()` with your code.")
-    line = learner_line(error.__traceback__)
+    line = line_of(error)
     found = diagnose(error, line[1] if line else "") if diagnose else None
     if found:
         raise mistake(name, found[0], f"{name}: {found[1]}")
     raise mistake(name, "raises-error", f"your {name} raised {type(error).__name__}"
-                  f"{where(error.__traceback__)}: {error}\nIt was called with {sizes}. {hint}")
+                  f"{where(error)}: {error}\nIt was called with {sizes}. {hint}")
 
 
 def one_message(name):

@@ -1,12 +1,12 @@
 """The feedback page of one graded notebook: results, not secrets.
 
 The page shows the score and status, each test by name with its points and whether it
-passed (and the one-line message of a failure), and the learner's own cells with their
-outputs. It never shows a test's source (hidden tests included) nor a traceback; any line of
-a hidden test that turns up in an output (a notebook can print ``In``) is blanked, and so
-are the grader's own paths. Output is capped: at most ``PAGE_LIMIT`` bytes of it per page,
-with a note where it was cut. ``show_tests=True`` (the instructor's opt-in) adds each test
-cell's full source and the error's traceback.
+passed (and the check's message of a failure), what each test printed, and the learner's
+own cells with their outputs. It never shows a test's source: hidden tests never enter the
+sandbox, so no output can hold them, and a hidden test's failure is told without its text
+or values. The grader's own paths are blanked. The learner's code and output are capped
+(``CELL_LIMIT`` per cell, ``PAGE_LIMIT`` per page), with a note where they were cut.
+``show_tests=True`` (the instructor's opt-in) adds each test cell's full source.
 """
 from __future__ import annotations
 
@@ -47,18 +47,6 @@ class Scrubber:
         return text
 
 
-def _output_text(out) -> str:
-    if out.output_type == "stream":
-        return out.text
-    if out.output_type == "error":
-        return f"{out.ename}: {out.evalue}"
-    data = out.get("data", {})
-    if "text/plain" in data:
-        return data["text/plain"] if isinstance(data["text/plain"], str) \
-            else "".join(data["text/plain"])
-    return "[" + ", ".join(sorted(data)) + "]"
-
-
 class Budget:
     def __init__(self, total: int):
         self.left = total
@@ -75,10 +63,16 @@ class Budget:
         return kept + f"\n[output cut: {len(text.encode()) - len(kept.encode())} more bytes]"
 
 
-def page(result: Result, nb=None, verdicts=(), scrub: Scrubber | None = None,
-         show_tests: bool = False) -> bytes:
-    """The HTML feedback page (nb: the graded notebook, None when nothing was run)."""
+def page(result: Result, answers=None, verdicts=(), scrub: Scrubber | None = None,
+         show_tests: bool = False, shown=None, steps=()) -> bytes:
+    """The HTML feedback page.
+
+    answers: [(source, output)] of the learner's own cells, None when nothing was run;
+    shown: {test grade id: what the test printed, with the learner's output during it};
+    steps: the replayed solution's steps (their test sources, shown with ``show_tests``).
+    """
     scrub = scrub or Scrubber([], [])
+    shown = shown or {}
     esc = html.escape
     title = f"{result.exercise}: {format_points(result.score)} / " \
             f"{format_points(result.max_score)} ({result.status})"
@@ -88,38 +82,36 @@ def page(result: Result, nb=None, verdicts=(), scrub: Scrubber | None = None,
              f"</code>: {esc(STATUSES.get(result.status, ''))}.</p>"]
     if result.detail:
         parts.append(f"<p>{esc(scrub(result.detail))}</p>")
+    budget = Budget(PAGE_LIMIT)
     if verdicts:
         rows = "".join(
             f"<tr><td>{esc(v.name)}</td><td>{format_points(v.earned)} / "
             f"{format_points(v.points)}</td><td class=\"{esc(v.state)}\">"
-            f"{esc(STATE_WORDS.get(v.state, v.state))}</td><td>{esc(scrub(v.message))}</td>"
-            "</tr>" for v in verdicts)
+            f"{esc(STATE_WORDS.get(v.state, v.state))}</td><td>"
+            f"{esc(budget.take(scrub(v.message), CELL_LIMIT))}</td></tr>" for v in verdicts)
         parts.append("<h2>Tests</h2><table><tr><th>test</th><th>points</th><th>result</th>"
                      f"<th>message</th></tr>{rows}</table>")
-    budget = Budget(PAGE_LIMIT)
-    if nb is not None:
+        for v in verdicts:
+            text = shown.get(v.grade_id, "")
+            if text.strip():
+                parts.append(f"<h3>Printed during the test {esc(v.name)}</h3>"
+                             f"<pre class=\"output\">"
+                             f"{esc(budget.take(scrub(text), CELL_LIMIT))}</pre>")
+    if show_tests:
+        for step in steps:
+            if step.get("kind") == "test":
+                parts.append(f"<h3>Test {esc(step['grade_id'])}</h3>"
+                             f"<pre>{esc(step['visible'] + step['hidden'])}</pre>")
+    if answers is not None:
         parts.append("<h2>Your answers</h2>")
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type != "code":
-                continue
-            if meta.get("grade") and show_tests:
-                parts.append(f"<h3>Test {esc(meta.get('grade_id', ''))}</h3>"
-                             f"<pre>{esc(cell.source)}</pre>")
-            elif meta.get("locked") or meta.get("grade"):
-                continue  # given code and tests: the learner has them; hidden ones stay so
-            else:
-                parts.append(f"<pre>{esc(scrub(cell.source))}</pre>")
-            text = "".join(_output_text(o) for o in cell.get("outputs", []))
-            if show_tests:
-                text += "".join("\n".join(o.get("traceback", [])) for o in cell.outputs
-                                if o.output_type == "error")
+        for source, text in answers:
+            parts.append(f"<pre>{esc(budget.take(scrub(source), CELL_LIMIT))}</pre>")
             if text.strip():
                 parts.append(f"<pre class=\"output\">"
                              f"{esc(budget.take(scrub(text), CELL_LIMIT))}</pre>")
-        if budget.cut:
-            parts.append("<p>Some output was cut: a feedback page keeps at most "
-                         f"{PAGE_LIMIT // 1024} KB of it.</p>")
+    if budget.cut:
+        parts.append("<p>Some of the text was cut: a feedback page keeps at most "
+                     f"{PAGE_LIMIT // 1024} KB of the learner's code and output.</p>")
     body = "\n".join(parts)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n"

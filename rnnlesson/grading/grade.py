@@ -28,14 +28,14 @@ import threading
 import time
 from pathlib import Path
 
-from . import feedback, mistakes
+from . import answer_key, cgroups, feedback, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, parse_test_header, points_by_test, stamp
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
 from .submissions import check_submission, collect_students, submission_path, unpack
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 GRACE_SECONDS = 120  # beyond the notebook limit: kernel start, feedback
 TEMP_PREFIX = "rnnlesson-grade-"
 MIN_MEMORY = 256 * 1024**2
@@ -116,10 +116,9 @@ class Pool:
         return proc, lines
 
     def _spawn(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
-        """A worker (prestarted or new) told which course copy is its own."""
-        course = self.work / f"course-{index}"
-        if not course.exists():
-            shutil.copytree(self.work / "template", course)
+        """A worker (prestarted or new) told which folder is its own."""
+        course = self.work / f"worker-{index}"
+        course.mkdir(exist_ok=True)
         proc, lines = self.ready.pop(index, None) or self._start(index)
         settings = dict(self.settings, course=str(course), slot=index,
                         sandbox_root=str(self.work / f"sandbox-{index}"))
@@ -265,7 +264,7 @@ def _plan(folders: dict[str, Path], notebooks: list[Path], settings: list) -> di
         stamped = stamp(read_notebook(path), path.name)
         points = points_by_test(stamped)
         exercises[path.stem] = {"max_score": float(sum(points.values())), "points": points,
-                                "names": test_names(stamped),
+                                "names": test_names(stamped), "steps": replay.plan(stamped),
                                 "hidden": hidden_lines(stamped),
                                 "source_key": _sha(notebook_bytes(stamped))}
     keys = {}
@@ -277,6 +276,21 @@ def _plan(folders: dict[str, Path], notebooks: list[Path], settings: list) -> di
                 [FORMAT_VERSION, _sha(data) if data is not None else None,
                  info["source_key"], *settings]).encode())
     return {"exercises": exercises, "keys": keys}
+
+
+def answer_keys(notebooks: list[Path], stems: set[str], dest: Path,
+                sandboxed: bool) -> dict[str, str]:
+    """{exercise: the package copy without its answer key} for the exercises to grade (built
+    side by side; none when grading unconfined, which is for measuring only)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not sandboxed:
+        return {}
+    chosen = [path.resolve() for path in notebooks if path.stem in stems]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each runs its solution in a process
+        used = list(pool.map(answer_key.used_by_solution, chosen))
+    return {path.stem: str(answer_key.build(path, dest / path.stem, found))
+            for path, found in zip(chosen, used, strict=True)}
 
 
 def write_class_summary(out: Path, results: list[Result]) -> None:
@@ -326,6 +340,7 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
             find_bwrap()
         except SandboxError as err:
             raise GradeError(str(err)) from None
+        notice(cgroups.available()[1])
     notebook_timeout = notebook_timeout or 10 * timeout
     protected = [solutions] + ([submissions] if submissions.is_dir() else [])
     with claim_out(out, protected) as out, \
@@ -373,6 +388,8 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         pool.prestart(len(todo))
         try:
             released = build_course(notebooks, work / "template")
+            keys = answer_keys(notebooks, {stem for _, stem in todo}, work / "answer-keys",
+                               sandboxed)
         except BaseException:
             pool.run([], done)  # stops the prestarted workers
             raise
@@ -397,8 +414,8 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
             pending.append({"student": student, "gid": gids[student], "exercise": stem,
                             "submission": str(staged), "tampered": checked.tampered,
                             "detail": checked.detail, "key": key,
-                            "max_score": info["max_score"], "points": info["points"],
-                            "names": info["names"], "hidden_lines": info["hidden"],
+                            "max_score": info["max_score"], "steps": info["steps"],
+                            "package": keys.get(stem), "hidden_lines": info["hidden"],
                             "scrub_paths": scrub_paths, "show_tests": show_tests})
         pool.run(pending, done)
         store.write_csv()

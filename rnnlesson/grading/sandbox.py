@@ -1,32 +1,34 @@
-"""Each submission's kernel runs inside bubblewrap (``bwrap``), with limits.
+"""Each submission's code runs inside bubblewrap (``bwrap``), with limits.
 
-What the kernel sees (everything else does not exist for it):
+What the sandbox sees (everything else does not exist for it):
 - the system (``/usr``, ``/bin``, ``/lib*``, a few files of ``/etc``), Python, the course's
-  virtual environment and the ``rnnlesson`` package, all read-only;
-- an empty, private home (``/home/learner``), its working folder;
-- the folder of its own connection sockets (the kernel talks to the grader over Unix
-  sockets, since it has no network).
+  virtual environment and the ``rnnlesson`` package, all read-only; while exercise N is
+  graded, the package is a copy without N's answer key (``answer_key.py``);
+- an empty home (``/home/learner``, its working folder) and ``/tmp``, both in memory and of
+  a fixed size (``Limits.scratch``): nothing it writes reaches the host's disk.
 
-It runs in its own mount, PID, network, IPC and UTS namespaces, as a user of its own (a
-separate uid when the grader runs as root, ``nobody`` in a user namespace otherwise), with no
-capabilities and ``no_new_privs``; every process it starts dies with it (the sandbox is
-killed when its parent, the grading worker, dies). Limits: address space (``memory``),
-processes, file size, open files and CPU time (``prlimit``).
+It runs in its own mount, PID, network, IPC and UTS namespaces, as a user of its own (a uid
+claimed for this worker alone when the grader runs as root, ``nobody`` in a user namespace
+otherwise), with no capabilities and ``no_new_privs``; every process it starts dies with it.
+Limits: its control group (``cgroups.py``: memory and processes of the whole sandbox, a fair
+CPU share) where the machine allows, and per process always: address space, processes, file
+size, open files and CPU time (``prlimit``).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
+from . import cgroups
 
 HOME = "/home/learner"
-UID_BASE = 61000  # a uid per worker slot when the grader is root: no login user has these
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+UID_BASE, UID_COUNT = 61000, 4000  # uids no login user has; one per worker while it runs
+UID_LOCKS = Path("/run/rnnlesson-uids")
 ETC_FILES = ["ld.so.cache", "localtime", "fonts", "mime.types"]
 
 
@@ -45,11 +47,12 @@ def find_bwrap() -> str:
 
 @dataclass
 class Limits:
-    memory: int = 2 * 1024**3       # bytes of address space per process
-    processes: int = 64             # processes and threads of the sandbox's user
+    memory: int = 2 * 1024**3       # bytes: the whole sandbox (control group), each process
+    processes: int = 64             # processes and threads of the sandbox
     file_size: int = 64 * 1024**2   # bytes one file may grow to
     open_files: int = 256
     cpu_seconds: int = 600          # CPU time of each process
+    scratch: int = 256 * 1024**2    # bytes of the in-memory home, and again of /tmp
 
     def prlimit(self, nproc: int) -> list[str]:
         return ["/usr/bin/prlimit", f"--as={self.memory}", f"--nproc={nproc}",
@@ -74,62 +77,68 @@ def _processes_of(uid: int) -> int:
 
 def readonly_paths() -> list[str]:
     """Python, the virtual environment and the rnnlesson package (not the repository)."""
-    import rnnlesson
-
-    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
-             os.path.dirname(os.path.realpath(rnnlesson.__file__))}
-    # nested paths: bind the outermost only
-    ordered = sorted(paths, key=len)
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), str(PACKAGE_DIR)}
+    ordered = sorted(paths, key=len)  # nested paths: bind the outermost only
     return [p for i, p in enumerate(ordered)
             if not any(p.startswith(q.rstrip("/") + "/") for q in ordered[:i])]
 
 
+def claim_uid() -> tuple[int, object]:
+    """A uid no other worker of any grader run uses while this one lives (root only): the
+    held lock of ``/run/rnnlesson-uids/<uid>`` says whose it is. Returns (uid, the lock)."""
+    UID_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for uid in range(UID_BASE, UID_BASE + UID_COUNT):
+        handle = open(UID_LOCKS / str(uid), "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return uid, handle
+    raise SandboxError(f"all {UID_COUNT} sandbox uids are in use")
+
+
 @dataclass
 class Sandbox:
-    """One kernel's sandbox: a private home and a socket folder under ``root``."""
+    """A worker's sandbox: started afresh for each notebook (see ``command``)."""
 
     root: Path
     slot: int = 0
     limits: Limits = None  # type: ignore[assignment]
+    use_cgroups: bool | None = None  # None: where the machine allows
 
     def __post_init__(self):
         self.root = Path(self.root)
         self.limits = self.limits or Limits()
         self.bwrap = find_bwrap()
         self.as_root = os.geteuid() == 0
-        self.uid = UID_BASE + self.slot if self.as_root else 65534
-        self.home = self.root / "home"
-        self.sockets = None  # made by prepare()
+        self._uid_lock = None
+        if self.as_root:
+            self.uid, self._uid_lock = claim_uid()
+        else:
+            self.uid = 65534
+        if self.use_cgroups is None:
+            self.use_cgroups = cgroups.available()[0]
+        self.group = None
+        self.oom_seen = False  # a group of this sandbox ran out of memory (reset by the caller)
 
     def prepare(self) -> None:
-        """Fresh, empty home and socket folders that only the sandbox's user may use.
-
-        The sockets go in a short folder of their own under /tmp: a Unix socket's path may
-        not be longer than 107 bytes, and TMPDIR can be deep.
-        """
+        """Ready for a fresh sandbox: the previous one's processes and group are gone."""
         self.clean()
-        self.home.mkdir(parents=True)
-        os.chmod(self.home, 0o711 if self.as_root else 0o700)  # bwrap, capless, must chdir
-        self.sockets = Path(tempfile.mkdtemp(prefix="rnnlesson-kernel-",
-                                             dir="/tmp" if os.path.isdir("/tmp") else None))
-        for folder in (self.home, self.sockets):
-            if self.as_root:
-                os.chown(folder, self.uid, self.uid)
-        os.chmod(self.root, 0o711 if self.as_root else 0o700)
-
-    def give(self, path: Path) -> None:
-        """Let the sandbox's user read, not write, a file the grader wrote (the connection
-        file: it holds only this kernel's socket names and message key)."""
-        os.chmod(path, 0o644 if self.as_root else 0o400)
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.use_cgroups:
+            self.group = cgroups.Group(self.limits.memory, self.limits.processes)
+            self.group.create()
 
     def clean(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-        if self.sockets is not None:
-            shutil.rmtree(self.sockets, ignore_errors=True)
-            self.sockets = None
+        if self.group is not None:
+            self.oom_seen |= self.group.ran_out_of_memory()
+            self.group.remove()
+            self.group = None
 
-    def command(self, argv: list[str]) -> list[str]:
-        """argv run inside the sandbox."""
+    def command(self, argv: list[str], package: Path | None = None) -> list[str]:
+        """argv run inside the sandbox; ``package``, if given, is bound read-only over the
+        rnnlesson package (the copy without the exercise's answer key, see answer_key.py)."""
         cmd = [self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid",
                "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                "--hostname", "sandbox", "--clearenv"]
@@ -143,18 +152,20 @@ class Sandbox:
                 cmd += ["--ro-bind", top, top]
         for name in ETC_FILES:
             cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        scratch = str(self.limits.scratch)
         # /tmp first: a clone under /tmp must not be hidden by the sandbox's own /tmp
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        cmd += ["--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", scratch, "--tmpfs", "/tmp"]
         binds = readonly_paths()
         for path in binds:
             cmd += ["--ro-bind", path, path]
-        cmd += ["--bind", str(self.home), HOME, "--bind", str(self.sockets), str(self.sockets),
-                "--chdir", HOME]
+        if package is not None:
+            cmd += ["--ro-bind", str(package), str(PACKAGE_DIR)]
+        cmd += ["--perms", "1777", "--size", scratch, "--tmpfs", HOME, "--chdir", HOME]
         # bwrap makes the folders above a mount point private (0700): open them to the uid
-        above = {str(p) for path in binds + [str(self.sockets), HOME, "/etc/x"]
-                 for p in Path(path).parents}
-        for folder in sorted(above - {"/"}, key=len):
-            cmd += ["--chmod", "1777" if folder == "/tmp" else "0755", folder]
+        above = {str(p) for path in binds + [HOME, "/etc/x"] for p in Path(path).parents}
+        for folder in sorted(above - {"/", "/tmp"}, key=len):
+            cmd += ["--chmod", "0755", folder]
         if not self.as_root:
             cmd += ["--cap-drop", "ALL"]  # as root, setpriv below drops them with the uid
         bin_dir = os.path.dirname(sys.executable)
@@ -162,41 +173,18 @@ class Sandbox:
                "LOGNAME": "learner", "LANG": "C.UTF-8", "MPLBACKEND": "agg",
                "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PYTHONNOUSERSITE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+               "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "RNNLESSON_SANDBOX": str(self.root)}
         for key, value in env.items():
             cmd += ["--setenv", key, value]
         if self.as_root:
-            # a process count of its own: the uid is this slot's alone
-            nproc = self.limits.processes
-            inner = self.limits.prlimit(nproc) + [
+            # a process count of its own: the uid is this worker's alone
+            inner = self.limits.prlimit(self.limits.processes) + [
                 "/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.uid}",
                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
                 "--no-new-privs", "--"]
         else:
             # RLIMIT_NPROC counts every process of the grader's user: leave room for theirs
             inner = self.limits.prlimit(_processes_of(os.getuid()) + self.limits.processes)
-        return cmd + ["--"] + inner + list(argv)
-
-
-# The sandbox of the kernel about to start; set by the worker before each notebook.
-ACTIVE: Sandbox | None = None
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager that starts the kernel inside ``ACTIVE``, over Unix sockets."""
-
-    async def _async_pre_start_kernel(self, **kw):
-        if ACTIVE is None:
-            raise SandboxError("no sandbox was prepared for this kernel")
-        self.transport = "ipc"
-        self.ip = str(ACTIVE.sockets / "kernel")
-        self.connection_file = str(ACTIVE.sockets / "kernel.json")
-        # what the kernel prints to its own fds goes nowhere (the grader's logs stay its own)
-        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
-        kw["stdin"] = subprocess.DEVNULL
-        return await super()._async_pre_start_kernel(**kw)
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        argv = super().format_kernel_cmd(extra_arguments)
-        ACTIVE.give(Path(self.connection_file))
-        return ACTIVE.command(argv)
+        full = cmd + ["--"] + inner + list(argv)
+        return self.group.wrap(full) if self.group is not None else full

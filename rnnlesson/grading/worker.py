@@ -1,12 +1,13 @@
 """A grading worker: ``python -m rnnlesson.grading.worker``, driven by ``grade.py`` over a pipe.
 
-Each worker owns one nbgrader course directory (its own SQLite gradebook, so two workers
-never contend for one database) and one sandbox slot. The first line on stdin is the
-settings; every later line is one (student, exercise) to grade. For each, the worker runs
-nbgrader's autograde in-process, the kernel inside the sandbox (``sandbox.py``), judges the
-graded notebook's outputs (``verdict.py``), renders the feedback page (``feedback.py``) and
-answers with all of it as one JSON line. It writes nothing into OUT: the grader's main
-process does. It dies with its parent (``PR_SET_PDEATHSIG``), and its kernels with it.
+Each worker owns one sandbox slot. The first line on stdin is the settings; every later
+line is one (student, exercise) to grade. For each, the worker starts the submission's
+sandbox (``sandbox.py``), whose runner executes the learner's cells (``runner.py``), replays
+the exercise's tests here in its own process against calls into it (``replay.py``,
+``trusted.py``), decides the verdicts and the status (``verdict.py``), renders the feedback
+page (``feedback.py``) and answers with all of it as one JSON line. It writes nothing into
+OUT: the grader's main process does. It dies with its parent (``PR_SET_PDEATHSIG``), and its
+sandboxes with it.
 """
 from __future__ import annotations
 
@@ -20,68 +21,75 @@ import time
 from pathlib import Path
 
 from . import sandbox
-from .course import make_api, read_notebook
+from .course import read_notebook
 from .feedback import Scrubber, page
+from .replay import run_tests
 from .results import Result
-from .verdict import judge, score_of, status_of
+from .trusted import SandboxStopped, Session
+from .verdict import TestVerdict, cell_faults, score_of, status_of, test_faults
 
-# nbgrader's own list, less what scores from the gradebook: verdict.py scores instead
-AUTOGRADE_PREPROCESSORS = [
-    "rnnlesson.grading.execute.GuardedExecute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-
-
-def nbgrader_config(timeout: int, notebook_timeout: int, sandboxed: bool = True):
-    """Autograde settings: nbgrader's per-cell ``Execute.timeout`` plus a whole-notebook limit."""
-    from traitlets.config import Config
-
-    config = Config()
-    config.Execute.timeout = timeout
-    config.Execute.shutdown_kernel = "immediate"  # the notebook is done; no need to wait
-    config.GuardedExecute.notebook_timeout = notebook_timeout
-    config.GuardedExecute.sandboxed = sandboxed
-    config.Autograde.autograde_preprocessors = AUTOGRADE_PREPROCESSORS
-    return config
+def cells_to_run(nb) -> list[dict]:
+    """The submission's code cells up to its last test, tests left out: what the sandbox runs."""
+    cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    tests = [k for k, (_, c) in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade")]
+    cells = cells[:tests[-1]] if tests else cells
+    return [{"index": i, "source": c.source} for i, c in cells
+            if not c.metadata.get("nbgrader", {}).get("grade") and c.source.strip()]
 
 
-def grade_unit(api, root: Path, job: dict, slot: sandbox.Sandbox | None) -> dict:
-    """Autograde one staged submission; returns the result, its page and its verdicts."""
-    gid, exercise = job["gid"], job["exercise"]
-    submitted = root / "submitted" / gid / exercise
-    shutil.rmtree(submitted, ignore_errors=True)
-    submitted.mkdir(parents=True)
-    shutil.copyfile(job["submission"], submitted / f"{exercise}.ipynb")
-    scrub = Scrubber(job["hidden_lines"], job["scrub_paths"])
+def grade_unit(job: dict, slot: sandbox.Sandbox | None, settings: dict) -> dict:
+    """Grade one staged submission; returns the result, its page and its verdicts."""
+    exercise = job["exercise"]
+    nb = read_notebook(Path(job["submission"]))
+    cells = cells_to_run(nb)
+    home = Path(settings["course"]) / "home"
 
-    def answer(status, detail, score=0.0, nb=None, verdicts=()):
-        result = Result(job["student"], exercise, score, job["max_score"], status, detail,
-                        job["key"], [[v.grade_id, m] for v in verdicts for m in v.mistakes])
-        return {"result": result.__dict__, "verdicts": [v.as_dict() for v in verdicts],
-                "page": page(result, nb, verdicts, scrub, job["show_tests"]).decode("utf-8")}
+    def prepare() -> list[str]:
+        if slot is not None:
+            slot.prepare()
+            return slot.command([], package=Path(job["package"]))
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        return ["/usr/bin/env", "-C", str(home)]
 
-    start = time.perf_counter()
+    session = Session(prepare, cells, settings["notebook_timeout"])
     if slot is not None:
-        slot.prepare()
-        sandbox.ACTIVE = slot
+        slot.oom_seen = False
+    start = time.perf_counter()
     try:
-        run = api.autograde(exercise, gid, force=True, create=True)
+        try:
+            session.start()
+        except SandboxStopped as stopped:
+            verdicts = [TestVerdict(s["grade_id"], s["name"], s["points"], 0.0, "not-run",
+                                    str(stopped)) for s in job["steps"] if s["kind"] == "test"]
+            shown = {}
+        else:
+            verdicts, shown = run_tests(job["steps"], session, settings["timeout"])
     finally:
+        session.stop()
         if slot is not None:
             slot.clean()
-    print(f"{gid}/{exercise}: autograde {time.perf_counter() - start:.2f} s", file=sys.stderr,
-          flush=True)
-    if not run["success"]:
-        print(run.get("log", "") + run.get("error", ""), file=sys.stderr, flush=True)
-        return answer("grader-error", "nbgrader could not run this notebook (the grader's log "
-                      "has the details); nothing in it was scored")
-    graded = read_notebook(root / "autograded" / gid / exercise / f"{exercise}.ipynb")
-    verdicts, faults = judge(graded, job["points"], job["names"])
+    print(f"{job['gid']}/{exercise}: graded in {time.perf_counter() - start:.2f} s",
+          file=sys.stderr, flush=True)
+    faults = cell_faults(session.cell_reports) | test_faults(verdicts) | session.faults
+    if slot is not None and slot.oom_seen:  # the whole sandbox's memory, not one process's
+        faults = (faults - {"kernel-died"}) | {"memory-limit"}
     status = status_of(faults, job["tampered"])
-    return answer(status, job["detail"], score_of(verdicts, job["max_score"]), graded,
-                  verdicts)
+    result = Result(job["student"], exercise, score_of(verdicts, job["max_score"]),
+                    job["max_score"], status, job["detail"], job["key"],
+                    [[v.grade_id, m] for v in verdicts for m in v.mistakes])
+    outputs = {r["index"]: r for r in session.cell_reports if isinstance(r, dict)}
+    answers = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("grade") or meta.get("locked"):
+            continue
+        report = outputs.get(i, {})
+        answers.append((cell.source, str(report.get("output", ""))))
+    scrub = Scrubber(job["hidden_lines"], job["scrub_paths"])
+    return {"result": result.__dict__, "verdicts": [v.as_dict() for v in verdicts],
+            "page": page(result, answers, verdicts, scrub, job["show_tests"], shown,
+                         job["steps"]).decode("utf-8")}
 
 
 def die_with_parent(parent: int) -> None:
@@ -101,15 +109,11 @@ def main() -> None:
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    import nbgrader.apps  # noqa: F401  (the slow import, done while the course is being built)
+    import rnnlesson.checks  # noqa: F401  (the slow imports, done while the course is built)
 
     settings = json.loads(sys.stdin.readline())
     if not settings:
         return
-    root = Path(settings["course"])
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
-    api = make_api(root, nbgrader_config(settings["timeout"], settings["notebook_timeout"],
-                                         settings["sandboxed"]))
     slot = None
     if settings["sandboxed"]:
         limits = sandbox.Limits(memory=settings["memory"],
@@ -118,7 +122,7 @@ def main() -> None:
     for line in sys.stdin:
         job = json.loads(line)
         try:
-            reply = grade_unit(api, root, job, slot)
+            reply = grade_unit(job, slot, settings)
         except Exception as err:  # one bad notebook must not stop the class
             print(f"{job['gid']}/{job['exercise']}: {type(err).__name__}: {err}",
                   file=sys.stderr, flush=True)
