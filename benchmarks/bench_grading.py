@@ -1,10 +1,15 @@
-"""How fast does ``rnnlesson grade`` grade a class, and what does the sandbox cost?
+"""How fast does ``rnnlesson grade`` grade a class, and what do the sandbox and the channel cost?
 
 Makes N synthetic students from the generated exercises (most put the solution back into
 every stub; every third student gets some stubs wrong), grades them with each ``--jobs``
-value, with the sandbox and without it (kernels unconfined, for this measurement only),
-alternating the two, checks that every run gives the same grades.csv, and prints seconds per
-student-notebook, the sandbox's cost per notebook and the ratios.
+value, with the sandbox and without it (the learner's process unconfined, for this
+measurement only), alternating the two, checks that every run gives the same grades.csv, and
+prints seconds per student-notebook, the sandbox's cost per notebook and the ratios.
+
+Then the channel's own cost: for every exercise, the tests replayed against one right
+answer twice, side by side: through the channel to a runner process (``trusted.Session``),
+and with the learner's functions called directly in this process (no channel). The
+difference, per notebook, is what passing every argument and result as data costs.
 
     python benchmarks/bench_grading.py --students 10
     python benchmarks/bench_grading.py --students 20 --solutions tests/fixtures/grading/solutions
@@ -29,6 +34,67 @@ from rnnlesson.grading.synthetic import fill_stubs, solution_bodies
 
 TARGET_SECONDS = 1.5          # per student-notebook, sandboxed, with --jobs 2
 TARGET_SANDBOX_COST = 0.2     # seconds the sandbox adds per student-notebook
+TARGET_CHANNEL_COST = 0.2     # seconds the data-only channel adds per student-notebook
+
+
+class InProcess:
+    """A stand-in for `trusted.Session` that runs the cells here and calls the functions
+    directly: the same replay with no channel, to measure what the channel costs."""
+
+    faults: set = set()
+
+    def __init__(self, cells):
+        import contextlib
+        import io
+
+        self.namespace = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()):
+            for cell in cells:
+                exec(compile(cell["source"], "<cell>", "exec"), self.namespace)
+
+    def call(self, op, name, args=(), kwargs=None):
+        value = self.namespace[name]
+        return value(*args, **(kwargs or {})) if op == "call" else value
+
+    def take_output(self):
+        return ""
+
+
+def channel_cost(solutions: Path, rounds: int = 3) -> tuple[float, float]:
+    """Seconds per notebook of replaying every exercise's tests through the channel and in
+    this process (medians over rounds); the runner's start is not counted."""
+    import os
+
+    from rnnlesson.grading.markers import stamp
+    from rnnlesson.grading.replay import plan, run_tests
+    from rnnlesson.grading.trusted import Session
+    from rnnlesson.grading.worker import cells_to_run
+
+    exercises = {name: nbformat.reads(data.decode("utf-8"), as_version=4)
+                 for name, data in generate_exercises(solutions).items()}
+    os.environ.setdefault("MPLBACKEND", "agg")
+    remote, local = [], []
+    for _ in range(rounds):
+        through, direct = 0.0, 0.0
+        for path in solution_notebooks(solutions):
+            solution = read_notebook(path)
+            steps = plan(stamp(solution, path.name))
+            answer = fill_stubs(exercises[path.name], solution_bodies(solution))
+            cells = cells_to_run(answer)
+            with tempfile.TemporaryDirectory() as home:
+                session = Session(lambda home=home: ["/usr/bin/env", "-C", home], cells, 300)
+                session.start()
+                start = time.perf_counter()
+                run_tests(steps, session, 300)
+                through += time.perf_counter() - start
+                session.stop()
+                here = InProcess(cells)
+                start = time.perf_counter()
+                run_tests(steps, here, 300)
+                direct += time.perf_counter() - start
+        remote.append(through / len(exercises))
+        local.append(direct / len(exercises))
+    return float(np.median(remote)), float(np.median(local))
 
 
 def make_class(solutions: Path, folder: Path, students: int, seed: int = 0) -> int:
@@ -102,6 +168,12 @@ def main(argv=None) -> int:
               f"{'met' if per <= TARGET_SECONDS else 'NOT met'} ({per:.2f} s)")
         print(f"target sandbox cost < {TARGET_SANDBOX_COST} s per student-notebook: "
               f"{'met' if cost < TARGET_SANDBOX_COST else 'NOT met'} ({cost:.3f} s)")
+        through, direct = channel_cost(solutions)
+        print(f"tests replayed through the channel: {through:.3f} s per notebook; with the "
+              f"functions called in-process: {direct:.3f} s (ratio {through / direct:.2f}x)")
+        print(f"target channel cost < {TARGET_CHANNEL_COST} s per student-notebook: "
+              f"{'met' if through - direct < TARGET_CHANNEL_COST else 'NOT met'} "
+              f"({through - direct:+.3f} s)")
     return 0
 
 

@@ -29,18 +29,24 @@ def _release(args) -> int:
     return 0
 
 
+def printable(text) -> str:
+    """text with every control character (escape sequences included) shown as '?': what the
+    grader prints holds student ids and file names, which must not drive the terminal."""
+    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in str(text))
+
+
 def _grade(args) -> int:
     from .grading.grade import grade
     from .grading.results import format_points
 
     def progress(result, n, total, reused):
-        print(f"[{n}/{total}] {result.student} {result.exercise}: "
+        print(f"[{n}/{total}] {printable(result.student)} {printable(result.exercise)}: "
               f"{format_points(result.score)}/{format_points(result.max_score)} "
               f"{result.status}" + (" (kept from an earlier run)" if reused else ""),
               flush=True)
 
     def notice(text):
-        print(f"note: {text}", flush=True)
+        print(f"note: {printable(text)}", flush=True)
 
     results = grade(args.submissions, args.out, solutions=args.solutions,
                     timeout=args.timeout, jobs=args.jobs,
@@ -117,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (GradeError, MarkerError, CourseError, SubmissionsError, FileNotFoundError) as err:
-        print(f"rnnlesson {args.command}: error: {err}", file=sys.stderr)
+        print(f"rnnlesson {args.command}: error: {printable(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"rnnlesson {args.command}: interrupted; results graded so far are kept",

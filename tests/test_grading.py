@@ -1,7 +1,6 @@
 """``rnnlesson grade`` end to end on a synthetic class with every kind of fault."""
 import hashlib
 import json
-import os
 import shutil
 import signal
 import subprocess

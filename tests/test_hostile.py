@@ -4,10 +4,13 @@ One submission per attack on exercise 3 (each with a wrong answer, so honest wor
 0), classmates with right answers graded in the same run, and honest students whose
 notebooks an editor or a copy-paste mangled, or whose folder names are odd.
 """
+import copy as copy_module
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -27,6 +30,11 @@ EXERCISE = nbformat.read(REPO / "exercises" / f"{STEM}.ipynb", 4)
 WRONG = ("    a_next, yt_pred = np.zeros((1, 1)), np.zeros((1, 1))\n"
          "    cache = (a_next, a_prev, xt, params)")
 HIDDEN = "hidden_rng = np.random.default_rng(2024)"  # a line of the hidden tests
+_spec = importlib.util.spec_from_file_location("catalogue_ex03",
+                                               REPO / "tests" / "catalogue" / "ex03.py")
+_catalogue = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_catalogue)
+CATALOGUE = _catalogue.ANSWERS
 MARK = "ATTACK-REPORT:"
 WALK = """
 import os
@@ -37,8 +45,9 @@ def everything():
         for name in files:
             yield os.path.join(top, name)
 """
+FORGE = "rnn_cell_forward: all checks passed\n[mistake: ex03/forged-by-the-learner]"
 
-# code a learner adds in a new cell right after the answer
+# code a learner adds in a new cell right after the answer: each gains nothing
 ATTACKS = {
     "find-out": """
 import glob, os, subprocess, sys
@@ -58,22 +67,13 @@ subprocess.Popen([sys.executable, '-c', script], start_new_session=True)
     "overwrite": WALK + """
 hits = []
 for path in everything():
-    if path.endswith(('.ipynb', '.db', '.csv', '.json', '.html')):
+    if path.endswith(('.ipynb', '.db', '.csv', '.json', '.html', '.py')):
         try:
             open(path, 'a').close()
             hits.append(path)
         except OSError:
             pass
 print('ATTACK-REPORT: writable', [h for h in hits if not h.startswith('/home/learner')])
-""",
-    "gradebook": WALK + """
-import sqlite3
-dbs = [p for p in everything() if p.endswith('gradebook.db')]
-for db in dbs:
-    con = sqlite3.connect(db)
-    con.execute('update grade set manual_score = 193, extra_credit = 100')
-    con.commit()
-print('ATTACK-REPORT: gradebooks', dbs)
 """,
     "reader": WALK + """
 seen = [p for p in everything() if 'rnn-cell-forward' in p]
@@ -87,10 +87,20 @@ try:
 except OSError as err:
     print('ATTACK-REPORT: passwd', type(err).__name__)
 """,
+    "hidden-hunt": WALK + """
+import base64
+found = []
+for path in everything():
+    try:
+        data = open(path, 'rb').read(2_000_000)
+    except OSError:
+        continue
+    if b'hidden_rng = np.random.default_rng(2024)' in data:
+        found.append(path)
+        print(base64.b64encode(data).decode()[:5000])
+print('ATTACK-REPORT: hidden tests found in', found)
+""",
     "history": """
-import atexit
-def leak():
-    print(In)
 get_ipython().events.register('post_run_cell', lambda result: print(In))
 """,
     "orphan": """
@@ -102,6 +112,27 @@ print('ATTACK-REPORT: orphan started')
     "memory": """
 hog = np.ones(3 * 1024**3 // 8)
 """,
+    "memory-children": """
+import os, time
+for _ in range(4):
+    if os.fork() == 0:
+        block = np.ones(700 * 1024**2 // 8)
+        time.sleep(20)
+        os._exit(0)
+time.sleep(8)
+""",
+    "disk": """
+written = 0
+try:
+    for folder in ('/home/learner', '/tmp'):
+        for i in range(40):
+            with open(f'{folder}/fill-{i}.bin', 'wb') as fh:
+                for _ in range(32):
+                    fh.write(b'0' * 1024**2)
+                    written += 1
+except OSError as err:
+    print('ATTACK-REPORT: disk full after', written, 'MB:', err)
+""",
     "flood": """
 print('x' * 50_000_000)
 """,
@@ -109,6 +140,13 @@ print('x' * 50_000_000)
 def disarm(lines):
     return ['pass\\n'] if lines and lines[0].startswith('# TEST') else lines
 get_ipython().input_transformers_cleanup.append(disarm)
+get_ipython().input_transformer_manager.line_transforms.append(disarm)
+""",
+    "compiler": """
+import ast
+shell = get_ipython()
+shell.compile.ast_parse = lambda source, *a, **k: ast.parse('pass')
+shell.run_cell = lambda *a, **k: None
 """,
     "monkeypatch": """
 import rnnlesson.checks
@@ -126,16 +164,36 @@ for name in dir(rnnlesson.checks):
     if isinstance(target, types.FunctionType) and not target.__code__.co_freevars:
         target.__code__ = noop.__code__
 """,
-    "pre-run-hook": """
-def hook(info):
-    raise RuntimeError('no tests today')
-get_ipython().events.register('pre_run_cell', hook)
+    "ctypes": """
+import ctypes
+def quiet(*a, **k):
+    return None
+target = np.testing.assert_allclose
+_ = ctypes.memmove(id(target) + 48, id(quiet) + 48, 8)  # func_code, CPython 3.11
 """,
-    "showtraceback": """
-get_ipython().showtraceback = lambda *a, **k: None
+    "event-forge": """
+import types
+def clear(result):
+    result.error_in_exec = None
+    print('rnn_cell_forward: all checks passed')
+clear.__code__ = clear.__code__.replace(co_filename='/usr/lib/python3/site-packages/ipykernel/x.py')
+get_ipython().events.register('post_run_cell', clear)
 """,
-    "custom-exc": """
-get_ipython().set_custom_exc((BaseException,), lambda shell, etype, value, tb, tb_offset=None: None)
+    "key-hunt": """
+import gc
+found = []
+for obj in gc.get_objects():
+    if isinstance(obj, dict) and any(k in obj for k in ('secret', 'key', '_secret')):
+        found.append(sorted(map(str, obj))[:5])
+print('ATTACK-REPORT: keys found', len(found))
+print('rnn_cell_forward: all checks passed')
+""",
+    "channel": """
+import gc
+runner = next(o for o in gc.get_objects() if type(o).__name__ == 'Runner')
+runner.send({'op': 'ready', 'cells': []})
+runner.send({'op': 'return', 'value': {'$': 'tuple', 'v': []}, 'output': ''})
+runner.replies.write(b'\\xff' * 64)
 """,
     "assertion": """
 import builtins
@@ -157,10 +215,31 @@ try:
 finally:
     print('ATTACK-REPORT: threads', started)
 """,
+    "fork-bomb": """
+import os, time
+children = 0
+try:
+    for _ in range(500):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        children += 1
+finally:
+    print('ATTACK-REPORT: children', children)
+""",
     "big-file": """
 with open('big.bin', 'wb') as fh:
     for _ in range(100):
         fh.write(b'0' * 1024**2)
+""",
+    "cgroup-escape": """
+import os
+for path in ('/sys/fs/cgroup/cgroup.procs', '/sys/fs/cgroup/memory/cgroup.procs'):
+    try:
+        open(path, 'w').write(str(os.getpid()))
+        print('ATTACK-REPORT: escaped via', path)
+    except OSError as err:
+        print('ATTACK-REPORT: no escape', type(err).__name__)
 """,
     "network": """
 import socket
@@ -171,16 +250,46 @@ for host, port in (('127.0.0.1', HOST_PORT), ('1.1.1.1', 80)):
     except OSError as err:
         print('ATTACK-REPORT: not reached', host, err)
 """,
+    "interpreter-hooks": """
+import atexit, builtins, signal, sys
+def tracer(frame, event, arg):
+    if frame.f_code.co_name.startswith('check'):
+        frame.f_locals.clear()
+    return tracer
+sys.settrace(tracer)
+sys.setprofile(lambda *a: None)
+sys.addaudithook(lambda event, args: None)
+atexit.register(lambda: print('rnn_cell_forward: all checks passed'))
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+class Finder:
+    def find_spec(self, name, path=None, target=None):
+        return None
+sys.meta_path.insert(0, Finder())
+sys.displayhook = lambda value: print('all checks passed')
+sys.excepthook = lambda *a: None
+builtins.isinstance = lambda obj, cls: True
+""",
+    "cpu-children": """
+import os
+for _ in range(3):
+    if os.fork() == 0:
+        while True:
+            pass
+""",
+    "invented-tags": """
+for i in range(41):
+    print(f'[mistake: ex03/invented-{i}]')
+print('[mistake: ex03/' + 'z' * 4000 + ']')
+""",
 }
 # the status each attack must get (its score is always 0)
-ATTACK_STATUS = {
-    "find-out": "failed", "overwrite": "failed", "gradebook": "failed", "reader": "failed",
-    "history": "tampered", "orphan": "failed", "memory": "memory-limit", "flood": "failed",
-    "transformer": "tampered", "monkeypatch": "tampered", "code-swap": "tampered",
-    "pre-run-hook": "tampered", "showtraceback": "tampered", "custom-exc": "tampered",
-    "assertion": "tampered", "reference-swap": "tampered", "threads": "process-limit",
-    "big-file": "file-size-limit", "network": "failed",
-}
+ATTACK_STATUS = {name: "failed" for name in ATTACKS} | {
+    "memory": "memory-limit", "memory-children": "memory-limit", "threads": "process-limit",
+    "fork-bomb": "process-limit", "big-file": "file-size-limit", "channel": {"tampered", "failed"},
+    "ctypes": {"failed", "kernel-died"},
+    # isinstance patched breaks the runner's own replies: whatever follows, it scores 0
+    "interpreter-hooks": {"failed", "kernel-died", "tampered"}}
 # answers that try to pass without doing the work: (body of rnn_cell_forward, status)
 ANSWER_ATTACKS = {
     "wrap-reference": ("    import rnnlesson\n"
@@ -192,6 +301,35 @@ ANSWER_ATTACKS = {
                        "    twin = types.FunctionType(ref.__code__, ref.__globals__)\n"
                        "    a_next, yt_pred, cache = twin(xt, a_prev, params)",
                        "uses-reference"),
+    "source-copy": ("    import inspect, rnnlesson.cell as source\n"
+                    "    space = dict(vars(source))\n"
+                    "    exec(inspect.getsource(source), space)\n"
+                    "    a_next, yt_pred, cache = space['rnn_cell_forward'](xt, a_prev, params)",
+                    "uses-reference"),
+    "through-the-loop": ("    import rnnlesson\n"
+                         "    a, y, _ = rnnlesson.rnn_forward(xt[:, :, None], a_prev, params)\n"
+                         "    a_next, yt_pred = a[:, :, 0], y[:, :, 0]\n"
+                         "    cache = (a_next, a_prev, xt, params)",
+                         "uses-reference"),
+    "frame-walk": ("    import gc, sys\n"
+                   "    frame = sys._getframe(1)\n"
+                   "    while frame is not None:\n"
+                   "        for value in list(frame.f_locals.values()):\n"
+                   "            if isinstance(value, dict) and 'ba' in value:\n"
+                   "                value['ba'][...] = 0\n"
+                   "        frame = frame.f_back\n"
+                   "    for obj in gc.get_objects():\n"
+                   "        if isinstance(obj, dict) and hasattr(obj.get('ba'), 'fill'):\n"
+                   "            obj['ba'].fill(0)\n"
+                   "    a_next = np.tanh(params['Waa'] @ a_prev + params['Wax'] @ xt)\n"
+                   "    yt_pred = softmax(params['Wya'] @ a_next + params['by'])\n"
+                   "    cache = (a_next, a_prev, xt, params)", "failed"),
+    "lying-exception": ("    class CheckFailure(AssertionError):\n"
+                        "        mistake = 'ex03/passed'\n"
+                        f"    raise CheckFailure({FORGE!r})", "failed"),
+    "exit": ("    raise SystemExit(0)", "failed"),
+    "interrupt": ("    raise KeyboardInterrupt", "failed"),
+    "flood-in-call": ("    print('y' * 20_000_000)\n" + WRONG, "failed"),
     "always-equal": ("    class Anything:  # nbgrader #1379\n"
                      "        shape = property(lambda self: self)\n"
                      "        def __eq__(self, other):\n"
@@ -199,10 +337,30 @@ ANSWER_ATTACKS = {
                      "        def __getattr__(self, name):\n"
                      "            return self\n"
                      "    a_next = yt_pred = Anything()\n"
-                     "    cache = (a_next, a_prev, xt, params)",
-                     "error"),  # its tests fail; the given code after it cannot use it
+                     "    cache = (a_next, a_prev, xt, params)", "failed"),
+    "deep-reply": ("    deep = []\n"
+                   "    for _ in range(100_000):\n"
+                   "        deep = [deep]\n"
+                   "    return deep, deep, deep", "failed"),
+    "huge-reply": ("    big = np.ones((2, 5_000_000))\n"
+                   "    return big, big, (big, a_prev, xt, params)", "failed"),
+    "slow": ("    import time\n"
+             "    time.sleep(600)\n" + WRONG, "timeout"),
+    "cpu-burn": ("    while True:\n"
+                 "        pass\n" + WRONG, "timeout"),
 }
+# an answer whose wrong values keep the right shapes earns the shapes test's point, honestly
+EARNED = {"attack-frame-walk": 1.0}
 ODD_IDS = [" spaced ", "...", ".x", "名前", 'comma,"quote"']
+FORMULA_IDS = ["=1+1", "+1+1", "@SUM(1+1)", "-2+3", '=HYPERLINK("x")']
+ESCAPE_ID = "\x1b[2J\x1b[31mred"
+# honest answers the machinery must not punish: (body of rnn_cell_forward, extra cell)
+NOISY = ("    print('tracing ' * 200_000)\n" + RIGHT,
+         "for _ in range(3):\n    print('z' * 1_000_000)")
+WARNS = ("    import warnings\n"
+         "    with np.errstate(divide='warn'):\n"
+         "        np.log(np.zeros(1))\n"
+         "    warnings.warn('a learner may warn')\n" + RIGHT, None)
 
 
 def notebook(body, extra=None):
@@ -220,8 +378,16 @@ def write(folder: Path, student: str, nb) -> Path:
     return path
 
 
+def replace_answer(nb, code):
+    """The exercise with its answer cell's whole code replaced (what a learner may write)."""
+    cell = next(c for c in nb.cells if "def rnn_cell_forward" in c.source)
+    cell.source = code.strip()
+    return nb
+
+
 def honest_class(folder: Path):
-    """Right answers, mangled in the ways honest work gets mangled."""
+    """Right answers, mangled in the ways honest work gets mangled, and honest work that
+    prints, warns, is blank, or has an odd id; with the status each must get."""
     expected = {}
     for i in range(3):
         write(folder, f"victim-{i}", notebook(RIGHT))
@@ -243,7 +409,7 @@ def honest_class(folder: Path):
         cell.metadata.pop("nbgrader", None)
     write(folder, "stripped", nb)
     expected["stripped"] = "ok"
-    for student in ODD_IDS:
+    for student in ODD_IDS + FORMULA_IDS + [ESCAPE_ID]:
         write(folder, student, notebook(RIGHT))
         expected[student] = "ok"
     (folder / "zipped").mkdir()
@@ -253,6 +419,32 @@ def honest_class(folder: Path):
     (folder / "linker").mkdir()
     os.symlink("/etc/passwd", folder / "linker" / f"{STEM}.ipynb")
     expected["linker"] = "invalid-notebook"
+    write(folder, "noisy", notebook(*NOISY))
+    expected["noisy"] = "ok"
+    write(folder, "warns", notebook(WARNS[0]))
+    expected["warns"] = "ok"
+    write(folder, "blank", EXERCISE)
+    expected["blank"] = "failed"
+    for i, answer in enumerate(a for a in CATALOGUE if a.get("right")):
+        write(folder, f"alternative-{i}", replace_answer(nbformat.from_dict(
+            copy_module.deepcopy(EXERCISE)), answer["code"]))
+        expected[f"alternative-{i}"] = "ok"
+    # hostile files: a zip bomb, a huge notebook, a notebook of too many cells
+    (folder / "attack-zip-bomb").mkdir()
+    with zipfile.ZipFile(folder / "attack-zip-bomb" / "work.zip", "w",
+                         zipfile.ZIP_DEFLATED) as zf:
+        with zf.open(f"{STEM}.ipynb", "w", force_zip64=True) as member:
+            for _ in range(1024):
+                member.write(b" " * 1024**2)
+    expected["attack-zip-bomb"] = "invalid-notebook"
+    big = notebook(WRONG)
+    big.cells[-1].outputs = [nbformat.v4.new_output("stream", text="x" * 40 * 1024**2)]
+    write(folder, "attack-huge-notebook", big)
+    expected["attack-huge-notebook"] = "invalid-notebook"
+    many = notebook(WRONG)
+    many.cells += [nbformat.v4.new_code_cell("1") for _ in range(5000)]
+    write(folder, "attack-many-cells", many)
+    expected["attack-many-cells"] = "invalid-notebook"
     return expected
 
 
@@ -281,6 +473,36 @@ def grader_env(tmp: Path) -> dict:
     return dict(os.environ, TMPDIR=str(tmp))
 
 
+def peak_memory(marker: Path, stop: threading.Event, seen: dict) -> None:
+    """The largest resident set (VmHWM) of the grader and its workers, polled until stop."""
+    while not stop.is_set():
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes()
+                if b"rnnlesson" not in cmd or (b"rnnlesson.cli" not in cmd
+                                               and b"rnnlesson.grading.worker" not in cmd):
+                    continue
+                environ = Path(f"/proc/{entry.name}/environ").read_bytes()
+                if str(marker).encode() not in environ:
+                    continue
+                for line in Path(f"/proc/{entry.name}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        kib = int(line.split()[1])
+                        seen[entry.name] = max(seen.get(entry.name, 0), kib)
+            except (OSError, ValueError):
+                continue
+        stop.wait(0.3)
+
+
+def grade_cli(submissions, out, solutions, temp, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
+         "--solutions", str(solutions), "--timeout", "20", "--jobs", "2", *extra],
+        capture_output=True, text=True, timeout=1500, env=grader_env(temp))
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
@@ -302,16 +524,19 @@ def hostile(tmp_path_factory):
         write(submissions, f"attack-{name}", notebook(body))
         expected[f"attack-{name}"] = status
     temp = tmp / "grader-tmp"
-    run = subprocess.run(
-        [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
-         "--solutions", str(solutions), "--timeout", "20", "--jobs", "2"],
-        capture_output=True, text=True, timeout=900, env=grader_env(temp))
+    stop, memory = threading.Event(), {}
+    poller = threading.Thread(target=peak_memory, args=(temp, stop, memory), daemon=True)
+    poller.start()
+    run = grade_cli(submissions, out, solutions, temp)
+    stop.set()
+    poller.join()
     finished = time.monotonic()
     listener.close()
     csv_text = (out / "grades.csv").read_bytes() if (out / "grades.csv").exists() else b""
     alive = sandbox_processes(temp)
     return {"run": run, "out": out, "expected": expected, "csv": csv_text, "alive": alive,
-            "finished": finished, "submissions": submissions, "temp": temp}
+            "finished": finished, "submissions": submissions, "temp": temp,
+            "solutions": solutions, "memory": memory}
 
 
 def rows(csv_bytes: bytes) -> dict:
@@ -326,19 +551,62 @@ def page(hostile, student) -> str:
     return (hostile["out"] / "feedback" / student / f"{STEM}.html").read_text()
 
 
+def sheet_id(student: str) -> str:
+    """A student id as grades.csv writes it (a formula's first character made harmless)."""
+    return "'" + student if student.startswith(("=", "+", "-", "@")) else student
+
+
 def test_every_row_as_expected(hostile):
     assert hostile["run"].returncode == 0, hostile["run"].stderr
+    got = {student: value for student, value in rows(hostile["csv"]).items()}
+    want = {sheet_id(s): status for s, status in hostile["expected"].items()}
+    assert set(got) == set(want)
+    wrong = {}
+    for student, status in want.items():
+        allowed = status if isinstance(status, set) else {status}
+        full = 4.0 if allowed == {"ok"} else EARNED.get(student, 0.0)
+        if got[student][1] not in allowed or got[student][0] != full:
+            wrong[student] = (got[student], allowed)
+    assert wrong == {}
+
+
+def test_no_attacker_gains_a_point_and_every_honest_learner_gets_full_marks(hostile):
     got = rows(hostile["csv"])
-    assert set(got) == set(hostile["expected"])
-    want = {student: (0.0 if student.startswith("attack-") or status != "ok" else 4.0,
-                      status) for student, status in hostile["expected"].items()}
-    assert {s: got[s] for s in want if got[s] != want[s]} == {}
+    attackers = {s: v for s, v in got.items() if s.startswith("attack-")}
+    assert len(attackers) == len(ATTACKS) + len(ANSWER_ATTACKS) + 3
+    assert {s: v for s, v in attackers.items() if v[0] != EARNED.get(s, 0.0)} == {}
+    honest = [s for s in got if s.startswith(("victim-", "alternative-", "noisy", "warns"))]
+    assert len(honest) >= 5 + sum(1 for a in CATALOGUE if a.get("right"))
+    assert {s: got[s] for s in honest if got[s] != (4.0, "ok")} == {}
 
 
 def test_odd_ids_are_quoted_not_refused(hostile):
     text = hostile["csv"].decode()
     assert '"comma,""quote""",ex03-rnn-cell-forward,4,4,ok' in text
     assert " spaced ,ex03" in text and "...,ex03" in text and ".x,ex03" in text
+
+
+def test_no_live_formula_in_any_csv_cell(hostile):
+    import csv
+    import io
+
+    for name in ("grades.csv", "mistakes.csv"):
+        cells = [c for row in csv.reader(io.StringIO((hostile["out"] / name).read_text()))
+                 for c in row]
+        assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == [], name
+    assert "'=1+1,ex03-rnn-cell-forward,4,4,ok" in hostile["csv"].decode()
+    assert "'@SUM(1+1),ex03-rnn-cell-forward,4,4,ok" in hostile["csv"].decode()
+
+
+def test_no_escape_code_reaches_the_terminal(hostile):
+    for text in (hostile["run"].stdout, hostile["run"].stderr):
+        assert "\x1b" not in text
+    assert "?[2J?[31mred ex03-rnn-cell-forward: 4/4 ok" in hostile["run"].stdout
+
+
+def test_the_runs_first_line_says_which_limits_apply(hostile):
+    first = hostile["run"].stdout.splitlines()[0]
+    assert first.startswith("note: ") and "control group" in first
 
 
 def test_nothing_left_running_and_csv_stays(hostile):
@@ -349,20 +617,48 @@ def test_nothing_left_running_and_csv_stays(hostile):
     assert list(hostile["temp"].glob("rnnlesson-grade-*")) == []  # its temporary folder went
 
 
-def test_no_page_shows_hidden_tests_or_secrets(hostile):
+def encodings(line: str) -> list[str]:
+    """A hidden test's line as an attacker might smuggle it into a page."""
+    import base64
+    import html as html_module
+    import urllib.parse
+
+    data = line.encode()
+    forms = [line, html_module.escape(line), urllib.parse.quote(line), data.hex(),
+             line[::-1], codecs_rot13(line)]
+    for shift in range(3):  # base64 of the line at each alignment, its stable middle
+        encoded = base64.b64encode(b"x" * shift + data).decode()
+        forms.append(encoded[4:-4])
+    return [f for f in forms if len(f) >= 12]
+
+
+def codecs_rot13(text: str) -> str:
+    import codecs
+
+    return codecs.encode(text, "rot13")
+
+
+def test_no_page_shows_hidden_tests_or_secrets_in_any_encoding(hostile):
+    from rnnlesson.grading.grade import hidden_lines
+    from rnnlesson.grading.markers import stamp
+
+    hidden = [ln.strip() for ln in hidden_lines(stamp(SOLUTION, STEM)) if len(ln.strip()) >= 20]
+    assert HIDDEN in hidden
+    forms = [f for line in hidden for f in encodings(line)]
     for path in (hostile["out"] / "feedback").rglob("*.html"):
         text = path.read_text()
-        assert HIDDEN not in text, path
+        assert [f for f in forms if f in text] == [], path
         assert "root:x:0:0" not in text, path
         assert str(hostile["out"]) not in text, path
         assert "BEGIN HIDDEN TESTS" not in text and "### BEGIN SOLUTION" not in text, path
+    hunt = page(hostile, "attack-hidden-hunt")
+    assert f"{MARK} hidden tests found in []" in hunt
 
 
 def test_attackers_saw_nothing_outside_their_folder(hostile):
     finder = page(hostile, "attack-find-out")
     assert f"{MARK} processes seen" in finder and "with --out 0" in finder
     assert f"{MARK} writable []" in page(hostile, "attack-overwrite")
-    assert f"{MARK} gradebooks []" in page(hostile, "attack-gradebook")
     reader = page(hostile, "attack-reader")
     assert f"{MARK} notebooks seen [] solutions 0" in reader
     assert f"{MARK} passwd FileNotFoundError" in reader
@@ -370,27 +666,67 @@ def test_attackers_saw_nothing_outside_their_folder(hostile):
     assert "not reached 127.0.0.1 [Errno 111] Connection refused" in network
     assert "not reached 1.1.1.1 [Errno 101] Network is unreachable" in network
     assert "ATTACK-REPORT: reached 1" not in network
+    escape = page(hostile, "attack-cgroup-escape")
+    assert "escaped via /" not in escape and f"{MARK} no escape" in escape
+    assert f"{MARK} keys found" in page(hostile, "attack-key-hunt")
+
+
+def test_limits_hold_for_the_sandbox_as_a_whole(hostile):
+    import re
+
     threads = page(hostile, "attack-threads")
     assert f"{MARK} threads" in threads and f"{MARK} threads 500" not in threads
+    children = re.search(rf"{MARK} children (\d+)", page(hostile, "attack-fork-bomb"))
+    assert children and int(children.group(1)) < 64
+    full = re.search(rf"{MARK} disk full after (\d+) MB", page(hostile, "attack-disk"))
+    assert full and int(full.group(1)) <= 256, "the in-memory home is not limited"
 
 
-def test_flood_page_is_small(hostile):
-    path = hostile["out"] / "feedback" / "attack-flood" / f"{STEM}.html"
-    assert path.stat().st_size < 400_000
-    assert "output cut" in path.read_text()
+def test_flood_pages_are_small(hostile):
+    for path in (hostile["out"] / "feedback").rglob("*.html"):
+        assert path.stat().st_size < 400_000, path
+    assert "output cut" in page(hostile, "attack-flood")
+    assert "output cut" in page(hostile, "attack-flood-in-call")
 
 
 def test_the_answer_key_is_not_an_answer(hostile):
-    text = page(hostile, "attack-wrap-reference")
-    assert "calls rnnlesson.rnn_cell_forward, the function this exercise asks you to write" \
-        in text
+    for student in ("attack-wrap-reference", "attack-copy-reference", "attack-source-copy",
+                    "attack-through-the-loop"):
+        text = page(hostile, student)
+        assert "calls the package&#x27;s own version of what this exercise asks you to " \
+               "write" in text, student
 
 
-def test_tamper_pages_say_what_changed(hostile):
-    assert "input_transformers_cleanup" in page(hostile, "attack-transformer")
-    assert "numpy.allclose" in page(hostile, "attack-monkeypatch")
-    assert "rnnlesson.checks" in page(hostile, "attack-code-swap")
-    assert "AssertionError" in page(hostile, "attack-assertion")
+def test_only_the_checks_mistake_ids_reach_the_class_summary(hostile):
+    from rnnlesson.checks._common import TAG
+
+    mistakes = (hostile["out"] / "mistakes.csv").read_text()
+    summary = (hostile["out"] / "summary.html").read_text()
+    ids = {line.split(",")[-1] for line in mistakes.splitlines()[1:]}
+    assert ids
+    for text in [*ids, summary.replace("attack-invented-tags", "")]:
+        assert "invented" not in text and "forged" not in text and "ex03/passed" not in text
+        assert "z" * 100 not in text
+    assert all(TAG.fullmatch(f"[mistake: {i}]") for i in ids)
+    source = (REPO / "rnnlesson" / "checks" / "forward.py").read_text() + (
+        REPO / "rnnlesson" / "checks" / "_common.py").read_text()
+    assert all(f'"{i.split("/", 1)[1]}"' in source for i in ids), ids
+
+
+def test_grader_memory_is_bounded(hostile):
+    assert hostile["memory"], "no grader process was seen"
+    assert max(hostile["memory"].values()) < 600 * 1024, hostile["memory"]
+
+
+def test_a_rerun_is_byte_identical(hostile, tmp_path):
+    again = tmp_path / "again"
+    run = grade_cli(hostile["submissions"], again, hostile["solutions"], tmp_path / "temp")
+    assert run.returncode == 0, run.stderr
+    assert (again / "grades.csv").read_bytes() == hostile["csv"]
+    assert (again / "mistakes.csv").read_bytes() == (hostile["out"] / "mistakes.csv").read_bytes()
+    pages = sorted(p.relative_to(again) for p in (again / "feedback").rglob("*.html"))
+    changed = [p for p in pages if (again / p).read_bytes() != (hostile["out"] / p).read_bytes()]
+    assert changed == []
 
 
 def test_rerun_keeps_every_row(hostile):
@@ -436,9 +772,13 @@ def test_killed_grader_leaves_nothing_behind(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         env=grader_env(temp))
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not sandbox_processes(temp):
-        time.sleep(0.2)
-    assert sandbox_processes(temp), "no kernel started"
+    while time.monotonic() < deadline and not sandbox_processes(temp) \
+            and proc.poll() is None:
+        time.sleep(0.1)
+    if not sandbox_processes(temp):
+        proc.kill()
+        out_text, err_text = proc.communicate()
+        pytest.fail(f"no sandbox started: {out_text.decode()}\n{err_text.decode()[-3000:]}")
     workers = grading_processes(temp)
     assert workers
     proc.send_signal(signal.SIGKILL)
@@ -460,7 +800,8 @@ def test_killed_grader_leaves_nothing_behind(tmp_path):
 
 
 def test_every_solution_scores_full_marks_in_the_sandbox(tmp_path):
-    """The guard and the sandbox never cost an honest answer a point, in any exercise."""
+    """The sandbox and the answer key's withholding never cost an honest answer a point, in
+    any exercise."""
     from rnnlesson.grading.grade import grade
 
     submissions = tmp_path / "submissions"

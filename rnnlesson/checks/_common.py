@@ -9,6 +9,7 @@ import functools
 import linecache
 import re
 import sysconfig
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -130,7 +131,9 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
       diagnose(err, source_line) may name the mistake instead: it returns (slug, text) or None.
     """
     error = None
-    with Watch(name if not getattr(fn, "in_sandbox", False) else None) as watch:
+    with Watch(name if not getattr(fn, "in_sandbox", False) else None) as watch, \
+            warnings.catch_warnings(record=True):  # a warning is no error: never on stderr
+        warnings.simplefilter("always")
         try:
             result = fn(*args)
         except CheckFailure:

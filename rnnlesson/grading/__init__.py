@@ -1,10 +1,12 @@
-"""Instructor tooling: exercises generated from solutions, and grading a class with nbgrader.
+"""Instructor tooling: exercises generated from solutions, and grading a class.
 
 - ``markers``: ``### BEGIN SOLUTION`` / ``# TEST: name (N points)`` markers -> nbgrader metadata;
 - ``release``: ``solutions/`` -> ``exercises/`` (``rnnlesson release``);
-- ``grade``: a class's submissions -> ``grades.csv`` and feedback pages (``rnnlesson grade``).
+- ``grade``: a class's submissions -> ``grades.csv`` and feedback pages (``rnnlesson grade``):
+  each notebook's code runs in a sandbox (``sandbox``, ``runner``, ``answer_key``) and its
+  tests in the grader's process (``replay``, ``trusted``), data passing between (``channel``).
 
-This file imports nothing: every graded kernel imports ``rnnlesson.grading.guard`` before the
-learner's first cell, and pulling nbformat in with it (its schema validator) cost each graded
-notebook about two seconds.
+This file imports nothing: the runner in every sandbox imports ``rnnlesson.grading.runner``,
+and pulling the grading tools in with it (nbformat's validator, nbgrader) would cost each
+graded notebook seconds and put grading code in the learner's process for no reason.
 """

@@ -30,8 +30,9 @@ from rnnlesson.checks._common import EXERCISE
 from rnnlesson.checks._guard import GUARDS, fingerprint
 
 PACKAGE = Path(rnnlesson.__file__).resolve().parent
-MESSAGE = ("{name} is the function this exercise asks you to write (or does its work); the "
-           "package's own is not available while grading. Write it from numpy operations.")
+MESSAGE = ("{name} does what this exercise asks you to write (or part of it), so the "
+           "package's own is not available while this exercise is graded. Write it yourself, "
+           "from numpy operations.")
 
 
 def exercise_of(stem: str) -> str:
@@ -99,8 +100,8 @@ def withheld_code(stem: str, used=frozenset()) -> dict[Path, set[tuple[str, int]
 
 
 class _Stub(ast.NodeTransformer):
-    def __init__(self, targets: set[tuple[str, int]]):
-        self.targets, self.done = targets, set()
+    def __init__(self, targets: set[tuple[str, int]], module: str):
+        self.targets, self.done, self.module = targets, set(), module
 
     def visit_FunctionDef(self, node):
         first = min([node.lineno] + [d.lineno for d in node.decorator_list])
@@ -117,7 +118,7 @@ class _Stub(ast.NodeTransformer):
         body = []
         if ast.get_docstring(node) is not None:
             body.append(node.body[0])
-        text = MESSAGE.format(name=node.name)
+        text = MESSAGE.format(name=f"{self.module}.{node.name}")
         body += ast.parse("from rnnlesson.grading.withheld import AnswerWithheld\n"
                           f"raise AnswerWithheld({text!r})").body
         node.body = body
@@ -134,7 +135,8 @@ def build(solution: Path, dest: Path, used=None) -> Path:
         if not path.is_relative_to(PACKAGE):
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        stub = _Stub(functions)
+        module = ".".join(("rnnlesson", *path.relative_to(PACKAGE).with_suffix("").parts))
+        stub = _Stub(functions, module.removesuffix(".__init__"))
         tree = ast.fix_missing_locations(stub.visit(tree))
         missing = functions - stub.done
         if missing:

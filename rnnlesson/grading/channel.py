@@ -21,12 +21,17 @@ import struct
 import numpy as np
 
 MAX_DEPTH = 64
+REPLY_LIMIT = 64 * 1024**2  # bytes of one message from a sandbox
 MAX_HEADER = 16 * 1024**2
 DTYPE_KINDS = "biufcU"  # booleans, integers, floats, complex, text; never objects ("O")
 
 
 class ChannelError(Exception):
     """A value that cannot cross, or a frame that is not one (too big, malformed)."""
+
+
+class TooBig(ChannelError):
+    """A frame larger than its reader takes."""
 
 
 def _records():
@@ -160,15 +165,16 @@ def read_frame(stream, limit: int) -> tuple[dict, list[bytes]]:
     """One message and its buffers from a binary stream; ChannelError beyond ``limit`` bytes."""
     (size,) = struct.unpack(">I", _read_exactly(stream, 4))
     if size > min(limit, MAX_HEADER):
-        raise ChannelError(f"a message of more than {min(limit, MAX_HEADER)} bytes")
+        raise TooBig(f"a message of more than {min(limit, MAX_HEADER)} bytes")
     try:
         header = json.loads(_read_exactly(stream, size))
         message, sizes = header["m"], [int(n) for n in header["sizes"]]
     except (ValueError, KeyError, TypeError):
         raise ChannelError("a malformed message") from None
-    if not isinstance(message, dict) or any(n < 0 for n in sizes) \
-            or size + sum(sizes) > limit:
-        raise ChannelError(f"a message of more than {limit} bytes")
+    if not isinstance(message, dict) or any(n < 0 for n in sizes):
+        raise ChannelError("a malformed message")
+    if size + sum(sizes) > limit:
+        raise TooBig(f"a message of more than {limit // 1024**2} MiB")
     return message, [_read_exactly(stream, n) for n in sizes]
 
 

@@ -1,12 +1,14 @@
 """Grade a whole class: ``rnnlesson grade SUBMISSIONS --out OUT``.
 
 The steps, all in a private temporary folder (never in the repository or the submissions):
-1. build an nbgrader course from ``solutions/`` (``generate_assignment``);
-2. check every ``<student>/<exercise>.ipynb`` (missing, invalid, tampered, duplicated cells,
-   stripped metadata) on a copy;
-3. hand the gradable ones to ``jobs`` worker processes, each with its own course copy,
-   gradebook and sandbox slot, which run nbgrader's autograde with the kernel sandboxed and
-   send back the result and the feedback page;
+1. release the exercises from ``solutions/`` (nbgrader's ``generate_assignment``), read each
+   solution into the steps its tests replay (``replay.plan``), and build, per exercise, the
+   package without its answer key (``answer_key.py``);
+2. check every ``<student>/<exercise>.ipynb`` (missing, invalid, too big, tampered,
+   duplicated cells, stripped metadata) on a copy;
+3. hand the gradable ones to ``jobs`` worker processes, each with its own sandbox slot; a
+   worker runs the notebook's cells in the sandbox and its tests in its own process
+   (``worker.py``), and sends back the result and the feedback page;
 4. store each result (signed) and its page as it arrives, and rebuild ``OUT/grades.csv``.
 Only this process writes OUT.
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from rnnlesson.checks import mistake_ids
 
 from .course import write_atomic
+from .results import spreadsheet_safe
 
 COLUMNS = ("student", "exercise", "test", "mistake")
 SHOWN = 8  # bars per chart; the table beside it lists every mistake
@@ -47,7 +48,7 @@ def csv_bytes(rows: Iterable[tuple[str, str, str, str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(sorted({tuple(map(str, row)) for row in rows}))
+    writer.writerows(sorted({tuple(spreadsheet_safe(cell) for cell in row) for row in rows}))
     return out.getvalue().encode("utf-8")
 
 
@@ -134,7 +135,8 @@ def class_summary_html(rows: Iterable[tuple[str, str, str, str]],
         graded = class_size(students_by_exercise.get(exercise, 0))
         items = ranked(counts.get(exercise, Counter()))
         heading = (f"<h2>{html.escape(exercise)}</h2><p>{graded} students graded; "
-                   f"{len(items)} different mistakes named by the checks.</p>")
+                   f"{len(items)} different mistake{'' if len(items) == 1 else 's'} named by the "
+                   "checks.</p>")
         if not items:
             sections.append(f"<section>{heading}<p>No mistake named.</p></section>")
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import re
 import time
 import warnings
 
@@ -22,6 +23,7 @@ from .trusted import CallTimeout, Remote, SandboxStopped, Session
 from .verdict import TestVerdict
 
 HIDDEN_FAILED = "a hidden test of this cell found a wrong result"
+MISTAKE_ID = re.compile(r"^ex\d\d/[a-z0-9-]{1,60}$")
 
 
 def _defined_names(source: str) -> tuple[list[str], list[str]]:
@@ -97,9 +99,10 @@ def _verdict(step, state, message="", mistakes=()) -> TestVerdict:
 
 def _judge(step, error, hidden: bool) -> TestVerdict:
     mistake = getattr(error, "mistake", None)
-    if isinstance(mistake, str):  # a CheckFailure: its message is the learner's feedback
+    if isinstance(mistake, str) and MISTAKE_ID.match(mistake):
+        # a CheckFailure the grader's own check raised: its message is the learner's feedback
         state = "uses-reference" if mistake.endswith("/uses-reference") else "failed"
-        return _verdict(step, state, getattr(error, "message", str(error)), (mistake,))
+        return _verdict(step, state, str(error), (mistake,))  # as JupyterLab shows it
     if hidden:  # never a hidden test's own text or values
         return _verdict(step, "failed", HIDDEN_FAILED)
     return _verdict(step, "failed", f"{type(error).__name__}: {error}"[:2000])

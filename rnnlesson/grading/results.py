@@ -21,24 +21,26 @@ from .course import write_atomic
 # Status words, most serious first: a notebook showing several faults gets the first one.
 STATUSES = {
     "missing": "no notebook was submitted for this exercise (score 0)",
-    "invalid-notebook": "the file is not a readable notebook, e.g. broken JSON (score 0)",
+    "invalid-notebook": "the file is not a readable notebook (e.g. broken JSON, or larger "
+                        "than the grader reads), or its zip was refused (score 0)",
     "tampered": "a read-only cell (a test or given code) was edited or deleted (the "
                 "original was put back and the real tests were run), or the notebook's code "
-                "changed or silenced what the tests rely on (those tests score 0)",
+                "broke its connection with the grader (the tests after that score 0)",
     "uses-reference": "the answer calls the package's own version of the function the "
-                      "exercise asks for; the tests that saw it score 0",
+                      "exercise asks for (not available while grading); those tests score 0",
     "memory-limit": "the notebook used more memory than the sandbox allows; cells after "
                     "it may not have run",
     "process-limit": "the notebook started more processes or threads than the sandbox "
                      "allows",
-    "file-size-limit": "the notebook wrote a file larger than the sandbox allows",
-    "cpu-limit": "the notebook used more CPU time than the sandbox allows; the kernel was "
-                 "stopped",
-    "kernel-died": "the kernel died (e.g. os._exit, a crash); tests after it score 0",
-    "timeout": "a cell ran past the per-cell timeout and was interrupted, or the whole "
-               "notebook ran past its time limit; cells not run score 0",
-    "error": "a cell that is not a test raised an exception (e.g. a NotImplementedError "
-             "left in, a NameError)",
+    "file-size-limit": "the notebook wrote more than the sandbox allows (a file too large, "
+                       "or its home or /tmp full)",
+    "cpu-limit": "the notebook used more CPU time than the sandbox allows; it was stopped",
+    "kernel-died": "the notebook's process died (e.g. os._exit, a crash); the test running "
+                   "then scores 0",
+    "timeout": "a call of the learner's function ran past the per-test time limit, or the "
+               "notebook's cells ran past the notebook's limit; those tests score 0",
+    "error": "a cell that is not a test raised an exception (e.g. a NameError); the tests "
+             "still ran",
     "failed": "the notebook ran, but at least one test failed",
     "ok": "the notebook ran and every test passed",
     "grader-error": "the grader could not grade this notebook (the detail says why); "
@@ -49,6 +51,17 @@ PRECEDENCE = ["missing", "invalid-notebook", "grader-error", "tampered", "uses-r
               "timeout", "error", "failed", "ok"]
 COLUMNS = ["student", "exercise", "score", "max_score", "status"]
 STATE_DIR = ".rnnlesson-grade"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A CSV cell that no spreadsheet reads as a formula: one starting with =, +, -, @ (or
+    their full-width forms, or a tab or line break) gets a leading apostrophe (OWASP's
+    advice), which Excel, LibreOffice and Google Sheets show as text."""
+    text = str(text)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def worst(statuses) -> str:
@@ -158,14 +171,15 @@ class ResultStore:
     def write_csv(self) -> int:
         """Rebuild grades.csv from this run's results so far; returns the rows written.
 
-        Student ids are written as they are; the csv module quotes one that holds a comma,
-        a quote or a line break.
+        Student ids are written as they are, except that one a spreadsheet would read as a
+        formula gets a leading apostrophe (`spreadsheet_safe`); the csv module quotes one that
+        holds a comma, a quote or a line break.
         """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(COLUMNS)
         for unit in sorted(self.current):
-            writer.writerow(self.current[unit].row())
+            writer.writerow([spreadsheet_safe(cell) for cell in self.current[unit].row()])
         write_atomic(self.out / "grades.csv", buf.getvalue().encode("utf-8"))
         return len(self.current)
 

@@ -23,7 +23,7 @@ import io
 import os
 import sys
 
-from .channel import ChannelError, Decoder, Encoder, read_frame, write_frame
+from .channel import REPLY_LIMIT, ChannelError, Decoder, Encoder, read_frame, write_frame
 
 REQUEST_LIMIT = 1024**3
 TEXT_LIMIT = 4096
@@ -134,6 +134,10 @@ class Runner:
         encoder = Encoder()
         try:
             tree = encoder.encode(result)
+            size = sum(len(b) for b in encoder.buffers)
+            if size > REPLY_LIMIT - 1024**2:
+                raise ChannelError(f"{size // 1024**2} MiB of data, more than the grader reads "
+                                   f"({REPLY_LIMIT // 1024**2 - 1} MiB)")
         except ChannelError as error:
             self.send({"op": "raise", "output": self.out.take(),
                        "error": {"type": "UnreadableResult", "bases": ["Exception"],

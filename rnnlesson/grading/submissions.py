@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -34,18 +35,55 @@ NOT_STUDENTS = {"__MACOSX", ".ipynb_checkpoints", ".git", ".DS_Store", ".Trash",
                 "__pycache__", ".virtual_documents"}
 
 
+REFUSED = ".rnnlesson-refused"  # in a student's folder whose zip was refused: why
+# what the grader reads, whatever it is given: checked before anything is unpacked or parsed
+MAX_NOTEBOOK = 16 * 1024**2        # bytes of one submitted notebook (the course's are < 1 MB)
+MAX_CELLS = 2000                   # cells of one notebook
+MAX_MEMBERS = 200_000              # entries of one zip
+MAX_UNPACKED = 4 * 1024**3         # bytes one zip may unpack to, all its members together
+MAX_INNER_ZIP = 256 * 1024**2      # bytes of a student's own zip inside the class's zip
+
+
 def _visible(path: Path) -> bool:
     return path.name not in NOT_STUDENTS
 
 
-def _safe_extract(archive: zipfile.ZipFile, dest: Path, name: str) -> None:
+def _mb(size: int) -> str:
+    return f"{size / 1024**2:.0f} MB"
+
+
+def _safe_extract(archive: zipfile.ZipFile, dest: Path, name: str,
+                  kinds=(".ipynb", ".zip")) -> None:
+    """Extract the members of these kinds (notebooks, and a student's own zip), after
+    checking every member's path and the sizes its header declares (which zipfile holds
+    each member to while reading): a zip bomb is refused before a byte is written."""
     try:
         infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise SubmissionsError(f"{name}: the zip holds {len(infos)} entries, more than "
+                                   f"the {MAX_MEMBERS} the grader reads")
+        wanted, total = [], 0
         for info in infos:
             parts = PurePosixPath(info.filename.replace("\\", "/")).parts
             if info.filename.startswith(("/", "\\")) or ".." in parts or ":" in info.filename:
                 raise SubmissionsError(f"{name}: unsafe path in the zip: {info.filename!r}")
-        archive.extractall(dest)
+            if info.is_dir():  # a student's folder, even an empty one
+                wanted.append(info)
+                continue
+            if not info.filename.lower().endswith(kinds):
+                continue
+            cap = MAX_INNER_ZIP if info.filename.lower().endswith(".zip") else MAX_NOTEBOOK
+            if info.file_size > cap:
+                raise SubmissionsError(f"{name}: {info.filename!r} unpacks to "
+                                       f"{_mb(info.file_size)}, more than the {_mb(cap)} the "
+                                       "grader reads of one file")
+            total += info.file_size
+            wanted.append(info)
+        if total > MAX_UNPACKED:
+            raise SubmissionsError(f"{name}: the zip unpacks to {_mb(total)}, more than the "
+                                   f"{_mb(MAX_UNPACKED)} the grader unpacks")
+        for info in wanted:
+            archive.extract(info, dest)
     except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as err:
         raise SubmissionsError(f"{name}: the zip cannot be read ({err}); is it complete? "
                                "Download or export it again") from None
@@ -112,9 +150,18 @@ def collect_students(root: Path, workdir: Path) -> tuple[dict[str, Path], list[s
         if zips and not any(path.rglob("*.ipynb")):
             folder = Path(workdir) / "student-zips" / str(len(folders))
             folder.mkdir(parents=True)
-            for number, archive in enumerate(zips):
-                with _open_zip(archive, f"{path.name}/{archive.name}") as handle:
-                    _safe_extract(handle, folder / str(number), f"{path.name}/{archive.name}")
+            try:
+                for number, archive in enumerate(zips):
+                    with _open_zip(archive, f"{path.name}/{archive.name}") as handle:
+                        _safe_extract(handle, folder / str(number),
+                                      f"{path.name}/{archive.name}", kinds=(".ipynb",))
+            except SubmissionsError as err:  # this student's zip only: the class goes on
+                shutil.rmtree(folder)
+                folder.mkdir()
+                (folder / REFUSED).write_text(str(err))
+                notes.append(f"{path.name!r}: not unpacked: {err}")
+                folders[path.name] = folder
+                continue
             found = sorted(folder.rglob("*.ipynb"))
             if found:
                 flat = folder / "notebooks"
@@ -292,14 +339,28 @@ def resolve_duplicates(nb) -> list[str]:
 def check_submission(path: Path, released, folder: Path | None = None) -> Checked:
     """Read and check one submitted notebook against the released exercise."""
     path = Path(path)
+    if folder is not None and (Path(folder) / REFUSED).is_file():
+        return Checked(status="invalid-notebook",
+                       notes=[(Path(folder) / REFUSED).read_text()[:500]])
     if path.is_symlink() or (folder is not None and path.exists()
                              and not inside(path, Path(folder))):
         return Checked(status="invalid-notebook",
                        notes=[f"{path.name} is a symbolic link; links are not followed"])
     if not path.is_file():
         return Checked(status="missing", notes=[f"no file {path.name}"])
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK:
+        return Checked(status="invalid-notebook", notes=[
+            f"{path.name} is {_mb(size)}, more than the {_mb(MAX_NOTEBOOK)} the grader reads "
+            "(a notebook of the course is under 1 MB; clear its outputs and hand it in again)"])
     try:
         nb = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        if len(nb.cells) > MAX_CELLS:
+            raise ValueError(f"{len(nb.cells)} cells, more than the {MAX_CELLS} the grader "
+                             "reads")
+        for cell in nb.cells:  # the grader runs the code; what it printed before is not read
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
         repairs = resolve_duplicates(nb)
         repairs += rebuild_metadata(nb, released)
         nbformat.validate(nb)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import io
 import os
 import queue
 import signal
@@ -21,13 +20,12 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 
-from .channel import ChannelError, Decoder, Encoder, pack, read_frame
+from .channel import REPLY_LIMIT, ChannelError, Decoder, Encoder, TooBig, pack, read_frame
 
-REPLY_LIMIT = 64 * 1024**2   # bytes of one reply from the sandbox
 TEXT_LIMIT = 4096            # characters of an error message kept
-OUTPUT_LIMIT = 32 * 1024     # characters of the learner's output kept per cell or test
+OUTPUT_LIMIT = 32 * 1024     # characters of the learner's output the runner keeps per cell
+SHOWN_LIMIT = 40 * 1024      # characters kept here per test (the runner's note fits)
 RESTARTS = 2                 # fresh sandboxes after a call that timed out or killed it
 LIMIT_SIGNALS = {signal.SIGXCPU: "cpu-limit", signal.SIGXFSZ: "file-size-limit"}
 
@@ -99,6 +97,8 @@ class Session:
                 replies.put(read_frame(proc.stdout, REPLY_LIMIT))
         except (EOFError, OSError, ValueError):
             replies.put(None)
+        except TooBig as err:
+            replies.put(("too-big", str(err)))
         except ChannelError as err:
             replies.put(("broken", str(err)))
 
@@ -154,6 +154,11 @@ class Session:
         except queue.Empty:
             self.stop()
             raise CallTimeout() from None
+        if reply is not None and reply[0] == "too-big":  # what it returned, not the channel
+            self.stop()
+            raise rebuild_error({"type": "UnreadableResult", "bases": ["Exception"],
+                                 "message": f"returned {reply[1]}, more than the grader "
+                                            "reads"})
         if reply is None or reply[0] == "broken":
             proc = self.proc
             self.stop()
@@ -213,10 +218,14 @@ class Session:
                        [])
 
     def _keep_output(self, text) -> None:
-        if isinstance(text, str) and text:
-            kept = sum(len(t) for t in self.output)
-            if kept < OUTPUT_LIMIT:
-                self.output.append(text[:OUTPUT_LIMIT - kept])
+        if not isinstance(text, str) or not text:
+            return
+        room = SHOWN_LIMIT - sum(len(t) for t in self.output)
+        if len(text) > room:
+            text = text[:max(room, 0)] + (f"\n[output cut here: {len(text) - max(room, 0)} "
+                                          "more characters]\n")
+        if room > 0:
+            self.output.append(text)
 
     def take_output(self) -> str:
         text, self.output = "".join(self.output), []

@@ -13,7 +13,8 @@ from .results import worst
 
 LIMIT_SIGNS = [  # (status, pattern in "type: message") for a limit of the sandbox
     ("memory-limit", re.compile(r"^(MemoryError|_ArrayMemoryError)\b|Unable to allocate")),
-    ("file-size-limit", re.compile(r"\[Errno 27\]|File too large")),
+    ("file-size-limit", re.compile(r"\[Errno 27\]|File too large|\[Errno 28\]|"
+                                   r"No space left on device")),
     ("process-limit", re.compile(r"\[Errno 11\]|Resource temporarily unavailable|"
                                  r"can't start new thread")),
     ("cpu-limit", re.compile(r"CPU time limit")),

@@ -28,6 +28,7 @@ from .results import Result
 from .trusted import SandboxStopped, Session
 from .verdict import TestVerdict, cell_faults, score_of, status_of, test_faults
 
+
 def cells_to_run(nb) -> list[dict]:
     """The submission's code cells up to its last test, tests left out: what the sandbox runs."""
     cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
