@@ -56,7 +56,8 @@ VALUES = [
 ]
 
 
-@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize("value", VALUES, ids=[f"{i}-{type(v).__name__}"
+                                                for i, v in enumerate(VALUES)])
 def test_every_kind_of_data_crosses_unchanged(value):
     assert same(value, round_trip(value))
 
@@ -68,7 +69,8 @@ def test_records_cross_as_their_own_type():
 
 @pytest.mark.parametrize("value", [
     np.array([object()], dtype=object), object(), {1, 2}, lambda x: x, Path("/etc"),
-    np.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])], ids=str)
+    np.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])],
+    ids=["object-array", "object", "set", "function", "path", "structured-array"])
 def test_what_is_not_data_is_refused_with_its_type(value):
     with pytest.raises(ChannelError, match="(type|dtype)"):
         Encoder().encode(value)
@@ -80,7 +82,8 @@ def test_functions_cross_as_numbers_and_come_back_as_callbacks():
     assert decoded == [0, 1] and calls == [0, 1]
 
 
-@pytest.mark.parametrize("tree", [
+@pytest.mark.parametrize("tree", ids=["object-dtype", "short-bytes", "unknown-record",
+                                      "unknown-tag", "bare-list"], argvalues=[
     {"$": "nd", "dtype": "|O", "shape": [1], "b": 0},
     {"$": "nd", "dtype": "<f8", "shape": [3], "b": 0},
     {"$": "record", "type": "Path", "v": {"$": "dict", "k": [], "v": []}},
