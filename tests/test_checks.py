@@ -319,3 +319,31 @@ def test_whatever_a_function_returns_the_learner_gets_one_message(check):
         err = failure(check, lambda *a, value=value, **k: value, *args)
         assert mistake_ids(str(err)) == [err.mistake], (value, str(err))
         assert len(str(err).splitlines()) <= 4, str(err)
+
+
+def test_a_right_answer_that_warns_passes_with_nothing_on_stderr(capfd):
+    """nbgrader scores a test cell 0 when it writes to stderr, and JupyterLab paints it red:
+    a warning from a right answer (numpy's RuntimeWarning of a masked softmax, say) is caught
+    inside the check and never reaches stderr."""
+    import warnings
+
+    import numpy as np
+
+    from rnnlesson import checks
+
+    def rnn_cell_forward(xt, a_prev, params):
+        with np.errstate(divide="warn", invalid="warn"):
+            np.log(np.zeros(1))
+        warnings.warn("a learner's own warning", RuntimeWarning, stacklevel=1)
+        a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
+        z = params["Wya"] @ a_next + params["by"]
+        e = np.exp(z - z.max(axis=0))
+        return a_next, e / e.sum(axis=0), (a_next, a_prev, xt, params)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        checks.check_rnn_cell_forward_shapes(rnn_cell_forward)
+        checks.check_rnn_cell_forward(rnn_cell_forward)
+    captured = capfd.readouterr()
+    assert captured.err == ""
+    assert "rnn_cell_forward: all checks passed" in captured.out
