@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_DOCS := $(VENV)/.installed-docs
+STAMP_INSTRUCTOR := $(VENV)/.installed-instructor
 # The lab hub's environment: the same lock, on a Python every learner may run (a pyenv or
 # conda under /root is out of their reach, and their servers run as them).
 HUB_PYTHON ?= /usr/bin/python3
@@ -13,7 +15,7 @@ HUB_VENV := hub/venv
 STAMP_HUB := $(HUB_VENV)/.installed-hub
 PROXY := hub/node_modules/.bin/configurable-http-proxy
 
-.PHONY: lab test test-hub test-fast bench clean html lock hub hub-stop
+.PHONY: lab instructor test test-learner test-hub test-fast bench clean html lock hub hub-stop
 
 # uv installs from the lock; it comes itself, pinned and hashed, from scripts/uv-bootstrap.txt.
 $(UV): scripts/uv-bootstrap.txt
@@ -30,19 +32,31 @@ $(UV): scripts/uv-bootstrap.txt
 sync = UV_PROJECT_ENVIRONMENT="$(CURDIR)/$(1)" $(UV) sync --locked --inexact --compile-bytecode \
 	--python $(1)/bin/python
 
-# `$(call quiet_lab,VENV)`: JupyterLab's news and update announcements would greet a
-# first-time learner with a pop-up.
-quiet_lab = $(1)/bin/jupyter labextension disable --level=sys_prefix \
-	"@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1
+# `$(call setup_lab,VENV)`: the course's Jupyter settings in that venv (rnnlesson/labserver.py):
+# learners' answers saved to work/, notebooks unchanged when opened on any Python, no news
+# pop-up, nbgrader's menus hidden from learners.
+setup_lab = $(1)/bin/python -m rnnlesson.labserver >/dev/null
 
 $(STAMP_RUN): uv.lock pyproject.toml | $(UV)
 	$(call sync,$(VENV))
-	$(call quiet_lab,$(VENV))
+	$(call setup_lab,$(VENV))
 	touch $@
 
+# The tests' tools (and nbgrader, the site's tools: the suite grades and builds the site).
 $(STAMP_DEV): uv.lock pyproject.toml | $(UV)
 	$(call sync,$(VENV)) --extra dev --extra instructor --extra docs
-	$(call quiet_lab,$(VENV))
+	$(call setup_lab,$(VENV))
+	touch $(STAMP_RUN) $(STAMP_DOCS) $(STAMP_INSTRUCTOR) $@
+
+# The site's tools alone, for `make html`.
+$(STAMP_DOCS): uv.lock pyproject.toml | $(UV)
+	$(call sync,$(VENV)) --extra docs
+	$(call setup_lab,$(VENV))
+	touch $(STAMP_RUN) $@
+
+# The instructor's tools (nbgrader, for `rnnlesson release` and `rnnlesson grade`), from the lock.
+$(STAMP_INSTRUCTOR): uv.lock pyproject.toml | $(UV)
+	$(call sync,$(VENV)) --extra instructor
 	touch $(STAMP_RUN) $@
 
 # The newest versions pyproject.toml's ranges allow, into uv.lock, scripts/uv-bootstrap.txt
@@ -54,6 +68,10 @@ lock: | $(UV)
 	$(UV) run --no-project --isolated --python $(BIN)/python --with packaging \
 		--with "tomli; python_version < '3.11'" python scripts/pin_environment.py
 
+# `make instructor`: the course with the instructor's tools, and a lab with nbgrader's menus.
+instructor: $(STAMP_INSTRUCTOR)
+	$(BIN)/python -m rnnlesson.labserver --instructor
+
 # The whole repository is the root (notebooks link to exercises/ and solutions/); the index opens.
 lab: $(STAMP_RUN)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
@@ -61,12 +79,29 @@ lab: $(STAMP_RUN)
 
 # nbval runs every notebook in notebooks/ and solutions/ and compares its outputs (strict).
 # Two test workers share the two cores, so each keeps BLAS to one thread. The lab hub's
-# end-to-end test (marked hub) needs root: it makes the learners' accounts.
-test: $(STAMP_DEV) $(STAMP_HUB) $(PROXY)
+# end-to-end test (marked hub) needs root, its own venv and npm's proxy: CI builds them and
+# runs it; elsewhere it is skipped unless they are there (`make test-hub` builds and runs it).
+TEST_NEEDS := $(STAMP_DEV)
+ifeq ($(CI),true)
+TEST_NEEDS += $(STAMP_HUB) $(PROXY)
+endif
+
+test: $(TEST_NEEDS)
 	$(BIN)/ruff check $(wildcard rnnlesson tests benchmarks scripts)
 	PATH="$(CURDIR)/$(BIN):$$PATH" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 		$(BIN)/python -m pytest -n 2 --dist loadfile \
 		--nbval --nbval-current-env tests $(wildcard notebooks solutions)
+
+# What depends on who runs the course and on which Python: nbval over the notebooks, the
+# browser tests, the learner's work and the lab's settings. CI runs it a second time, as an
+# ordinary user on the Debian Python (`.ci/run`).
+LEARNER_TESTS := tests/test_browser.py tests/test_labserver.py tests/test_release.py \
+	tests/test_stored_notebooks.py tests/test_environment.py
+
+test-learner: $(STAMP_DEV)
+	PATH="$(CURDIR)/$(BIN):$$PATH" OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 --dist loadfile \
+		--nbval --nbval-current-env $(LEARNER_TESTS) notebooks solutions
 
 # The lab hub end to end (learner accounts, Chromium, nbgrader's exchange), alone.
 test-hub: $(STAMP_DEV) $(STAMP_HUB) $(PROXY)
@@ -87,7 +122,7 @@ HUB_PORT ?= 8000
 $(STAMP_HUB): uv.lock pyproject.toml | $(UV)
 	test -x $(HUB_VENV)/bin/python || $(HUB_PYTHON) -m venv $(HUB_VENV)
 	$(call sync,$(HUB_VENV)) --extra hub
-	$(call quiet_lab,$(HUB_VENV))
+	$(HUB_VENV)/bin/python -m rnnlesson.labserver --instructor >/dev/null
 	touch $@
 
 # The proxy from npm, into hub/node_modules (no global install), as the lock file pins it.
@@ -106,7 +141,7 @@ bench: $(STAMP_DEV)
 
 # The course site (Sphinx, myst-nb, the book theme; docs/site/) from the stored outputs:
 # nothing is executed, nothing is fetched. Open build/html/index.html.
-html: $(STAMP_DEV)
+html: $(STAMP_DOCS)
 	$(BIN)/python -m sphinx -b html -q -W --keep-going -c docs/site . build/html
 
 clean:

@@ -1,8 +1,10 @@
 """The ``rnnlesson`` command: ``rnnlesson release`` and ``rnnlesson grade``.
 
     rnnlesson release [--solutions solutions] [--exercises exercises] [--check]
-    rnnlesson grade SUBMISSIONS --out OUT [--solutions solutions] [--timeout 30] [--jobs 2]
-                    [--memory 2048] [--show-tests]
+                      [--discard-answers] [--nbgrader-course COURSE]
+    rnnlesson grade SUBMISSIONS --out OUT [--solutions solutions] [--exercise ex03 ...]
+                    [--format canvas|moodle ...] [--timeout 30] [--jobs 2] [--memory 2048]
+                    [--show-tests]
 """
 from __future__ import annotations
 
@@ -13,17 +15,29 @@ from pathlib import Path
 
 
 def _release(args) -> int:
-    from .grading.release import check, release
+    from .grading.release import check, release, write_nbgrader_source
 
+    if args.nbgrader_course is not None:
+        for path in write_nbgrader_source(args.solutions, args.nbgrader_course):
+            print(f"wrote {path}")
+        return 0
     if args.check:
         report = check(args.solutions, args.exercises)
         print(report.describe(args.exercises))
         return 0 if report.in_sync else 1
-    report = release(args.solutions, args.exercises)
+    report = release(args.solutions, args.exercises, discard_answers=args.discard_answers)
     for name in report.stale + report.missing:
         print(f"wrote {args.exercises / name}")
     for name in report.extra:
         print(f"removed {args.exercises / name} (no solution for it)")
+    if report.answered:
+        from .grading.release import keep_answers_advice
+
+        for name, work in report.answered.items():
+            print(f"not overwritten: {args.exercises / name} holds your work "
+                  f"({'; '.join(work)})", file=sys.stderr)
+        print(keep_answers_advice(args.exercises, sorted(report.answered)), file=sys.stderr)
+        return 1
     if report.in_sync:
         print(f"{args.exercises}/ already up to date")
     return 0
@@ -53,12 +67,13 @@ def _grade(args) -> int:
                     notebook_timeout=args.notebook_timeout, force=args.force,
                     on_result=progress, memory=args.memory * 1024**2,
                     sandboxed=not args.unsafe_no_sandbox, show_tests=args.show_tests,
-                    on_notice=notice)
+                    on_notice=notice, exercises=args.exercise, formats=args.format)
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"wrote {args.out / 'grades.csv'} ({len(results)} rows: {summary}) "
+    extra = "".join(f", {args.out / f'grades-{name}.csv'}" for name in args.format)
+    print(f"wrote {args.out / 'grades.csv'} ({len(results)} rows: {summary}){extra} "
           f"and {args.out / 'feedback'}/")
     return 0
 
@@ -82,30 +97,53 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("--exercises", type=Path, default=Path("exercises"))
     rel.add_argument("--check", action="store_true",
                      help="only report whether exercises/ is in sync (exit 1 if not)")
+    rel.add_argument("--nbgrader-course", type=Path, metavar="COURSE",
+                     help="instead, write the stamped solutions into an nbgrader course "
+                          "folder, as COURSE/source/<stem>/<stem>.ipynb (for nbgrader's own "
+                          "workflow on a hub)")
+    rel.add_argument("--discard-answers", action="store_true",
+                     help="also overwrite exercises that hold a learner's answers (which are "
+                          "otherwise kept, and the command says where to move them)")
     rel.set_defaults(run=_release)
 
-    gr = sub.add_parser("grade", help="grade a class's submissions with nbgrader")
+    gr = sub.add_parser("grade", help="grade a class's submissions: each notebook's code in "
+                        "a sandbox, its tests in the grader")
     gr.add_argument("submissions", type=Path,
                     help="folder with one sub-folder per student, or a .zip of that")
     gr.add_argument("--out", type=Path, required=True,
                     help="where grades.csv and feedback/<student>/<exercise>.html go")
-    gr.add_argument("--solutions", type=Path, default=Path("solutions"))
+    gr.add_argument("--solutions", type=Path, default=Path("solutions"),
+                    help="the folder of solution notebooks the tests come from, hidden tests "
+                         "included (default: solutions)")
+    gr.add_argument("--exercise", action="append", metavar="EXERCISE",
+                    help="grade only this exercise: ex03 or ex03-rnn-cell-forward; give it "
+                         "again for more (default: every exercise of --solutions)")
+    gr.add_argument("--format", action="append", default=[], choices=("canvas", "moodle"),
+                    help="also write the gradebook in this platform's import format: "
+                         "OUT/grades-canvas.csv or OUT/grades-moodle.csv (one row per "
+                         "student, one column per exercise); give it again for both")
     gr.add_argument("--timeout", type=_positive, default=30,
-                    help="seconds a cell may run before it is interrupted (default 30)")
+                    help="seconds one test may run, its calls of the learner's functions "
+                         "together (default 30)")
     gr.add_argument("--notebook-timeout", type=_positive, default=None,
-                    help="seconds a whole notebook may run (default 10 x --timeout)")
+                    help="seconds the learner's cells may run before the tests (default 10 x "
+                         "--timeout)")
     gr.add_argument("--jobs", type=_positive, default=2,
                     help="notebooks graded at once (default 2)")
     gr.add_argument("--force", action="store_true",
                     help="regrade everything, ignoring results kept in OUT from earlier runs")
     gr.add_argument("--memory", type=_positive, default=2048, metavar="MIB",
-                    help="memory one notebook's processes may use, in MiB (default 2048)")
+                    help="memory one notebook's sandbox may use, all its processes together "
+                         "where control groups allow, in MiB (default 2048)")
     gr.add_argument("--show-tests", action="store_true",
                     help="feedback pages show each test's source, hidden tests included, "
                          "and tracebacks (off by default: pages show results only)")
     gr.add_argument("--unsafe-no-sandbox", action="store_true", help=argparse.SUPPRESS)
     gr.set_defaults(run=_grade)
     return parser
+
+
+INSTRUCTOR_TOOLS = {"nbgrader", "nbconvert", "nbclient"}
 
 
 def _interrupt(signum, frame):
@@ -129,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rnnlesson {args.command}: interrupted; results graded so far are kept",
               file=sys.stderr)
         return 130
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] not in INSTRUCTOR_TOOLS:
+            raise
+        print(f"rnnlesson {args.command}: error: this needs {err.name.split('.')[0]}, one of "
+              "the instructor's tools, which is not installed here: run `make instructor` "
+              "(it installs them from the lock)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -197,11 +197,18 @@ def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
         ax.text(x, rnn_y + 0.1, "$c$", ha="center", va="bottom", fontsize=0.9 * fontsize,
                 color=ARROW_COLOR)
         y = ROW_Y["input"] - 0.55
+        # one step a side leaves no room for two labels of two lines: say it once, below both
+        shared = min(T_x, T_y) == 1
         for name, first, last in (("encoder", 0, T_x - 1), ("decoder", T_x, T_x + T_y - 1)):
-            name += "\nits own weights"
+            name += "" if shared else "\nits own weights"
             x0, x1 = first * PITCH - BOX_W / 2, last * PITCH + BOX_W / 2
             ax.plot([x0, x0, x1, x1], [y + 0.1, y, y, y + 0.1], color=ARROW_COLOR, lw=0.8)
             ax.text((x0 + x1) / 2, y - 0.07, name, ha="center", va="top",
+                    fontsize=0.9 * fontsize, color=ARROW_COLOR, style="italic")
+        if shared:
+            line = 1.25 * 0.9 * fontsize / unit  # one line of that text, in data units
+            ax.text((T_x + T_y - 1) * PITCH / 2, y - 0.07 - line,
+                    "each with its own weights", ha="center", va="top",
                     fontsize=0.9 * fontsize, color=ARROW_COLOR, style="italic")
     return ax
 

@@ -21,6 +21,12 @@ honours and keeps when it saves). A cell only draws (`draws_only`) when
 - no later code cell reads a name it binds (a function a widget calls, a result the text
   uses) before binding that name again itself.
 
+Before a kernel runs, JupyterLab cannot draw a widget and shows its ``text/plain`` instead: a
+widget's repr (``VBox(children=(Dropdown(...``) or a progress bar as tqdm made it, at 0%. Each
+widget output's text is stored as what a reader should see then (`widget_text`): a progress
+bar as it finished (read from the stored widget state), any other widget as a one-line note
+that it comes alive when the notebook runs.
+
 Cells folded by hand (notebook 08 folds the cell that prints an exercise's answer) stay folded.
 Every folded cell carries the tag ``hide-input`` (and ``hide-output`` where its outputs are
 folded too), which the course site (myst-nb) renders as the same fold.
@@ -144,10 +150,56 @@ def _fold(cell, key: str) -> bool:
     return changed
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_NOTE = ("[An interactive figure with its controls: run the notebook (Run > Run All Cells) "
+               "to use them.]")
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text)).replace("\u2007", " ").strip()
+
+
+def widget_text(model_id: str, state: dict) -> str:
+    """What a widget output shows before a kernel draws it: a progress bar (tqdm's row of
+    label, bar and counts) as it finished, or the note for any other widget."""
+    models = state.get("state", {})
+    model = models.get(model_id, {})
+    children = [models.get(str(c).replace("IPY_MODEL_", ""), {})
+                for c in model.get("state", {}).get("children", [])]
+    kinds = [c.get("model_name") for c in children]
+    if model.get("model_name") == "HBoxModel" and kinds == ["HTMLModel", "FloatProgressModel",
+                                                           "HTMLModel"]:
+        label, bar, counts = (c.get("state", {}) for c in children)
+        done = (bar.get("value") or 0) / (bar.get("max") or 1)
+        cells = "█" * round(10 * done) + " " * (10 - round(10 * done))
+        return f"{_plain(label.get('value', ''))}|{cells}|{_plain(counts.get('value', ''))}"
+    return WIDGET_NOTE
+
+
+def store_widget_texts(notebook) -> bool:
+    """Set every widget output's ``text/plain`` to `widget_text`; True if one changed."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {})
+    changed = False
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get(WIDGET_VIEW)
+            if view is None:
+                continue
+            text = widget_text(view.get("model_id", ""), state)
+            if output.data.get("text/plain") != text:
+                output.data["text/plain"] = text
+                changed = True
+    return changed
+
+
 def store(notebook, spec: dict) -> bool:
     """Bring one notebook's metadata in line with JupyterLab's model and fold its drawing
     cells; True if it changed."""
-    changed = False
+    changed = store_widget_texts(notebook)
     if notebook.metadata.get("kernelspec") != spec:
         notebook.metadata["kernelspec"] = dict(spec)
         changed = True

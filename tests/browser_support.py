@@ -205,6 +205,10 @@ def start_lab(root: Path, workdir: Path, timeout: float = 90.0, quiet: bool = Tr
     ]
     if quiet:
         cmd.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    # window.jupyterapp, for tests that wait on JupyterLab's own state (not a fixed time)
+    cmd.append("--LabApp.expose_app_in_browser=True")
+    # a learner's working copies (work/, rnnlesson.labserver) stay out of the tests' view
+    cmd.append(f"--CourseContents.work={workdir / 'work'}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI and containers run as root
         cmd.append("--allow-root")
     log_path = workdir / "jupyterlab.log"
@@ -413,6 +417,26 @@ class LabPage:
         ).all_inner_texts()
         return [t for t in texts if re.search(r"Traceback|\w*Error\b", t)]
 
+    def wait_language_applied(self, timeout_ms: int = 60_000) -> dict:
+        """Wait until JupyterLab has applied the kernel's language_info to the open notebook
+        (what it does once the kernel's info arrives, and what used to mark a notebook
+        modified); returns the versions then stored and reported, and the dirty flag."""
+        self.page.wait_for_function("""() => {
+          const app = window.jupyterapp;
+          const panel = app && app.shell.currentWidget;
+          return !!(panel && panel.context && panel.context.model && panel.sessionContext
+                    && panel.sessionContext.session && panel.sessionContext.session.kernel);
+        }""", timeout=timeout_ms, polling=200)
+        # JupyterLab applies the info in a callback registered before this one: once this
+        # await returns, it has run
+        return self.page.evaluate("""async () => {
+          const panel = window.jupyterapp.shell.currentWidget;
+          const info = await panel.sessionContext.session.kernel.info;
+          const stored = panel.context.model.getMetadata('language_info') || {};
+          return {stored: stored.version || null, kernel: info.language_info.version,
+                  dirty: panel.context.model.dirty};
+        }""")
+
     def is_modified(self) -> bool:
         """Whether the notebook's tab shows the unsaved-changes mark (JupyterLab's dirty flag)."""
         tab = self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-current")
@@ -498,6 +522,72 @@ class LabPage:
                     results.append(Interaction(i, kind, changed, detail))
                     break
         return results
+
+    def drive_every_control(self, settle_s: float = 10.0) -> tuple[list[str], list[str]]:
+        """Every control of every widget through its values: each option of a dropdown or a
+        toggle group, each end of a slider (Home, End) and its middle, each radio choice,
+        a checkbox both ways, a text box edited (a word it already had, repeated). After each
+        move, once the outputs settle, a problem is any error output, a figure printed as text
+        (``<Figure size ... with 0 Axes>``, a figure that was never drawn) or a widget output
+        with no picture where it had one. Returns the problems, each naming the control and
+        the value, and the moves made."""
+        problems, moves = [], []
+        cells = self.page.locator(f"{PANEL} .jp-CodeCell")
+
+        def look(where):
+            moves.append(where)
+            self.stable_snapshot(settle_s)
+            for text in self.error_outputs():
+                problems.append(f"{where}: error output {text[:300]!r}")
+            empty = self.page.locator(f"{PANEL} .jp-OutputArea-output",
+                                      has_text=re.compile(r"<Figure size .* with 0 Axes>"))
+            if empty.count():
+                problems.append(f"{where}: {empty.count()} figure(s) shown as text, not drawn")
+            return problems
+
+        for i in range(cells.count()):
+            out = cells.nth(i).locator(".jp-Cell-outputArea")
+            if out.locator("button.widget-button").count():
+                continue  # a button starts work (training): its controls set up the next press
+            pictures = out.locator("img").count()
+            for j in range(out.locator(".widget-dropdown select, .widget-select select").count()):
+                select = out.locator(".widget-dropdown select, .widget-select select").nth(j)
+                for k, option in enumerate(select.locator("option").all_inner_texts()):
+                    select.select_option(index=k)
+                    look(f"cell {i} dropdown {j} = {option!r}")
+            for j in range(out.locator(".widget-toggle-buttons").count()):
+                buttons = out.locator(".widget-toggle-buttons").nth(j).locator("button")
+                for k in range(buttons.count()):
+                    buttons.nth(k).click()
+                    look(f"cell {i} toggle {j} = {buttons.nth(k).inner_text()!r}")
+            for j in range(out.locator(".widget-radio-box").count()):
+                radios = out.locator(".widget-radio-box").nth(j).locator("input[type=radio]")
+                for k in range(radios.count()):
+                    radios.nth(k).check()
+                    look(f"cell {i} radio {j} = choice {k}")
+            for j in range(out.locator(".widget-checkbox input[type=checkbox]").count()):
+                box = out.locator(".widget-checkbox input[type=checkbox]").nth(j)
+                for _ in range(2):
+                    box.click()
+                    look(f"cell {i} checkbox {j} = {box.is_checked()}")
+            for j in range(out.locator(".widget-slider .noUi-handle").count()):
+                handle = out.locator(".widget-slider .noUi-handle").nth(j)
+                if handle.get_attribute("aria-disabled") == "true" or \
+                        "disabled" in (handle.evaluate("h => h.closest('.widget-slider')"
+                                                       ".className") or ""):
+                    continue
+                handle.scroll_into_view_if_needed()
+                for key in ("Home", "End", "PageDown"):
+                    handle.press(key)
+                    look(f"cell {i} slider {j} {key} -> {self._slider_value(handle)}")
+            if pictures and not out.locator("img").count():
+                problems.append(f"cell {i}: its picture is gone after the controls moved")
+            # last: free text may be what a widget answers with words instead of a picture
+            texts = out.locator(".widget-text input[type=text], .widget-textarea textarea")
+            for j in range(texts.count()):
+                _, detail = self._edit_text(texts.nth(j))
+                look(f"cell {i} text {j}: {detail}")
+        return problems, moves
 
     # Each move returns (whether the control took a new value, what was done).
 

@@ -344,3 +344,31 @@ def test_notebook_08s_windows_picture_cuts_where_rnn_backward_cuts(steps, k):
     drawn, computed = gradient_arrows(ax), crossings(steps, k)
     assert drawn == computed, f"arrows drawn from steps {sorted(drawn)}, gradient from {computed}"
     assert len(drawn) == steps - -(-steps // k), "one cut at every window boundary"
+
+
+def test_no_two_labels_overlap_at_any_length():
+    """Every topology at every pair of lengths the widgets offer (1 to 8) and at twelve: no
+    text of the picture overlaps another (at one step a side, the encoder-decoder's labels
+    once ran into each other)."""
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    from rnnlesson.shapes import check_topology
+
+    clashes = []
+    for topology in TOPOLOGIES:
+        for T_x, T_y in itertools.product((*range(1, 9), 12), repeat=2):
+            try:
+                check_topology(topology, T_x, T_y, upper=12)
+            except ValueError:
+                continue
+            ax = draw_topology(topology, T_x, T_y)
+            ax.figure.canvas.draw()
+            renderer = ax.figure.canvas.get_renderer()
+            boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts
+                     if t.get_text().strip()]
+            clashes += [(topology, T_x, T_y, a, b) for (a, box_a), (b, box_b)
+                        in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)]
+            plt.close(ax.figure)
+    assert clashes == []

@@ -424,3 +424,29 @@ def test_the_sandbox_runner_imports_no_grading_tool():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_one_exercise_graded_and_the_gradebook_for_canvas_and_moodle(tmp_path):
+    """`--exercise` grades the named exercises only (two students who did ex00: two rows, no
+    pages for the other exercise); `--format` writes the platforms' import files beside."""
+    solutions, exercises = course(tmp_path)
+    submissions = tmp_path / "submissions"
+    put(submissions, "=ann", answer(exercises))
+    put(submissions, "bob", answer(exercises, countdown=None))
+    out = tmp_path / "out"
+    run = run_cli("grade", submissions, "--out", out, "--solutions", solutions,
+                  "--exercise", "ex00", "--format", "canvas", "--format", "moodle")
+    assert run.returncode == 0, run.stderr
+    assert (out / "grades.csv").read_text() == (
+        f"{HEADER}\n'=ann,ex00-toy,5,5,ok\nbob,ex00-toy,3,5,failed\n")
+    assert sorted(p.name for p in (out / "feedback" / "bob").iterdir()) == ["ex00-toy.html"]
+    assert (out / "grades-canvas.csv").read_text() == (
+        "Student,ID,SIS User ID,SIS Login ID,Section,ex00-toy\n"
+        "Points Possible,,,,,5\n'=ann,,,'=ann,,5\nbob,,,bob,,3\n")
+    assert (out / "grades-moodle.csv").read_text() == "Username,ex00-toy\n'=ann,5\nbob,3\n"
+    assert "grades-canvas.csv" in run.stdout
+    wrong = run_cli("grade", submissions, "--out", tmp_path / "o2", "--solutions", solutions,
+                    "--exercise", "ex42")
+    assert wrong.returncode == 2
+    assert "--exercise ex42: no such exercise" in wrong.stderr and "ex00, ex01" in wrong.stderr

@@ -11,8 +11,8 @@ click on the link after the instructor pushes a change merges it and keeps the l
 edit. Everything is stopped by process id; no process of the learners is left.
 
 The hub needs root (system users), Chromium, bubblewrap, git, `hub/venv` and the proxy
-(`make hub` or `make test` installs the last two). Without one of them the test is skipped,
-except under CI=true, where it fails.
+(`make test-hub` or `make hub` installs the last two; `make test` does under CI=true).
+Without one of them the test is skipped, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _missing() -> list[str]:
         if shutil.which(tool) is None:
             missing.append(f"{tool} (Debian: bubblewrap, git, passwd, util-linux)")
     if not (hublab.VENV_BIN / "jupyterhub").exists() or not hublab.PROXY.exists():
-        missing.append("hub/venv and hub/node_modules: run `make hub` or `make test`")
+        missing.append("hub/venv and hub/node_modules: run `make test-hub` (or `make hub`)")
     return missing
 
 

@@ -221,3 +221,78 @@ def test_exercise_runs_up_to_its_first_stub(course, notebook, tmp_path, monkeypa
                  and c.execution_count == int(frames[-1])]
     assert len(raised_in) == 1 and raised_in[0].metadata["nbgrader"]["solution"], text[-2000:]
     assert "raise NotImplementedError()" in raised_in[0].source
+
+
+def _answered(path: Path, code="    return 2 * x", added=None):
+    """The exercise at path with the learner's answer typed into its first stub (and a cell
+    of their own added), saved as JupyterLab saves it (outputs, another Python's version)."""
+    nb = nbformat.read(path, 4)
+    cell = next(c for c in nb.cells if "raise NotImplementedError()" in c.source)
+    cell.source = cell.source.replace("    # YOUR CODE HERE\n    raise NotImplementedError()",
+                                      code)
+    cell.outputs = []
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.2"}
+    if added:
+        nb.cells.append(nbformat.v4.new_code_cell(added))
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_release_never_overwrites_a_learners_answers(tmp_path, capsys):
+    """An exercise answered in exercises/ (outside the course's lab) is left as it is, with the
+    commands that move it to work/; --discard-answers is the explicit choice to overwrite."""
+    out = tmp_path / "exercises"
+    release(FIXTURES, out)
+    path = out / "ex00-toy.ipynb"
+    mine = _answered(path, added="print('my own note')")
+    report = check(FIXTURES, out)
+    assert not report.in_sync and report.stale == []
+    assert report.answered == {"ex00-toy.ipynb": ["cell 4, your answer", "cell 11, added"]}
+    assert main(["release", "--solutions", str(FIXTURES), "--exercises", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert path.read_bytes() == mine
+    assert f"mkdir -p {tmp_path / 'work' / 'exercises'}" in err
+    assert f"mv {path} {tmp_path / 'work' / 'exercises' / 'ex00-toy.ipynb'}" in err
+    assert "--discard-answers" in err
+    assert main(["release", "--solutions", str(FIXTURES), "--exercises", str(out),
+                 "--discard-answers"]) == 0
+    assert path.read_bytes() == generate_exercises(FIXTURES)["ex00-toy.ipynb"]
+
+
+def test_outputs_and_metadata_alone_are_no_learners_work(tmp_path):
+    out = tmp_path / "exercises"
+    release(FIXTURES, out)
+    path = out / "ex00-toy.ipynb"
+    nb = nbformat.read(path, 4)
+    nb.metadata["language_info"] = {"name": "python", "version": "3.12.0"}
+    nb.cells[0].metadata["collapsed"] = True
+    nbformat.write(nb, path)
+    report = release(FIXTURES, out)
+    assert report.stale == ["ex00-toy.ipynb"] and report.answered == {}
+    assert path.read_bytes() == generate_exercises(FIXTURES)["ex00-toy.ipynb"]
+
+
+def test_answers_kept_in_work_leave_the_exercises_in_sync(tmp_path):
+    """What the course's lab does with an answer (rnnlesson.labserver): the copy in work/ holds
+    it, exercises/ stays as released, `rnnlesson release --check` is green and release leaves
+    work/ alone."""
+    out = tmp_path / "exercises"
+    release(FIXTURES, out)
+    work = tmp_path / "work" / "exercises"
+    work.mkdir(parents=True)
+    shutil.copy(out / "ex00-toy.ipynb", work)
+    mine = _answered(work / "ex00-toy.ipynb")
+    assert check(FIXTURES, out).in_sync
+    assert main(["release", "--solutions", str(FIXTURES), "--exercises", str(out)]) == 0
+    assert (work / "ex00-toy.ipynb").read_bytes() == mine
+
+
+def test_release_writes_an_nbgrader_course_source(tmp_path):
+    """The guide's nbgrader route: `rnnlesson release --nbgrader-course DIR` writes the
+    stamped solutions where nbgrader looks for them."""
+    assert main(["release", "--solutions", str(FIXTURES), "--nbgrader-course",
+                 str(tmp_path / "course")]) == 0
+    source = tmp_path / "course" / "source" / "ex00-toy" / "ex00-toy.ipynb"
+    nb = nbformat.read(source, 4)
+    assert all("nbgrader" in c.metadata for c in nb.cells)
+    assert any(c.metadata["nbgrader"]["grade"] for c in nb.cells)

@@ -130,3 +130,37 @@ def test_folded_cells_are_the_drawing_ones_and_the_hidden_answers():
                     or "inspect.getsource(" in cell.source), f"{path.name} cell {index}"
             count += store_notebooks.draws_only(notebook.cells, index)
     assert count >= 15, f"only {count} drawing cells folded"
+
+
+def test_a_widget_reads_as_a_note_or_a_finished_bar_before_it_runs():
+    """Before a kernel draws a widget, JupyterLab shows its text/plain: never the widget's
+    repr, never a progress bar at 0%."""
+    def model(name, **state):
+        return {"model_name": name, "state": state}
+
+    state = {"state": {
+        "bar": model("HBoxModel", children=["IPY_MODEL_l", "IPY_MODEL_p", "IPY_MODEL_r"]),
+        "l": model("HTMLModel", value="training:\u2007100%"),
+        "p": model("FloatProgressModel", value=400.0, max=400.0),
+        "r": model("HTMLModel", value="\u2007400/400\u2007[00:03&lt;00:00]"),
+        "box": model("VBoxModel", children=["IPY_MODEL_p"]),
+    }}
+    assert store_notebooks.widget_text("bar", state) == \
+        "training: 100%|██████████|400/400 [00:03<00:00]"
+    assert store_notebooks.widget_text("box", state) == store_notebooks.WIDGET_NOTE
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {store_notebooks.WIDGET_STATE: state}
+    out = nbformat.v4.new_output("display_data", data={
+        "text/plain": "VBox(children=(IntSlider(value=6),))",
+        store_notebooks.WIDGET_VIEW: {"model_id": "box", "version_major": 2,
+                                      "version_minor": 0}})
+    nb.cells.append(nbformat.v4.new_code_cell("w", outputs=[out]))
+    assert store_notebooks.store(nb, SPEC)
+    assert nb.cells[0].outputs[0].data["text/plain"] == store_notebooks.WIDGET_NOTE
+    assert not store_notebooks.store(nb, SPEC)
+    for path in store_notebooks.notebooks():
+        for cell in nbformat.read(path, 4).cells:
+            for output in cell.get("outputs", []):
+                text = output.get("data", {}).get("text/plain", "")
+                if store_notebooks.WIDGET_VIEW in output.get("data", {}):
+                    assert not text.startswith(("VBox(", "HBox(")) and " 0%|" not in text, path

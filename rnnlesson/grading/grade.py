@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import answer_key, cgroups, feedback, mistakes, replay
+from . import answer_key, cgroups, feedback, lms, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, parse_test_header, points_by_test, stamp
 from .results import STATE_DIR, Result, ResultStore
@@ -224,6 +224,19 @@ def test_names(stamped) -> dict[str, str]:
     return names
 
 
+def choose_exercises(notebooks: list[Path], wanted, solutions: Path) -> list[Path]:
+    """The solution notebooks named by ``wanted`` (a stem, or its ``exNN`` prefix)."""
+    chosen = []
+    for name in wanted:
+        found = [p for p in notebooks if p.stem == name or p.stem.split("-", 1)[0] == name]
+        if not found:
+            known = ", ".join(p.stem.split("-", 1)[0] for p in notebooks)
+            raise GradeError(f"--exercise {name}: no such exercise in {solutions} (expected "
+                             f"one of {known}, or a full name such as {notebooks[0].stem})")
+        chosen += [p for p in found if p not in chosen]
+    return sorted(chosen)
+
+
 def check_solutions(notebooks: list[Path], solutions: Path) -> None:
     """Refuse a folder of handed-out exercises given as ``--solutions``."""
     for path in notebooks:
@@ -311,9 +324,12 @@ def write_class_summary(out: Path, results: list[Result]) -> None:
 def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int = 2,
           notebook_timeout: int | None = None, force: bool = False,
           on_result=None, memory: int = 2 * 1024**3, sandboxed: bool = True,
-          show_tests: bool = False, on_notice=None) -> list[Result]:
+          show_tests: bool = False, on_notice=None, exercises=None,
+          formats=()) -> list[Result]:
     """Grade every student's notebooks; returns the results sorted by student, exercise.
 
+    ``exercises``: grade only these (stems, or their ``exNN`` prefix); ``formats``: also write
+    the gradebook for these learning platforms (``lms.FORMATS``).
     ``on_result(result, done, total, reused)`` is called as each result is stored;
     ``on_notice(text)`` for what the instructor should know (folders skipped, a stored
     result not written by the grader, a zip unpacked). ``sandboxed=False`` runs kernels
@@ -333,6 +349,12 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         raise GradeError(f"--solutions {solutions}: folder not found") from None
     if not notebooks:
         raise GradeError(f"--solutions {solutions}: no solution notebooks (*.ipynb) in it")
+    if exercises:
+        notebooks = choose_exercises(notebooks, exercises, solutions)
+    unknown = sorted(set(formats) - set(lms.FORMATS))
+    if unknown:
+        raise GradeError(f"--format {', '.join(unknown)}: expected one of "
+                         f"{', '.join(lms.FORMATS)}")
     check_solutions(notebooks, solutions)
     if not submissions.exists():
         raise GradeError(f"submissions not found: {submissions} (expected a folder with one "
@@ -383,6 +405,7 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         if not todo:
             results = [store.current[unit] for unit in units]
             write_class_summary(out, results)
+            lms.write(out, results, formats)
             return results
         settings = {"timeout": timeout, "notebook_timeout": notebook_timeout,
                     "memory": memory, "sandboxed": sandboxed}
@@ -423,4 +446,5 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         store.write_csv()
         results = [store.current[unit] for unit in units]
         write_class_summary(out, results)
+        lms.write(out, results, formats)
         return results

@@ -174,6 +174,8 @@ class Sandbox:
                "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               # the package bound in here, whatever path the venv's own install records
+               "PYTHONPATH": str(PACKAGE_DIR.parent),
                "RNNLESSON_SANDBOX": str(self.root)}
         for key, value in env.items():
             cmd += ["--setenv", key, value]
