@@ -237,3 +237,19 @@ def test_the_answer_key_is_withheld_and_the_rest_works(stem):
     assert run.returncode == 0, run.stderr[-3000:]
     line = run.stdout.splitlines()[-1]
     assert line.startswith("WITHHELD") and "False" not in line, line
+
+
+def test_without_control_groups_grading_says_which_limits_are_per_process(monkeypatch):
+    from rnnlesson.grading import cgroups
+
+    monkeypatch.setattr(cgroups, "version", lambda: None)
+    usable, sentence = cgroups.available()
+    assert not usable and "per process only" in sentence
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cgroups, "version", lambda: "v2")
+    monkeypatch.setattr(cgroups.Group, "create", refuse)
+    usable, sentence = cgroups.available()
+    assert not usable and "per process only" in sentence and "root" in sentence
