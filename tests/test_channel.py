@@ -253,3 +253,21 @@ def test_without_control_groups_grading_says_which_limits_are_per_process(monkey
     monkeypatch.setattr(cgroups.Group, "create", refuse)
     usable, sentence = cgroups.available()
     assert not usable and "per process only" in sentence and "root" in sentence
+
+
+def test_concurrent_sandboxes_never_share_a_uid(tmp_path):
+    """Two workers (of one run or of two runs at once) hold different uids while they live,
+    so no process limit or file of one sandbox is another's."""
+    import os
+
+    from rnnlesson.grading import sandbox
+
+    first = sandbox.Sandbox(tmp_path / "a", use_cgroups=False)
+    second = sandbox.Sandbox(tmp_path / "b", use_cgroups=False)
+    if os.geteuid() != 0:  # an ordinary user's sandboxes are `nobody` in user namespaces
+        assert first.uid == second.uid == 65534
+        return
+    assert first.uid != second.uid and min(first.uid, second.uid) >= sandbox.UID_BASE
+    first._uid_lock.close()  # a worker gone: its uid may be claimed again (grading tests
+    third = sandbox.Sandbox(tmp_path / "c", use_cgroups=False)  # elsewhere may take it first)
+    assert third.uid != second.uid
