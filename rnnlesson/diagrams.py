@@ -139,6 +139,27 @@ def gallery_alt():
             + ". ".join(p[0].upper() + p[1:] for p in parts) + ".")
 
 
+def figure_size(topology, T_x, T_y):
+    """(width, height) in inches of a topology's picture: at most 8 wide, boxes legible."""
+    left, right, bottom, top = extent(topology, T_x, T_y)
+    inches = min(0.55, 7.6 / (right - left))  # per data unit
+    return max(2.4, inches * (right - left) + 0.4), inches * (top - bottom) + 0.75
+
+
+def topology_figure(topology, T_x=None, T_y=None):
+    """A new Figure holding `draw_topology`'s picture, made without pyplot.
+
+    For widgets: pyplot's figures are global, and a widget's callbacks may run while another
+    draws; a figure of its own is never closed, replaced or shown by anyone else.
+    """
+    from matplotlib.figure import Figure
+
+    T_x, T_y = check_topology(topology, T_x, T_y, upper=MAX_STEPS)
+    fig = Figure(figsize=figure_size(topology, T_x, T_y), layout="constrained")
+    draw_topology(topology, T_x, T_y, ax=fig.add_subplot())
+    return fig
+
+
 def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
     """Draw the unrolled RNN: red inputs x_t below, green cells a_t, blue outputs ŷ_t above
     (the encoder-decoder's decoder cells s_t in a darker green, with weights of their own).
@@ -154,11 +175,9 @@ def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
         fail("title", "True, False or a string", title)
     left, right, bottom, top = extent(topology, T_x, T_y)
     if ax is None:
-        inches = min(0.55, 7.6 / (right - left))  # per data unit, so the figure is <= 8 wide
-        size = (max(2.4, inches * (right - left) + 0.4), inches * (top - bottom) + 0.75)
         import matplotlib.pyplot as plt  # here, not at import: pyplot picks a backend
 
-        _, ax = plt.subplots(figsize=size, layout="constrained")
+        _, ax = plt.subplots(figsize=figure_size(topology, T_x, T_y), layout="constrained")
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
