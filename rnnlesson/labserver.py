@@ -33,7 +33,7 @@ from pathlib import Path
 
 from jupyter_server.services.contents.filecheckpoints import AsyncFileCheckpoints
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
-from traitlets import Unicode, default
+from traitlets import TraitError, Unicode, default, validate
 
 WORK = "work"
 COURSE_MARK = ("notebooks", "00-index.ipynb")
@@ -41,7 +41,7 @@ COURSE_MARK = ("notebooks", "00-index.ipynb")
 
 def work_copy(root_dir: str, path: str, work: str = WORK) -> str | None:
     """The working copy's OS path for the API path of a course's exercise, else None (work:
-    the working copies' folder, relative to the course or absolute)."""
+    the working copies' folder, relative to the course)."""
     parts = [p for p in path.strip("/").split("/") if p]
     if len(parts) < 2 or parts[-2] != "exercises" or not parts[-1].endswith(".ipynb") \
             or parts[-1].startswith("."):
@@ -73,7 +73,15 @@ class CourseContents(AsyncLargeFileManager):
     """Jupyter's file manager, with the two changes of the module's doc."""
 
     work = Unicode(WORK, help="The folder of the learners' working copies, relative to the "
-                   "course's folder (or absolute).").tag(config=True)
+                   "course's folder (inside it, so the server may serve it).").tag(config=True)
+
+    @validate("work")
+    def _relative_work(self, proposal):
+        value = proposal["value"]
+        if not value or os.path.isabs(value) or ".." in Path(value).parts:
+            raise TraitError(f"CourseContents.work: expected a folder inside the course, "
+                             f"relative to it (such as 'work'), got {value!r}")
+        return value
 
     @default("checkpoints_class")
     def _checkpoints_class_default(self):

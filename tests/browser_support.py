@@ -166,6 +166,7 @@ def _write_private_config(config_dir: Path, checkpoint_dir: Path, quiet: bool = 
 
 
 def start_lab(root: Path, workdir: Path, timeout: float = 90.0, quiet: bool = True,
+              work: str = ".test-working-copies",
               extra_args: tuple = ()) -> LabServer:
     """Start `python -m jupyter lab` from this interpreter's environment, on a free port.
     quiet turns news and update checks off; extra_args are added to the command line."""
@@ -207,8 +208,9 @@ def start_lab(root: Path, workdir: Path, timeout: float = 90.0, quiet: bool = Tr
         cmd.append("--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
     # window.jupyterapp, for tests that wait on JupyterLab's own state (not a fixed time)
     cmd.append("--LabApp.expose_app_in_browser=True")
-    # a learner's working copies (work/, rnnlesson.labserver) stay out of the tests' view
-    cmd.append(f"--CourseContents.work={workdir / 'work'}")
+    # a learner's working copies (work/, rnnlesson.labserver) stay out of the tests' view:
+    # this folder is never made unless a test saves (it is inside the served root)
+    cmd.append(f"--CourseContents.work={work}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI and containers run as root
         cmd.append("--allow-root")
     log_path = workdir / "jupyterlab.log"

@@ -107,15 +107,14 @@ class Group:
         return sorted(found)
 
     def ran_out_of_memory(self) -> bool:
+        """Whether the group's memory reached its limit: the same outcome whether the kernel
+        then killed a process or pushed pages to swap (which varies with the machine's load)."""
         with contextlib.suppress(OSError, ValueError):
             if self.kind == "v2":
                 events = dict(line.split() for line in
                               (self.paths[0] / "memory.events").read_text().splitlines())
                 return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
-            control = dict(line.split() for line in
-                           (self.paths[0] / "memory.oom_control").read_text().splitlines())
-            if "oom_kill" in control:
-                return int(control["oom_kill"]) > 0
+            # the limit was reached (its pages reclaimed, swapped or a process killed)
             return int((self.paths[0] / "memory.failcnt").read_text()) > 0
         return False
 
