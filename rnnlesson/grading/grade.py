@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import answer_key, cgroups, feedback, lms, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
-from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, parse_test_header, points_by_test, stamp
+from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, points_by_test, stamp
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
 from .submissions import check_submission, collect_students, submission_path, unpack
@@ -214,16 +214,6 @@ def hidden_lines(stamped) -> list[str]:
     return lines
 
 
-def test_names(stamped) -> dict[str, str]:
-    names = {}
-    for cell in stamped.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            header = parse_test_header(cell.source.splitlines()[0])
-            names[meta["grade_id"]] = header[0] if header else meta["grade_id"]
-    return names
-
-
 def choose_exercises(notebooks: list[Path], wanted, solutions: Path) -> list[Path]:
     """The solution notebooks named by ``wanted`` (a stem, or its ``exNN`` prefix)."""
     chosen = []
@@ -278,8 +268,8 @@ def _plan(folders: dict[str, Path], notebooks: list[Path], settings: list) -> di
     for path in notebooks:
         stamped = stamp(read_notebook(path), path.name)
         points = points_by_test(stamped)
-        exercises[path.stem] = {"max_score": float(sum(points.values())), "points": points,
-                                "names": test_names(stamped), "steps": replay.plan(stamped),
+        exercises[path.stem] = {"max_score": float(sum(points.values())),
+                                "steps": replay.plan(stamped),
                                 "hidden": hidden_lines(stamped),
                                 "source_key": _sha(notebook_bytes(stamped))}
     keys = {}
