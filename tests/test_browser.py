@@ -334,12 +334,15 @@ def test_a_learners_answer_is_saved_to_work_and_the_exercise_stays(browser_conte
         lab = bs.LabPage.open(browser_context, server, rel)
         try:
             lab.wait_kernel_idle()
-            lab.page.evaluate("""(answer) => {
-              const panel = window.jupyterapp.shell.currentWidget;
-              const cell = panel.content.model.sharedModel.cells.find(
+            lab.page.wait_for_function("""(answer) => {  // once the cells are loaded
+              const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+              const model = panel && panel.content && panel.content.model;
+              const cell = model && model.sharedModel.cells.find(
                 c => c.getSource().includes('raise NotImplementedError()'));
+              if (!cell) return false;
               cell.setSource(cell.getSource().replace('raise NotImplementedError()', answer));
-            }""", answer)
+              return true;
+            }""", arg=answer, timeout=60_000, polling=250)
             lab.page.locator(f"{bs.PANEL} .jp-Notebook").click()
             lab.page.keyboard.press("Control+s")
             deadline = time.monotonic() + 30

@@ -114,8 +114,18 @@ class Group:
                 events = dict(line.split() for line in
                               (self.paths[0] / "memory.events").read_text().splitlines())
                 return int(events.get("oom_kill", 0)) > 0 or int(events.get("max", 0)) > 0
-            # the limit was reached (its pages reclaimed, swapped or a process killed)
-            return int((self.paths[0] / "memory.failcnt").read_text()) > 0
+            # the limit was reached (its pages reclaimed, swapped or a process killed): any of
+            # the counters says so, and which one moves depends on swap and on the kernel
+            folder = self.paths[0]
+            counters = [folder / "memory.failcnt", folder / "memory.memsw.failcnt"]
+            if any(int(p.read_text()) > 0 for p in counters if p.exists()):
+                return True
+            control = dict(line.split() for line in
+                           (folder / "memory.oom_control").read_text().splitlines())
+            if int(control.get("oom_kill", 0)) > 0:
+                return True
+            peak = int((folder / "memory.max_usage_in_bytes").read_text())
+            return peak >= self.memory - 16 * 1024**2
         return False
 
     def kill(self) -> None:
