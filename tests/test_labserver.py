@@ -109,3 +109,11 @@ def test_this_venv_has_the_course_settings():
             "print(app.config.ServerApp.contents_manager_class)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "rnnlesson.labserver.CourseContents", out.stdout + out.stderr
+
+
+def test_git_ignores_the_working_copies():
+    """A learner's answers in work/ are theirs: git never offers to commit or lose them."""
+    path = "work/exercises/ex03-rnn-cell-forward.ipynb"
+    out = subprocess.run(["git", "check-ignore", "-q", path],
+                         cwd=REPO, capture_output=True)
+    assert out.returncode == 0, "work/ is not ignored by git"
