@@ -22,10 +22,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
          "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
-         ".passed{color:#05612b}.failed,.tampered,.uses-reference,.not-run{color:#9c1c1c}")
+         ".passed{color:#05612b}.failed,.uses-reference,.not-run{color:#9c1c1c}")
 STATE_WORDS = {"passed": "passed", "failed": "failed", "not-run": "not run",
-               "tampered": "not trusted (tampered)", "uses-reference":
-               "failed: uses the package's reference"}
+               "uses-reference": "failed: uses the package's reference"}
 
 
 class Scrubber:
