@@ -210,7 +210,8 @@ def test_zip_layouts(tmp_path):
 def test_interrupted_run_keeps_rows_and_rerun_completes(tmp_path):
     solutions, exercises = course(tmp_path, stems=("ex00-toy",))
     submissions, out = tmp_path / "submissions", tmp_path / "out"
-    students = [f"s{i}" for i in range(4)]
+    # enough students left to grade that the interrupt lands mid-run, even on a loaded machine
+    students = [f"s{i:02d}" for i in range(12)]
     for student in students:
         put(submissions, student, answer(exercises))
     proc = subprocess.Popen(

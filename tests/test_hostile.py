@@ -113,14 +113,30 @@ print('ATTACK-REPORT: orphan started')
     "memory": """
 hog = np.ones(3 * 1024**3 // 8)
 """,
+    # four children of 700 MiB each, held until every one has either allocated or died: the
+    # parent waits for that rather than for a fixed time (on a loaded machine, allocating can
+    # take longer than any fixed wait, and the sandbox would end before its limit is reached)
     "memory-children": """
-import os, time
+import os, select, time
+ready, done = os.pipe()
+children = []
 for _ in range(4):
-    if os.fork() == 0:
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready)
         block = np.ones(700 * 1024**2 // 8)
-        time.sleep(20)
+        os.write(done, b'x')
+        time.sleep(120)
         os._exit(0)
-time.sleep(8)
+    children.append(pid)
+os.close(done)
+allocated, dead, deadline = 0, set(), time.monotonic() + 90
+while allocated + len(dead) < 4 and time.monotonic() < deadline:
+    if select.select([ready], [], [], 0.2)[0]:
+        allocated += len(os.read(ready, 4))
+    dead |= {pid for pid in children if pid not in dead and os.waitpid(pid, os.WNOHANG)[0]}
+for pid in set(children) - dead:
+    os.kill(pid, 9)
 """,
     "disk": """
 written = 0

@@ -1,0 +1,350 @@
+"""The general check behind every exercise: the learner's function against the lecture's on
+many small random cases, the smallest failing case shown, and the term at fault found by
+probes rather than recognised from a list.
+
+A `Spec` describes one function: the sizes it takes (each a range), how to build its inputs
+from sizes and a seed, the lecture's answer, how to read the learner's result into named
+outputs, which terms each output depends on, and probes (inputs that switch paths off).
+
+`differential(spec, fn)`:
+
+1. runs fn and the reference on the smallest case (simple numbers), then on random cases
+   with sizes drawn across their ranges; the first case where an output differs (or fn
+   raises) is the counterexample;
+2. shrinks it: each size down to the smallest that still fails, then the simplest numbers
+   that still fail;
+3. localises the fault: which outputs are wrong and which right (a term every right output
+   depends on is not at fault), which probes agree (the terms they leave on are right) and
+   which do not (the fault is among the terms they leave on), and for outputs over time the
+   first step that differs;
+4. raises one `CheckFailure` that names the term (or, failing that, the outputs), the step,
+   and the case in a few lines: the inputs, the lecture's values, the learner's.
+
+The specific messages of a check's catalogue come first where they match exactly; this is
+what every other wrong answer gets, and it never blames a term that a probe shows right.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnlesson.checks._common import TOL, CheckFailure, call, mistake, shape_text
+from rnnlesson.gradcheck import rel_error
+
+
+@dataclass
+class Probe:
+    """Inputs changed so that only some terms stay on.
+
+    label: how the message says it ("with a_prev = 0 and ba = 0");
+    change: inputs (a deep copy) -> the changed inputs;
+    terms: the terms the change leaves on (a learner who agrees under it has them right).
+    """
+
+    label: str
+    change: Callable[[dict], dict]
+    terms: frozenset
+
+
+@dataclass
+class Spec:
+    """One learner's function, as the general check sees it (see the module's docstring).
+
+    name: the function's name (as in `_common.EXERCISE`);
+    sizes: {size: (smallest, largest)}, e.g. {"n_x": (1, 4), "m": (1, 3)};
+    build(sizes, rng, simple) -> {argument: value}: the inputs, in call order; simple=True
+        asks for the simplest numbers the function accepts (small integers, halves);
+    reference(**inputs) -> {output: value}: the lecture's answer;
+    read(result, inputs) -> {output: value}: the learner's outputs, named as reference's;
+        it raises CheckFailure for a result of the wrong form (the check's own messages);
+    terms: {term: how the message names it}, e.g. {"waa": "the term Waa a_prev"};
+    depends: {output: terms it depends on};
+    probes: [Probe];
+    steps: {output: (axis, "forward" | "backward")}: the output's time axis, and which way
+        the loop that fills it runs (so that "first" means first computed);
+    shared: terms every path goes through (an activation such as tanh): when the probes
+        narrow the fault to these alone, the terms the differing probes switch off are
+        suspects too (a wrong sum of two right terms looks like a wrong activation);
+    show: the inputs printed in a counterexample (default: all);
+    equal: (got, expected) -> bool for one output (default: same shape, relative error
+        below tol; exact equality for what is not an array of floats).
+    """
+
+    name: str
+    sizes: dict
+    build: Callable
+    reference: Callable
+    read: Callable
+    terms: dict = field(default_factory=dict)
+    depends: dict = field(default_factory=dict)
+    probes: list = field(default_factory=list)
+    steps: dict = field(default_factory=dict)
+    shared: frozenset = frozenset()
+    show: tuple | None = None
+    equal: Callable | None = None
+    tol: float = TOL
+    hint: str = "Check the shapes of the arrays you combine."
+
+
+def same(got, expected, tol=TOL) -> bool:
+    """Whether got agrees with expected: arrays of floats to tol, anything else exactly."""
+    if isinstance(expected, np.ndarray) and expected.dtype.kind == "f":
+        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+            return False
+        if not np.all(np.isfinite(got)):
+            return bool(np.array_equal(got, expected, equal_nan=True))
+        return bool(rel_error(got, expected) < tol) or bool(np.allclose(got, expected,
+                                                                           rtol=0, atol=1e-12))
+    if isinstance(expected, np.ndarray):
+        return isinstance(got, np.ndarray) and got.shape == expected.shape \
+            and bool(np.array_equal(got, expected))
+    if isinstance(expected, float):
+        return isinstance(got, (int, float, np.floating)) and abs(got - expected) <= tol * max(
+            1.0, abs(expected))
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        return len(got) == len(expected) and all(same(g, e, tol) for g, e in zip(got, expected))
+    return got == expected
+
+
+@dataclass
+class Case:
+    sizes: dict
+    seed: int
+    simple: bool
+
+    def inputs(self, spec: Spec) -> dict:
+        return spec.build(dict(self.sizes), np.random.default_rng(self.seed), self.simple)
+
+    def text(self) -> str:
+        return ", ".join(f"{k} = {v}" for k, v in self.sizes.items())
+
+
+@dataclass
+class Outcome:
+    """What one case gave: the outputs that differ (empty: it agrees), both sides' values,
+    or the CheckFailure the learner's function (or its result's form) raised."""
+
+    wrong: list
+    got: dict
+    expected: dict
+    failure: CheckFailure | None = None
+
+
+def sizes_text(inputs: dict) -> str:
+    return ", ".join(f"{k} {shape_text(v)}" for k, v in inputs.items())
+
+
+def run(spec: Spec, fn, inputs: dict) -> Outcome:
+    """fn and the reference on copies of inputs; which outputs differ."""
+    expected = spec.reference(**copy.deepcopy(inputs))
+    try:
+        result = call(fn, spec.name, tuple(copy.deepcopy(inputs).values()), sizes_text(inputs),
+                      spec.hint)
+        got = spec.read(result, copy.deepcopy(inputs))
+    except CheckFailure as failure:
+        return Outcome(list(expected), {}, expected, failure)
+    equal = spec.equal or (lambda g, e: same(g, e, spec.tol))
+    wrong = [k for k in expected if k not in got or not equal(got[k], expected[k])]
+    return Outcome(wrong, got, expected)
+
+
+def fails(spec: Spec, fn, case: Case, kind: str | None) -> Outcome | None:
+    """The case's outcome if it fails in the same way as the counterexample (kind: the
+    mistake id of the CheckFailure it raised, or None for values that differ)."""
+    outcome = run(spec, fn, case.inputs(spec))
+    if outcome.failure is not None:
+        return outcome if outcome.failure.mistake == kind else None
+    return outcome if outcome.wrong and kind is None else None
+
+
+def cases(spec: Spec, count: int, seed: int):
+    """The smallest case in simple numbers, the smallest in random ones, then count cases
+    with every size drawn across its range."""
+    smallest = {k: lo for k, (lo, _) in spec.sizes.items()}
+    yield Case(smallest, seed, True)
+    yield Case(smallest, seed + 1, False)
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        sizes = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in spec.sizes.items()}
+        yield Case(sizes, int(rng.integers(2**31)), False)
+
+
+def counterexamples(spec: Spec, fn, count: int = 24, seed: int = 0, most: int = 3) -> list:
+    """Up to `most` failing (case, outcome) pairs, the first found first; [] if all agree.
+    After the first, only failures of the same kind (values, or the same mistake id) in
+    random numbers are kept: they are the witnesses of `localise`."""
+    found = []
+    for case in cases(spec, count, seed):
+        outcome = run(spec, fn, case.inputs(spec))
+        if outcome.failure is None and not outcome.wrong:
+            continue
+        if found:
+            kind = found[0][1].failure.mistake if found[0][1].failure is not None else None
+            same_kind = (outcome.failure.mistake if outcome.failure is not None else None)
+            if case.simple or same_kind != kind:
+                continue
+        found.append((case, outcome))
+        if len(found) == most:
+            break
+    return found
+
+
+def shrink(spec: Spec, fn, case: Case, outcome: Outcome) -> tuple[Case, Outcome]:
+    """The smallest case that fails as case does: each size lowered while it still fails,
+    then the simplest numbers, then other seeds at the smallest sizes if those are simpler."""
+    kind = outcome.failure.mistake if outcome.failure is not None else None
+    improved = True
+    while improved:
+        improved = False
+        for key, (lo, _) in spec.sizes.items():
+            for smaller in range(lo, case.sizes[key]):
+                trial = Case({**case.sizes, key: smaller}, case.seed, case.simple)
+                found = fails(spec, fn, trial, kind)
+                if found is not None:
+                    case, outcome, improved = trial, found, True
+                    break
+    if not case.simple:
+        for seed in (case.seed, case.seed + 1, case.seed + 2):
+            trial = Case(case.sizes, seed, True)
+            found = fails(spec, fn, trial, kind)
+            if found is not None:
+                return trial, found
+    return case, outcome
+
+
+def array_text(value, limit: int = 110) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=3, separator=", ", suppress_small=True,
+                               max_line_width=10_000, threshold=60).replace("\n", "")
+        text = " ".join(text.split())
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{k}: {array_text(v, 40)}" for k, v in value.items()) + "}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_step(spec: Spec, key: str, got, expected) -> int | None:
+    """The first step computed (forwards or backwards) at which output key differs."""
+    if key not in spec.steps or not isinstance(got, np.ndarray) or got.shape != expected.shape:
+        return None
+    axis, direction = spec.steps[key]
+    order = range(expected.shape[axis])
+    for t in (reversed(order) if direction == "backward" else order):
+        g, e = np.take(got, t, axis=axis), np.take(expected, t, axis=axis)
+        if not same(g, e, spec.tol):
+            return t
+    return None
+
+
+def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
+    """(terms that may be at fault, outputs right on every witness, probes that agree on
+    every witness, probes that differ on one).
+
+    witnesses: failing (Case, Outcome) pairs in random numbers: evidence that held on one case
+    only (an output that is right because n_y = 1, a probe that agrees because a weight drawn
+    was zero) does not count.
+    """
+    every = set(spec.terms)
+    outputs = list(witnesses[0][1].expected)
+    right = [k for k in outputs if all(k not in o.wrong and o.failure is None
+                                       for _, o in witnesses)]
+    wrong = [k for k in outputs if k not in right]
+    suspects = set(every)
+    if spec.depends:
+        bad = set().union(*(spec.depends.get(k, every) for k in wrong))
+        good = set().union(*(spec.depends.get(k, set()) for k in right)) if right else set()
+        suspects &= bad - good
+    agree, differ = [], []
+    for item in spec.probes:
+        results = [run(spec, fn, item.change(case.inputs(spec))) for case, _ in witnesses]
+        if any(r.failure is not None for r in results):
+            continue
+        (differ if any(r.wrong for r in results) else agree).append(item)
+    cleared = set().union(*(p.terms for p in agree)) if agree else set()
+    suspects -= cleared
+    narrowed = set(suspects)
+    for item in differ:
+        narrowed &= item.terms
+    if narrowed and narrowed <= spec.shared and len(differ) >= 2:
+        off = set().union(*(every - item.terms for item in differ))
+        narrowed |= off & suspects
+    if narrowed:
+        suspects = narrowed
+    return sorted(suspects, key=list(spec.terms).index), right, agree, differ
+
+
+def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> CheckFailure:
+    """The one CheckFailure for a failing case (the smallest found): the term at fault (from
+    witnesses, see `localise`), the step, the case."""
+    if outcome.failure is not None:
+        failure = outcome.failure
+        return CheckFailure(failure.mistake, f"{failure.message}\nSmallest case where it "
+                            f"happens: {case.text()}.")
+    suspects, right, agree, differ = localise(spec, fn, witnesses)
+    wrong = [k for k in outcome.expected if k not in right]
+    shown_wrong = [k for k in wrong if k in outcome.wrong] or wrong
+    head = (f"{spec.name}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
+            + (f" ({', '.join(right)} right)" if right else "") + ".")
+    slug = f"{wrong[0].lower().replace('_', '-')}-wrong"
+    fault = ""
+    if len(suspects) == 1:
+        slug, fault = f"{suspects[0]}-wrong", f"The fault is in {spec.terms[suspects[0]]}"
+    elif 1 < len(suspects) <= 3:
+        fault = "The fault is in one of: " + "; ".join(spec.terms[s] for s in suspects)
+    evidence = "; ".join([f"{p.label} yours agrees" for p in agree[:2]]
+                         + [f"{p.label} it does not" for p in differ[:2]])
+    if fault:
+        head += f" {fault}" + (f" ({evidence})" if evidence else "") + "."
+    elif evidence:
+        head += f" {evidence[0].upper()}{evidence[1:]}."
+    lines = [head]
+    key = shown_wrong[0]
+    step = first_step(spec, key, outcome.got.get(key), outcome.expected[key])
+    if step is not None:
+        lines.append(f"{key} first differs at step t = {step}: the steps computed before it "
+                     "agree.")
+    inputs = case.inputs(spec)
+    shown = spec.show if spec.show is not None else tuple(inputs)
+    lines.append(f"Smallest case found ({case.text()}): "
+                 + "; ".join(f"{k} = {array_text(inputs[k], 80)}" for k in shown))
+    lines.append(f"{key}: the lecture's {array_text(outcome.expected[key])}, yours "
+                 f"{array_text(outcome.got.get(key))}.")
+    return mistake(spec.name, slug, "\n".join(lines))
+
+
+def differential(spec: Spec, fn, count: int = 24, seed: int = 0) -> None:
+    """Raise the explained CheckFailure of the smallest failing case, if any case fails."""
+    found = counterexamples(spec, fn, count, seed)
+    if not found:
+        return
+    case, outcome = shrink(spec, fn, *found[0])
+    witnesses = [(c, o) for c, o in found if not c.simple] or found
+    raise explain(spec, fn, case, outcome, witnesses) from None
+
+
+def numbers(rng, simple: bool):
+    """draw(shape) -> an array: normal numbers, or the simplest (halves from -1 to 1)."""
+    if simple:
+        return lambda shape: rng.integers(-2, 3, size=shape).astype(float) / 2
+    return lambda shape: rng.normal(size=shape)
+
+
+def zeroed(inputs: dict, *paths: str) -> dict:
+    """inputs with each named input (or "params.Wax" for an entry of a dict input) zeroed."""
+    for path in paths:
+        top, _, key = path.partition(".")
+        if key:
+            inputs[top] = {**inputs[top], key: np.zeros_like(inputs[top][key])}
+        else:
+            inputs[top] = np.zeros_like(inputs[top])
+    return inputs
+
+
+def probe(label: str, terms, *paths: str) -> Probe:
+    """The probe that zeroes paths (see `zeroed`), leaving terms on."""
+    return Probe(label, lambda inputs: zeroed(inputs, *paths), frozenset(terms))
