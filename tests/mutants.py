@@ -82,7 +82,12 @@ def identifiers(node: ast.AST) -> set[str]:
 
 
 def targets(statement: ast.stmt) -> set[str]:
+    """What statement assigns: its targets' names and keys, and the keys of a dict it
+    returns (``return {"dWax": ...}`` assigns dWax)."""
     found = set()
+    if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Dict):
+        found |= {k.value for k in statement.value.keys
+                  if isinstance(k, ast.Constant) and isinstance(k.value, str)}
     for node in ast.walk(statement):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
@@ -215,9 +220,17 @@ def mutants(source: str, function: str, limit: int | None = None):
                         text = ast.unparse(new_tree)
                     except Exception:  # noqa: BLE001 - an edit that makes no code
                         continue
+                    # where it is: the names of the expression changed, before and after,
+                    # and for a constant (an axis, an index) of the expression holding it
+                    near = identifiers(node) | identifiers(replacement)
+                    holder = parents.get(node) if isinstance(node, ast.Constant) else None
+                    while holder is not None and not isinstance(holder, (ast.Call, ast.BinOp,
+                                                                         ast.Subscript)):
+                        holder = parents.get(holder)
+                    if holder is not None:
+                        near |= identifiers(holder)
                     found.append(Mutant(f"line {statement.lineno}: {description}",
-                                        statement.lineno, text,
-                                        identifiers(node) | assigned))
+                                        statement.lineno, text, near | assigned))
                     if limit and len(found) >= limit:
                         return found
     return found

@@ -1,6 +1,8 @@
 """The data-only channel, the runner and the replay, piece by piece (the whole grader is
 tested end to end in test_grading.py and test_hostile.py)."""
+import ast
 import io
+import json
 import subprocess
 import sys
 import tempfile
@@ -230,13 +232,43 @@ def test_the_answer_key_is_withheld_and_the_rest_works(stem):
             "        fn(*[None] * fn.__code__.co_argcount)\n"
             "    except Exception as error:\n"
             "        withheld.append(type(error).__name__ == 'AnswerWithheld')\n"
-            "print('WITHHELD', withheld)\n")
+            "print('WITHHELD', withheld)\n"
+            # every function of the exercises' check modules is withheld too (the checks run
+            # in the grader; their references and recomputed slips are answers), except what
+            # the solution's own cells run
+            "import importlib, inspect, pkgutil\n"
+            "open_ones = []\n"
+            "for info in pkgutil.iter_modules(rnnlesson.checks.__path__):\n"
+            "    if info.name.startswith('_'):\n"
+            "        continue\n"
+            "    module = importlib.import_module('rnnlesson.checks.' + info.name)\n"
+            "    found = [(name, fn) for name, fn in vars(module).items()\n"
+            "             if inspect.isfunction(fn) and fn.__module__ == module.__name__]\n"
+            "    found += [(name + '.reference', spec.reference) for name, spec in\n"
+            "              vars(module).items() if type(spec).__name__ == 'Spec']\n"
+            "    for name, fn in found:\n"
+            "        count = len([p for p in inspect.signature(fn).parameters.values()\n"
+            "                     if p.default is p.empty and p.kind <= p.POSITIONAL_OR_KEYWORD])\n"
+            "        try:\n"
+            "            fn(*[None] * count)\n"
+            "        except Exception as error:\n"
+            "            if 'AnswerWithheld' in type(error).__name__ + str(error):\n"
+            "                continue\n"
+            "        open_ones.append(info.name + '.' + name)\n"
+            "print('OPEN', json.dumps(sorted(open_ones)))\n")
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              cwd=tmp, env={"PYTHONPATH": str(Path(tmp)), "MPLBACKEND": "agg",
                                            "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr[-3000:]
-    line = run.stdout.splitlines()[-1]
+    line = run.stdout.splitlines()[-2]
     assert line.startswith("WITHHELD") and "False" not in line, line
+    # open: what the solution's cells run, and what a check module runs as it is imported
+    # (a decorator, a toy model); never a Spec's reference
+    used = {name for _, name, _ in answer_key.used_by_solution(solution)}
+    for path in (REPO / "rnnlesson" / "checks").glob("[!_]*.py"):
+        used |= answer_key.called_at_import(ast.parse(path.read_text(encoding="utf-8")))
+    open_ones = json.loads(run.stdout.splitlines()[-1].removeprefix("OPEN "))
+    assert not [n for n in open_ones if n.split(".")[-1] not in used], open_ones
 
 
 def test_without_control_groups_grading_says_which_limits_are_per_process(monkeypatch):

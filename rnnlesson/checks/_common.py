@@ -6,15 +6,13 @@ the mistake for the grader: ``[mistake: ex05/tanh-derivative-not-squared]``.
 
 import copy
 import functools
-import linecache
 import re
-import sysconfig
 import warnings
-from pathlib import Path
 
 import numpy as np
 
 from rnnlesson.cell import init_params
+from rnnlesson.checks._crash import explain, facts, learner_line, lecture_shapes  # noqa: F401
 from rnnlesson.checks._guard import Watch
 from rnnlesson.gradcheck import numerical_gradient, rel_error
 
@@ -88,27 +86,21 @@ def shape_text(value):
     return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
 
 
-NOT_THE_LEARNERS = [Path(__file__).resolve().parents[1]] + [
-    Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib")]
-
-
-def learner_line(tb):
-    """(line number, source line) of the innermost frame of tb in the learner's own code: not
-    in rnnlesson, the standard library or an installed package. None if there is none."""
-    found = None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        path = Path(filename).resolve() if not filename.startswith("<") else None
-        if path is None or not any(path.is_relative_to(p) for p in NOT_THE_LEARNERS):
-            found = (tb.tb_lineno, linecache.getline(filename, tb.tb_lineno).strip())
-        tb = tb.tb_next
-    return found
-
-
 def line_of(error):
     """(line number, source line) of the learner's code where error was raised, or None: read
     from the traceback here, or, for an error raised in a grading sandbox, sent with it."""
     return getattr(error, "learner_line", None) or learner_line(error.__traceback__)
+
+
+def crash_of(error):
+    """What the learner's line shows about error (see `_crash.facts`): read from the
+    traceback, or, for an error raised in a grading sandbox, sent with it."""
+    if hasattr(error, "crash"):
+        return error.crash
+    try:
+        return facts(error.__traceback__)
+    except Exception:  # a frame too strange to read (its source gone, a hostile value)
+        return None
 
 
 def where(error):
@@ -120,7 +112,7 @@ def where(error):
 
 
 def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine.",
-         diagnose=None):
+         diagnose=None, shapes=None):
     """fn(*args) for the learner's function name, with the checks' guarantees.
 
     - fn must not run the package's own answer: "uses-reference" (at home the profile hook of
@@ -129,6 +121,9 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
     - an exception becomes one message: what it was, at which line of the learner's code,
       the inputs' shapes (sizes, e.g. "xt (n_x, m) = (3, 4)") and what to look at (hint).
       diagnose(err, source_line) may name the mistake instead: it returns (slug, text) or None.
+      Either message also gives the shapes of the arrays named on that line and, for one whose
+      shape is not the lecture's (shapes: {name: (shape, letters)}, see `lecture_shapes`),
+      the line that made it.
     """
     error = None
     with Watch(name if not getattr(fn, "in_sandbox", False) else None) as watch, \
@@ -159,9 +154,13 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
     line = line_of(error)
     found = diagnose(error, line[1] if line else "") if diagnose else None
     if found:
-        raise mistake(name, found[0], f"{name}: {found[1]}")
-    raise mistake(name, "raises-error", f"your {name} raised {type(error).__name__}"
-                  f"{where(error)}: {error}\nIt was called with {sizes}. {hint}")
+        raise mistake(name, found[0], "\n".join([f"{name}: {found[1]}",
+                                                 *explain(crash_of(error), shapes, False)]))
+    said = " ".join(str(error).split())  # one line, whatever the error's text
+    raise mistake(name, "raises-error", "\n".join([
+        f"your {name} raised {type(error).__name__}{where(error)}: {said}",
+        *explain(crash_of(error), shapes, line is not None),
+        f"It was called with {sizes}. {hint}"]))
 
 
 def one_message(name):
@@ -274,14 +273,14 @@ def error_text(a, b):
 
 
 def call_on_copies(fn, name, args, sizes, hint="Check the shapes of the arrays you combine.",
-                   extra=(), diagnose=None):
+                   extra=(), diagnose=None, shapes=None):
     """`call` fn(*args.values(), *extra), then check that fn changed none of args.
 
     args: the learner's inputs by name (copies the caller may lose); extra: plain values such
-    as a max_norm or a seed, passed after them.
+    as a max_norm or a seed, passed after them; shapes: as for `call`.
     """
     originals = snapshot(args)
-    result = call(fn, name, (*args.values(), *extra), sizes, hint, diagnose)
+    result = call(fn, name, (*args.values(), *extra), sizes, hint, diagnose, shapes)
     assert_unchanged(name, originals, args)
     return result
 

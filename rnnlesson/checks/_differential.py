@@ -27,6 +27,7 @@ what every other wrong answer gets, and it never blames a term that a probe show
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,12 +43,15 @@ class Probe:
 
     label: how the message says it ("with a_prev = 0 and ba = 0");
     change: inputs (a deep copy) -> the changed inputs;
-    terms: the terms the change leaves on (a learner who agrees under it has them right).
+    terms: the terms the change leaves on (a learner who agrees under it has them right);
+    causes: the terms a difference under it may come from, if not terms.
     """
 
     label: str
     change: Callable[[dict], dict]
     terms: frozenset
+    causes: frozenset | None = None  # what a difference under it can come from (default:
+    # terms); wider than terms when a probe shows some faults of a term but not all
 
 
 @dataclass
@@ -66,9 +70,6 @@ class Spec:
     probes: [Probe];
     steps: {output: (axis, "forward" | "backward")}: the output's time axis, and which way
         the loop that fills it runs (so that "first" means first computed);
-    shared: terms every path goes through (an activation such as tanh): when the probes
-        narrow the fault to these alone, the terms the differing probes switch off are
-        suspects too (a wrong sum of two right terms looks like a wrong activation);
     show: the inputs printed in a counterexample (default: all);
     equal: (got, expected) -> bool for one output (default: same shape, relative error
         below tol; exact equality for what is not an array of floats).
@@ -83,7 +84,6 @@ class Spec:
     depends: dict = field(default_factory=dict)
     probes: list = field(default_factory=list)
     steps: dict = field(default_factory=dict)
-    shared: frozenset = frozenset()
     show: tuple | None = None
     equal: Callable | None = None
     tol: float = TOL
@@ -105,8 +105,12 @@ def same(got, expected, tol=TOL) -> bool:
     if isinstance(expected, float):
         return isinstance(got, (int, float, np.floating)) and abs(got - expected) <= tol * max(
             1.0, abs(expected))
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and set(got) == set(expected) and all(
+            same(got[k], expected[k], tol) for k in expected)
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
-        return len(got) == len(expected) and all(same(g, e, tol) for g, e in zip(got, expected))
+        return len(got) == len(expected) and all(
+            same(g, e, tol) for g, e in zip(got, expected, strict=True))
     return got == expected
 
 
@@ -241,6 +245,11 @@ def first_step(spec: Spec, key: str, got, expected) -> int | None:
     return None
 
 
+def slug_of(text: str) -> str:
+    """A mistake id's part from any name: lower case letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "value"
+
+
 def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
     """(terms that may be at fault, outputs right on every witness, probes that agree on
     every witness, probes that differ on one).
@@ -269,10 +278,7 @@ def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
     suspects -= cleared
     narrowed = set(suspects)
     for item in differ:
-        narrowed &= item.terms
-    if narrowed and narrowed <= spec.shared and len(differ) >= 2:
-        off = set().union(*(every - item.terms for item in differ))
-        narrowed |= off & suspects
+        narrowed &= item.causes if item.causes is not None else item.terms
     if narrowed:
         suspects = narrowed
     return sorted(suspects, key=list(spec.terms).index), right, agree, differ
@@ -290,10 +296,11 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
     shown_wrong = [k for k in wrong if k in outcome.wrong] or wrong
     head = (f"{spec.name}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
             + (f" ({', '.join(right)} right)" if right else "") + ".")
-    slug = f"{wrong[0].lower().replace('_', '-')}-wrong"
+    slug = f"{slug_of(wrong[0])}-wrong"
     fault = ""
     if len(suspects) == 1:
-        slug, fault = f"{suspects[0]}-wrong", f"The fault is in {spec.terms[suspects[0]]}"
+        slug = f"{slug_of(suspects[0])}-wrong"
+        fault = f"The fault is in {spec.terms[suspects[0]]}"
     elif 1 < len(suspects) <= 3:
         fault = "The fault is in one of: " + "; ".join(spec.terms[s] for s in suspects)
     evidence = "; ".join([f"{p.label} yours agrees" for p in agree[:2]]

@@ -3,6 +3,10 @@ through time (exercise 6; the learner's gradient check of it is in `gradcheck`).
 
 A backward pass is judged against centred differences of a forward pass: with the upstream
 gradient da fixed, L = sum(da * a) has exactly the gradients the backward pass should return.
+Then the general check (`_differential`) runs it against rnnlesson's own backward passes on
+many small cases: which gradients are wrong and which right, and probes that switch paths off
+(a_next = 0, so that dz = da_next; a sequence of one step; da zero but at one step; Waa = 0,
+so that nothing flows back from step t + 1), name the term at fault.
 """
 
 import re
@@ -18,24 +22,45 @@ from rnnlesson.checks._common import (
     close,
     error_text,
     example_params,
+    lecture_shapes,
     mistake,
     numerical_gradients,
     one_message,
     passed,
     snapshot,
 )
-from rnnlesson.sequence import rnn_forward_by_cells
+from rnnlesson.checks._differential import (
+    Probe,
+    Spec,
+    array_text,
+    counterexamples,
+    differential,
+    explain,
+    numbers,
+    run,
+    same,
+    shrink,
+)
+from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
 
 NAME_CELL = "rnn_cell_backward"
 NAME_SEQ = "rnn_backward"
 CELL_KEYS = ("dxt", "da_prev", "dWax", "dWaa", "dba")
 SEQ_KEYS = ("dx", "da0", "dWax", "dWaa", "dba")
+CELL_FORMULAS = {"dxt": "dxt = Wax.T @ dz: (n_x, n_a) @ (n_a, m).",
+                 "da_prev": "da_prev = Waa.T @ dz: (n_a, n_a) @ (n_a, m).",
+                 "dWax": "dWax = dz @ xt.T: (n_a, m) @ (m, n_x).",
+                 "dWaa": "dWaa = dz @ a_prev.T: (n_a, m) @ (m, n_a).",
+                 "dba": "dba = dz.sum(axis=1, keepdims=True): dz summed over the m examples."}
+SEQ_FORMULAS = {"dx": "dx[:, :, t] holds the dxt of step t.",
+                "da0": "da0 is the da_prev that step t = 0 returns."}
 
 
-def assert_gradient_dict(name, grads, shapes):
+def assert_gradient_dict(name, grads, shapes, formulas=None):
     """grads must be a dict with the keys of shapes, each an array of that shape.
 
-    shapes: {key: (shape, letters)}.
+    shapes: {key: (shape, letters)}; formulas: {key: how the lecture computes it}, said when
+    its shape is wrong.
     """
     if not isinstance(grads, dict):
         raise mistake(name, "not-a-dict", f"{name} should return a dict with keys "
@@ -46,6 +71,9 @@ def assert_gradient_dict(name, grads, shapes):
                       f"{', '.join(missing)} (it has {', '.join(map(str, grads)) or 'no keys'}).")
     for key, (shape, letters) in shapes.items():
         hint = ""
+        if key in (formulas or {}) and getattr(grads[key], "shape", None) != shape:
+            flipped = getattr(grads[key], "shape", None) == shape[::-1] and len(shape) > 1
+            hint = (" It looks transposed." if flipped else "") + f" {formulas[key]}"
         if key == "dba" and isinstance(grads[key], np.ndarray) and grads[key].ndim == 1:
             raise mistake(name, "dba-not-a-column", f"{name}: dba should have shape {letters} = "
                           f"{shape}, received {grads[key].shape}. Keep the column: "
@@ -57,20 +85,24 @@ def assert_gradient_dict(name, grads, shapes):
         assert_shape(name, key, grads[key], shape, letters, hint)
 
 
-def blame(name, grads, numeric, keys, mistakes, what):
+def blame(name, grads, numeric, keys, mistakes, what, general=None):
     """Raise for gradients that differ from the centred differences, naming the mistake.
 
     mistakes: [(gradients a known mistake gives, {key: array} for the keys it changes, slug,
     explanation)]: the first whose keys cover every wrong gradient, and that the learner's
-    gradients match there, is named; otherwise the first wrong gradient is.
+    gradients match on all its keys (the values the slip computes, exactly), is named;
+    otherwise general() (the general check, which names the term at fault) raises, or, if its
+    cases all agree, the first wrong gradient is named.
     """
     wrong = [key for key in keys if not close(grads[key], numeric[key], TOL)]
     if not wrong:
         return
     for alternative, slug, explanation in mistakes:
         if set(wrong) <= set(alternative) and all(close(grads[key], alternative[key], TOL)
-                                                  for key in wrong):
+                                                  for key in alternative):
             raise mistake(name, slug, f"{name}: {explanation}")
+    if general is not None:
+        general()
     key = wrong[0]
     raise mistake(name, f"{key.lower().replace('_', '-')}-wrong",
                   f"{name}: {key} is wrong: {error_text(grads[key], numeric[key])} against "
@@ -126,11 +158,12 @@ def run_cell_backward(fn, forward, seed=5, n_x=3, n_a=5, n_y=2, m=4):
     args = {"da_next": da_next.copy(), "cache": cache}
     sizes = f"da_next (n_a, m) = {da_next.shape} and the cache of xt (n_x, m) = {xt.shape}"
     grads = call_on_copies(fn, NAME_CELL, args, sizes, "dz is (n_a, m) like da_next; each "
-                           "gradient has the shape of what it is of.", diagnose=transposes)
+                           "gradient has the shape of what it is of.", diagnose=transposes,
+                           shapes=lecture_shapes(n_x=n_x, n_a=n_a, n_y=n_y, m=m))
     assert_gradient_dict(NAME_CELL, grads, {
         "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
         "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
-        "dba": ((n_a, 1), "(n_a, 1)")})
+        "dba": ((n_a, 1), "(n_a, 1)")}, CELL_FORMULAS)
     return grads, da_next, xt, a_prev, params, cache
 
 
@@ -171,7 +204,8 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
 
     numeric = numerical_gradients(loss, arrays)
     blame(NAME_CELL, grads, numeric, CELL_KEYS, cell_backward_mistakes(da_next, cache),
-          "sum(da_next * a_next)")
+          "sum(da_next * a_next)", lambda: general_cell(rnn_cell_backward))
+    general_cell(rnn_cell_backward)
     passed(NAME_CELL)
 
 
@@ -266,13 +300,16 @@ def check_rnn_backward(rnn_backward, forward=rnn_forward_by_cells):
     args = {"da": da.copy(), "caches": caches}
     sizes = f"da (n_a, m, T_x) = {da.shape} and the {T_x} caches of x (n_x, m, T_x) = {x.shape}"
     grads = call_on_copies(rnn_backward, NAME_SEQ, args, sizes,
-                           "Step t reads da[:, :, t] and caches[t]; time is the last axis.")
+                           "Step t reads da[:, :, t] and caches[t]; time is the last axis.",
+                           shapes=lecture_shapes(n_x=n_x, n_a=n_a, m=m, T_x=T_x))
     assert_gradient_dict(NAME_SEQ, grads, {
         "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
         "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
-        "dba": ((n_a, 1), "(n_a, 1)")})
+        "dba": ((n_a, 1), "(n_a, 1)")}, SEQ_FORMULAS)
     numeric = sequence_numeric(forward, x, a0, params, da)
-    blame(NAME_SEQ, grads, numeric, SEQ_KEYS, bptt_mistakes(da, caches), "sum(da * a)")
+    blame(NAME_SEQ, grads, numeric, SEQ_KEYS, bptt_mistakes(da, caches), "sum(da * a)",
+          lambda: general_bptt(rnn_backward))
+    general_bptt(rnn_backward)
     passed(NAME_SEQ)
 
 
@@ -286,3 +323,261 @@ def sequence_numeric(forward, x, a0, params, da):
         return float(np.sum(da * forward(arrays["dx"], arrays["da0"], p)[0]))
 
     return numerical_gradients(loss, arrays)
+
+
+# --- the general check (rnnlesson/checks/_differential.py) of both backward passes ----------
+
+
+class CellCache(tuple):
+    """A cell's cache (a_next, a_prev, xt, params), shown by its arrays in a counterexample."""
+
+    def __repr__(self):
+        a_next, a_prev, xt, params = self
+        return (f"(a_next {array_text(a_next, 30)}, a_prev {array_text(a_prev, 30)}, "
+                f"xt {array_text(xt, 30)}, params)")
+
+
+def build_cell_backward(sizes, rng, simple):
+    """da_next (n_a, m) and the cache of one forward step of random xt, a_prev, params."""
+    n_x, n_a, m = sizes["n_x"], sizes["n_a"], sizes["m"]
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((2, n_a)), "by": draw((2, 1))}
+    xt, a_prev, da_next = draw((n_x, m)), draw((n_a, m)), draw((n_a, m))
+    return {"da_next": da_next, "cache": cell_cache(xt, a_prev, params)}
+
+
+def cell_cache(xt, a_prev, params):
+    return CellCache(reference_cell_forward(xt, a_prev, params)[2])
+
+
+def reference_cell_gradients(da_next, cache):
+    return dict(reference_cell_backward(da_next, cache))
+
+
+def read_cell_gradients(grads, inputs):
+    a_next, a_prev, xt, _ = inputs["cache"]
+    (n_x, m), n_a = xt.shape, a_prev.shape[0]
+    assert_gradient_dict(NAME_CELL, grads, {
+        "dxt": ((n_x, m), "(n_x, m)"), "da_prev": ((n_a, m), "(n_a, m)"),
+        "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
+        "dba": ((n_a, 1), "(n_a, 1)")}, CELL_FORMULAS)
+    return {key: grads[key] for key in CELL_KEYS}
+
+
+def with_forward(change):
+    """A probe's change of the forward step's inputs (xt, a_prev, params), the cache rebuilt:
+    the cache stays one that rnn_cell_forward makes."""
+
+    def apply(inputs):
+        _, a_prev, xt, params = inputs["cache"]
+        xt, a_prev, params = change(xt, a_prev, dict(params))
+        return {**inputs, "cache": cell_cache(xt, a_prev, params)}
+
+    return apply
+
+
+def zero_a_next(inputs):
+    """The cache with a_next = 0, where tanh' = 1 and dz = da_next: evidence for a wrong dz
+    only (a product that reads da_next for dz agrees there, so it is no probe: it would clear
+    that product)."""
+    a_next, a_prev, xt, params = inputs["cache"]
+    return {**inputs, "cache": CellCache((np.zeros_like(a_next), a_prev, xt, params))}
+
+
+PRODUCTS = {"dxt": "dxt = Wax.T @ dz", "da_prev": "da_prev = Waa.T @ dz",
+            "dWax": "dWax = dz @ xt.T", "dWaa": "dWaa = dz @ a_prev.T",
+            "dba": "dba = dz.sum(axis=1, keepdims=True), dz summed over the m examples"}
+DZ = "dz = da_next * (1 - a_next**2), tanh's derivative at a_next"
+
+
+def term(key):
+    """The term (and mistake id) of one product: "da_prev" -> "da-prev"."""
+    return key.lower().replace("_", "-")
+
+
+def but(key):
+    return frozenset({"dz", *map(term, CELL_KEYS)} - {term(key)})
+
+
+CELL_SPEC = Spec(
+    NAME_CELL, {"n_x": (1, 3), "n_a": (1, 3), "m": (1, 3)},
+    build_cell_backward, reference_cell_gradients, read_cell_gradients,
+    terms={"dz": DZ, **{term(key): text for key, text in PRODUCTS.items()}},
+    depends={key: frozenset({"dz", term(key)}) for key in CELL_KEYS},
+    probes=[
+        Probe("with xt = 0", with_forward(lambda xt, a, p: (0 * xt, a, p)), but("dWax")),
+        Probe("with a_prev = 0", with_forward(lambda xt, a, p: (xt, 0 * a, p)), but("dWaa")),
+        Probe("with Wax = 0", with_forward(lambda xt, a, p: (xt, a, {**p, "Wax": 0 * p["Wax"]})),
+              but("dxt")),
+        Probe("with Waa = 0", with_forward(lambda xt, a, p: (xt, a, {**p, "Waa": 0 * p["Waa"]})),
+              but("da_prev"))],
+    show=("da_next", "cache"),
+    hint="dz is (n_a, m) like da_next; each gradient has the shape of what it is of.")
+
+
+def products_of(dz, cache):
+    """The five gradients the lecture's products give from dz (n_a, m)."""
+    _, a_prev, xt, params = cache
+    return {"dxt": params["Wax"].T @ dz, "da_prev": params["Waa"].T @ dz,
+            "dWax": dz @ xt.T, "dWaa": dz @ a_prev.T, "dba": dz.sum(axis=1, keepdims=True)}
+
+
+def implied_dz(got, cache):
+    """The dz (n_a, m) whose products are the learner's five gradients, or None if no single
+    dz gives them all (least squares over the five linear maps of dz)."""
+    a_next = cache[0]
+    basis = np.eye(a_next.size).reshape(a_next.size, *a_next.shape)
+    maps = np.array([np.concatenate([v.ravel() for v in products_of(e, cache).values()])
+                     for e in basis]).T
+    target = np.concatenate([np.asarray(got[key], dtype=float).ravel() for key in CELL_KEYS])
+    dz = np.linalg.lstsq(maps, target, rcond=None)[0].reshape(a_next.shape)
+    again = products_of(dz, cache)
+    return dz if all(same(got[key], again[key]) for key in CELL_KEYS) else None
+
+
+def dz_failure(fn, case, outcome, witnesses):
+    """The CheckFailure naming dz when, on every witness, the learner's gradients are the
+    lecture's products of one dz that is not the lecture's; None otherwise."""
+    if outcome.failure is not None or any(o.failure is not None for _, o in witnesses):
+        return None
+    for c, o in witnesses + [(case, outcome)]:
+        if implied_dz(o.got, c.inputs(CELL_SPEC)["cache"]) is None:
+            return None
+    inputs = case.inputs(CELL_SPEC)
+    a_next = inputs["cache"][0]
+    yours = implied_dz(outcome.got, inputs["cache"])
+    at_zero = all(not run(CELL_SPEC, fn, zero_a_next(c.inputs(CELL_SPEC))).wrong
+                  for c, _ in witnesses)
+    evidence = ("with a_next = 0, where tanh' = 1, yours agrees: the factor 1 - a_next**2 is "
+                "what differs" if at_zero else "with a_next = 0, where tanh' = 1, it does "
+                "not: there dz is da_next itself")
+    wrong = [key for key in CELL_KEYS if any(key in o.wrong for _, o in witnesses)]
+    lines = [f"{NAME_CELL}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong. "
+             f"The fault is in {DZ}: your gradients are the lecture's products (dxt = Wax.T @ "
+             f"dz, ..., dba = dz summed) of one dz, but not of this one ({evidence}).",
+             f"Smallest case found ({case.text()}): da_next = "
+             f"{array_text(inputs['da_next'], 60)}; a_next = {array_text(a_next, 60)}",
+             f"dz: the lecture's {array_text(inputs['da_next'] * (1 - a_next**2))}, yours "
+             f"{array_text(yours)}."]
+    return mistake(NAME_CELL, "dz-wrong", "\n".join(lines))
+
+
+def general_cell(fn):
+    """The general check of rnn_cell_backward: the smallest failing case, dz named when every
+    gradient is the products of a wrong dz, otherwise the term the probes find."""
+    found = counterexamples(CELL_SPEC, fn)
+    if not found:
+        return
+    case, outcome = shrink(CELL_SPEC, fn, *found[0])
+    witnesses = [(c, o) for c, o in found if not c.simple] or found
+    failure = dz_failure(fn, case, outcome, witnesses)
+    raise (failure or explain(CELL_SPEC, fn, case, outcome, witnesses)) from None
+
+
+class Caches(list):
+    """The T_x cell caches of rnn_forward(x, a0, params), kept with x, a0 and params so that a
+    probe can run the forward pass again on changed inputs."""
+
+    def __init__(self, x, a0, params):
+        super().__init__(rnn_forward_by_cells(x, a0, params)[2])
+        self.x, self.a0, self.params = x, a0, params
+
+    def __reduce__(self):  # copied as what it is: the caches of these inputs
+        return type(self), (self.x, self.a0, self.params)
+
+    def __repr__(self):
+        return f"the caches of x {array_text(self.x, 40)}, a0 {array_text(self.a0, 30)}"
+
+
+def build_bptt(sizes, rng, simple):
+    """da (n_a, m, T_x) and the caches of a forward pass of random x, a0, params."""
+    n_x, n_a, m, T_x = sizes["n_x"], sizes["n_a"], sizes["m"], sizes["T_x"]
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((2, n_a)), "by": draw((2, 1))}
+    x, a0, da = draw((n_x, m, T_x)), draw((n_a, m)), draw((n_a, m, T_x))
+    return {"da": da, "caches": Caches(x, a0, params)}
+
+
+def reference_bptt(da, caches):
+    grads = rnn_backward_by_cells(da, caches)
+    return {key: grads[key] for key in SEQ_KEYS}
+
+
+def read_bptt(grads, inputs):
+    da, caches = inputs["da"], inputs["caches"]
+    (n_a, m, T_x), n_x = da.shape, caches.x.shape[0]
+    assert_gradient_dict(NAME_SEQ, grads, {
+        "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
+        "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
+        "dba": ((n_a, 1), "(n_a, 1)")}, SEQ_FORMULAS)
+    return {key: grads[key] for key in SEQ_KEYS}
+
+
+def one_step(inputs):
+    caches = inputs["caches"]
+    return {"da": inputs["da"][:, :, :1].copy(),
+            "caches": Caches(caches.x[:, :, :1].copy(), caches.a0, caches.params)}
+
+
+def da_only_at(first):
+    """The change that zeroes da except at t = 0 (first=True) or t = T_x - 1."""
+
+    def apply(inputs):
+        da = np.zeros_like(inputs["da"])
+        t = 0 if first else -1
+        da[:, :, t] = inputs["da"][:, :, t]
+        return {**inputs, "da": da}
+
+    return apply
+
+
+def no_recurrence(inputs):
+    caches = inputs["caches"]
+    params = {**caches.params, "Waa": np.zeros_like(caches.params["Waa"])}
+    return {**inputs, "caches": Caches(caches.x, caches.a0, params)}
+
+
+BPTT_TERMS = {
+    "da-t": "the gradient from above: step t adds da[:, :, t] to its upstream "
+            "da[:, :, t] + da_prev",
+    "carry": "the carry: step t adds da_prev, what the step after (t + 1) returned, to "
+             "da[:, :, t]",
+    "start": "the loop's start: step t = T_x - 1 first, with da_prev = 0 (nothing comes "
+             "from after the last step)",
+    "cache-order": "the cache order: step t reads caches[t] and da[:, :, t], the same t",
+    "direction": "the loop's direction: t from T_x - 1 down to 0 (reversed(range(T_x)))",
+    "reach": "the loop's end: step t = 0 runs too",
+    "dx-t": "dx[:, :, t] = the dxt of step t",
+    "sum-dwax": "dWax: every step's share added up (dWax = dWax + step's dWax, from 0)",
+    "sum-dwaa": "dWaa: every step's share added up (dWaa = dWaa + step's dWaa, from 0)",
+    "sum-dba": "dba: every step's share added up (dba = dba + step's dba, from 0)",
+    "da0": "da0 = the da_prev that step t = 0 returns",
+}
+LOOP = frozenset({"da-t", "carry", "start", "cache-order", "direction", "reach"})
+SEQ_SPEC = Spec(
+    # T_x from 2: a probe that zeroes da but at one step changes nothing in one step
+    NAME_SEQ, {"n_x": (1, 3), "n_a": (1, 3), "m": (1, 2), "T_x": (2, 4)},
+    build_bptt, reference_bptt, read_bptt,
+    terms=BPTT_TERMS,
+    depends={"dx": LOOP | {"dx-t"}, "da0": LOOP | {"da0"}, "dWax": LOOP | {"sum-dwax"},
+             "dWaa": LOOP | {"sum-dwaa"}, "dba": LOOP | {"sum-dba"}},
+    # each probe leaves on the loop's terms whose every fault it shows; the outputs' own
+    # terms (dx_t, the sums, da0) are told apart by which outputs are wrong
+    probes=[Probe("with T_x = 1 (a sequence of one step)", one_step,
+                  frozenset({"da-t", "start", "reach"})),
+            Probe("with da zero except at t = 0", da_only_at(True),
+                  frozenset({"da-t", "cache-order", "direction", "reach"})),
+            Probe("with Waa = 0 (no gradient flows from step t + 1 to step t)", no_recurrence,
+                  frozenset({"da-t", "start", "cache-order", "reach"})),
+            Probe("with da zero except at the last step t = T_x - 1", da_only_at(False),
+                  LOOP)],
+    steps={"dx": (2, "backward")},
+    hint="Step t reads da[:, :, t] and caches[t]; time is the last axis.")
+
+
+def general_bptt(fn):
+    """The general check of rnn_backward (random cases, the smallest failing one, the term
+    at fault, the first step t, counting down from T_x - 1, at which dx differs)."""
+    differential(SEQ_SPEC, fn)

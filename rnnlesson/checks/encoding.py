@@ -9,12 +9,14 @@ import numpy as np
 from rnnlesson.checks._common import (
     CheckFailure,
     call,
+    lecture_shapes,
     mistake,
     one_message,
     passed,
     shape_text,
     snapshot,
 )
+from rnnlesson.checks._differential import Probe, Spec, differential
 
 PAD = "<pad>"
 SENTENCES = ["the cat sat", "a dog ran to the cat", "the dog sat on a mat"]
@@ -32,6 +34,7 @@ def check_build_vocabulary(build_vocabulary):
     """Check build_vocabulary(sentences) -> ["<pad>", then every distinct word, sorted]."""
     for sentences in (SENTENCES, OTHER_SENTENCES):
         check_vocabulary(build_vocabulary, sentences)
+    general(NAME_VOCAB, build_vocabulary)
     passed(NAME_VOCAB)
 
 
@@ -68,6 +71,7 @@ def check_vocabulary(build_vocabulary, sentences):
     if duplicates:
         raise mistake(name, "duplicates", f"{name}: each word should appear once; {duplicates} "
                       "appear more than once (use a set).")
+    general(NAME_VOCAB, build_vocabulary)
     missing = sorted(set(expected) - set(vocab))
     extra = sorted(set(vocab) - set(expected))
     if missing or extra:
@@ -113,9 +117,15 @@ def check_one_hot_sentence(one_hot_sentence):
             raise mistake(name, "not-one-hot", f"{name}: column {t} (the word {word!r}) should "
                           f"hold a single 1 and zeros elsewhere; it holds {column.tolist()}.")
         if column[i] != 1:
+            repeated = "the cat sat on the mat"  # a set would drop the second 'the'
+            read_one_hot(call(one_hot_sentence, name, (repeated, list(vocab)),
+                              f"sentence = {repeated!r} and vocab = {vocab}"),
+                         {"sentence": repeated, "vocab": vocab})
+            general(name, one_hot_sentence)
             raise mistake(name, "wrong-row", f"{name}: column {t} (the word {word!r}) should "
                           f"have its 1 in row {i}, the word's id (its position in vocab); it "
                           f"is in row {int(np.argmax(column))}.")
+    general(name, one_hot_sentence)
     passed(name)
 
 
@@ -135,6 +145,7 @@ def check_encode_batch(encode_batch):
                       f"longest sentence of the first batch ({T_x} words): take T_x from the "
                       "sentences, the length of the longest one, instead of writing it in."
                       ) from None
+    general(NAME_BATCH, encode_batch)
     passed(NAME_BATCH)
 
 
@@ -145,7 +156,9 @@ def check_batch(encode_batch, sentences):
     args = {"sentences": list(sentences), "vocab": list(vocab)}
     originals = snapshot(args)
     result = call(encode_batch, name, (args["sentences"], args["vocab"]),
-                  f"sentences = {sentences} and vocab = {vocab}")
+                  f"sentences = {sentences} and vocab = {vocab}",
+                  shapes=lecture_shapes(m=len(sentences),
+                                        T_x=max(len(s.split()) for s in sentences)))
     if args != originals:
         raise mistake(name, "changes-its-input", f"{name} modified its arguments in place.")
     if not isinstance(result, tuple) or len(result) != 2:
@@ -163,6 +176,8 @@ def check_batch(encode_batch, sentences):
                       + (f" of dtype {lengths.dtype}" if isinstance(lengths, np.ndarray) else "")
                       + ".")
     if lengths.tolist() != counts:
+        if lengths.tolist() != [T_x] * m:
+            general(name, encode_batch)
         raise mistake(name, "lengths-wrong", f"{name}: lengths should count each sentence's "
                       f"words: {counts}; received {lengths.tolist()}.")
     if not isinstance(ids, np.ndarray):
@@ -193,5 +208,162 @@ def check_batch(encode_batch, sentences):
             raise mistake(name, "padding-not-zero", f"{name}: row {i} ({sentences[i]!r}) should "
                           f"be {own + padding}; received {row}. The padding should be 0, the "
                           f"id of '{PAD}'.")
+        general(name, encode_batch)
         raise mistake(name, "wrong-ids", f"{name}: row {i} ({sentences[i]!r}) should be "
                       f"{own + padding}, each word's id its position in vocab; received {row}.")
+
+
+# --- the general check (random sentences, the smallest failing case, the part at fault) ---
+
+WORDS = ["the", "cat", "Zoe", "2", "a", "mat", "dog", "ran", "on", "sat", "zebra", "10"]
+
+
+def build_sentences(sizes, rng, simple):
+    """m sentences of 1 to `words` words drawn from a pool of `pool` words (repeats likely)."""
+    pool = WORDS[:sizes["pool"]] if simple else list(rng.permutation(WORDS)[:sizes["pool"]])
+    return [" ".join(rng.choice(pool, size=int(rng.integers(1, sizes["words"] + 1))))
+            for _ in range(sizes["m"])]
+
+
+def build_vocab_inputs(sizes, rng, simple):
+    return {"sentences": build_sentences(sizes, rng, simple)}
+
+
+def vocabulary_outputs(vocab):
+    """The vocabulary read three ways: its first symbol, its words as a set, the whole list."""
+    return {"vocab": list(vocab), "the first symbol": vocab[0] if vocab else None,
+            "the set of words": sorted(set(vocab) - {PAD})}
+
+
+def read_vocabulary(result, inputs):
+    if not isinstance(result, list):
+        raise mistake(NAME_VOCAB, "not-a-list", f"{NAME_VOCAB} should return a list of words, "
+                      f"received {shape_text(result)}.")
+    return vocabulary_outputs(result)
+
+
+VOCAB_SPEC = Spec(
+    NAME_VOCAB, {"m": (1, 3), "words": (1, 4), "pool": (2, 8)},
+    build_vocab_inputs, lambda sentences: vocabulary_outputs(reference_vocabulary(sentences)),
+    read_vocabulary,
+    terms={"pad": f"the padding symbol '{PAD}' first (id 0)",
+           "words": "the words: every distinct word of the sentences (split on spaces), once",
+           "vocab-order": f"the vocabulary's order: after '{PAD}' the words sorted alphabetically "
+                    "(sorted(...)), each once"},
+    depends={"the first symbol": {"pad"}, "the set of words": {"words"},
+             "vocab": {"pad", "words", "vocab-order"}},
+    hint="Split each sentence with sentence.split().")
+
+
+def build_one_hot_inputs(sizes, rng, simple):
+    sentences = build_sentences(sizes, rng, simple)
+    return {"sentence": sentences[0], "vocab": reference_vocabulary(sentences)}
+
+
+def one_hot_outputs(x):
+    """x read three ways: each column's sum, the rows of its 1s in any order, x itself."""
+    return {"x": x, "the column sums": x.sum(axis=0),
+            "the rows of the 1s, in any order": sorted(np.argmax(x, axis=0).tolist())}
+
+
+def reference_one_hot(sentence, vocab):
+    ids = [vocab.index(word) for word in sentence.split()]
+    return one_hot_outputs(np.eye(len(vocab))[:, ids])
+
+
+def read_one_hot(result, inputs):
+    name, vocab = NAME_ONE_HOT, inputs["vocab"]
+    words = inputs["sentence"].split()
+    shape = (len(vocab), len(words))
+    if not isinstance(result, np.ndarray):
+        raise mistake(name, "not-an-array", f"{name} should return a numpy array of shape "
+                      f"(n_x, T_x) = {shape}; received {shape_text(result)}.")
+    if result.shape != shape and result.shape == (len(vocab), len(set(words))):
+        raise mistake(name, "a-set-of-words", f"{name}: for {inputs['sentence']!r} the result "
+                      f"should have shape (n_x, T_x) = {shape}, one column per word; yours has "
+                      f"{result.shape}, one per distinct word: a set drops the repeated words "
+                      "and their order. Go through sentence.split() in order.")
+    if result.shape != shape:
+        raise mistake(name, "wrong-shape", f"{name}: for {inputs['sentence']!r} the result "
+                      f"should have shape (n_x, T_x) = {shape}; received {result.shape}.")
+    return one_hot_outputs(result.astype(float))
+
+
+ONE_HOT_SPEC = Spec(
+    NAME_ONE_HOT, {"m": (1, 1), "words": (1, 5), "pool": (2, 8)},
+    build_one_hot_inputs, reference_one_hot, read_one_hot,
+    terms={"one-hot": "the one-hot columns: a single 1 in each column, zeros elsewhere",
+           "ids": "the rows of the 1s: each word's id, its position in vocab",
+           "column-order": "the columns' order: word t of sentence.split() in column t"},
+    depends={"the column sums": {"one-hot"}, "the rows of the 1s, in any order": {"one-hot", "ids"},
+             "x": {"one-hot", "ids", "column-order"}},
+    probes=[Probe("with a sentence of one word", lambda inputs: {
+        **inputs, "sentence": inputs["sentence"].split()[0]}, frozenset({"one-hot", "ids"}))],
+    hint="Column t is the one-hot column of word t.")
+
+
+def build_batch_inputs(sizes, rng, simple):
+    sentences = build_sentences(sizes, rng, simple)
+    return {"sentences": sentences, "vocab": reference_vocabulary(sentences)}
+
+
+def batch_outputs(ids, lengths):
+    """ids and lengths, and each read in ways that forget one order."""
+    return {"ids": ids, "lengths": lengths,
+            "the rows, in any order": sorted(map(tuple, ids.tolist())),
+            "the lengths, in any order": sorted(lengths.tolist()),
+            "each row's ids, in any order": [sorted(row) for row in ids.tolist()]}
+
+
+def reference_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(row) for row in rows)
+    return batch_outputs(np.array([row + [0] * (T_x - len(row)) for row in rows]),
+                         np.array([len(row) for row in rows]))
+
+
+def read_batch(result, inputs):
+    name, sentences = NAME_BATCH, inputs["sentences"]
+    m, T_x = len(sentences), max(len(s.split()) for s in sentences)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise mistake(name, "wrong-return", f"{name} should return a tuple of two arrays "
+                      f"(ids, lengths); received {shape_text(result)}.")
+    ids, lengths = result
+    if not isinstance(lengths, np.ndarray) or lengths.shape != (m,):
+        raise mistake(name, "lengths-not-an-int-array", f"{name}: lengths should be an int "
+                      f"array of shape (m,) = ({m},); received {shape_text(lengths)}.")
+    if not isinstance(ids, np.ndarray) or ids.shape != (m, T_x):
+        raise mistake(name, "wrong-shape", f"{name}: ids should have shape (m, T_x) = "
+                      f"{(m, T_x)}: m sentences, T_x the length of the longest one; received "
+                      f"{shape_text(ids)}.")
+    return batch_outputs(ids, lengths)
+
+
+BATCH_SPEC = Spec(
+    NAME_BATCH, {"m": (1, 3), "words": (1, 4), "pool": (2, 8)},
+    build_batch_inputs, reference_batch, read_batch,
+    terms={"sentence-order": "the sentences' order: row i (and lengths[i]) is sentence i, in the "
+                    "order given",
+           "ids": "the word ids: each word's position in vocab",
+           "padding": f"the padding: id 0 ('{PAD}') after each sentence's words",
+           "word-order": "the words' order within a row: word t of the sentence in column t",
+           "lengths": "the lengths: each sentence's word count"},
+    depends={"ids": {"sentence-order", "ids", "padding", "word-order"},
+             "lengths": {"sentence-order", "lengths"},
+             "the rows, in any order": {"ids", "padding", "word-order"},
+             "the lengths, in any order": {"lengths"},
+             "each row's ids, in any order": {"sentence-order", "ids", "padding"}},
+    probes=[Probe("with one sentence", lambda inputs: {**inputs, "sentences": inputs[
+        "sentences"][:1]}, frozenset({"ids", "padding", "word-order", "lengths"})),
+            Probe("with sentences of one word", lambda inputs: {**inputs, "sentences": [
+                s.split()[0] for s in inputs["sentences"]]},
+                frozenset({"ids", "lengths"}))],
+    hint="Row i holds the ids of sentence i's words.")
+
+SPECS = {NAME_VOCAB: VOCAB_SPEC, NAME_ONE_HOT: ONE_HOT_SPEC, NAME_BATCH: BATCH_SPEC}
+
+
+def general(name, fn):
+    """The general check of the function name (random sentences, the smallest failing case,
+    the part at fault)."""
+    differential(SPECS[name], fn)

@@ -24,6 +24,7 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
+from rnnlesson.checks._differential import Spec, differential, numbers, probe
 
 NAME_CELL = "rnn_cell_forward"
 
@@ -42,7 +43,7 @@ def run_cell(fn, xt, a_prev, params):
     return a_next, yt_pred, cache
 
 
-def check_term(context, got, params, term, other, letter, value):
+def check_term(fn, context, got, params, term, other, letter, value):
     """got should be tanh(params[term] @ value), the only term left; name the usual mix-ups.
 
     context: which inputs were zeroed; other: the other weight's name; letter: value's name.
@@ -62,6 +63,7 @@ def check_term(context, got, params, term, other, letter, value):
         raise mistake(NAME_CELL, f"{term.lower()}-transposed",
                       f"{NAME_CELL}: {context}, a_next equals tanh({term}.T @ {letter}): {term} "
                       f"is used transposed; write {term} @ {letter}.")
+    general(fn)
     raise mistake(NAME_CELL, f"{letter.replace('_', '-')}-term-wrong",
                   f"{NAME_CELL}: the {letter} term is wrong. {context}, a_next should be "
                   f"tanh({term} @ {letter}), but it differs ({error_text(got, expected)}).")
@@ -94,6 +96,7 @@ def check_cell_values(fn, n_x, n_a, n_y, m, seed):
         if close(got, params["ba"] * np.ones((1, m))):
             raise mistake(NAME_CELL, "tanh-not-on-bias", f"{NAME_CELL}: with xt = 0 and "
                           "a_prev = 0 a_next equals ba: tanh is not applied to the whole sum.")
+        general(fn)
         raise mistake(NAME_CELL, "bias-wrong", f"{NAME_CELL}: with xt = 0 and a_prev = 0, "
                       "a_next should be tanh(ba) in every column; it differs "
                       f"({error_text(got, expected)}). Check how the bias ba (n_a, 1) is "
@@ -101,37 +104,34 @@ def check_cell_values(fn, n_x, n_a, n_y, m, seed):
 
     no_bias = {**params, "ba": np.zeros((n_a, 1))}
     got, _, _ = run_cell(fn, xt, zeros_a, no_bias)
-    check_term("With a_prev = 0 and ba = 0", got, params, "Wax", "Waa", "xt", xt)
+    check_term(fn, "With a_prev = 0 and ba = 0", got, params, "Wax", "Waa", "xt", xt)
     got, _, _ = run_cell(fn, zeros_x, a_prev, no_bias)
-    check_term("With xt = 0 and ba = 0", got, params, "Waa", "Wax", "a_prev", a_prev)
+    check_term(fn, "With xt = 0 and ba = 0", got, params, "Waa", "Wax", "a_prev", a_prev)
 
     if not close(a_next, np.tanh(z)):
+        general(fn)
         raise mistake(NAME_CELL, "terms-not-summed", f"{NAME_CELL}: each term is right on its "
                       "own but the whole step is not: a_next = tanh(Waa @ a_prev + Wax @ xt + "
                       f"ba) ({error_text(a_next, np.tanh(z))}).")
-    check_prediction(NAME_CELL, yt_pred, a_next, a_prev, params)
+    check_prediction(fn, NAME_CELL, yt_pred, a_next, a_prev, params)
     check_cache(cache, a_next, a_prev, xt, params)
 
 
-def check_prediction(name, y_pred, a, a_before, params):
+def check_prediction(fn, name, y_pred, a, a_before, params):
     """y_pred (n_y, m) should be softmax(Wya a + by), the columns summing to 1."""
-    if np.any(y_pred < 0):
-        raise mistake(name, "softmax-missing", f"{name}: yt_pred has negative entries: apply "
-                      "softmax to Wya @ a_next + by so that each column is a probability "
-                      "distribution.")
-    sums = y_pred.sum(axis=0)
-    if not np.allclose(sums, 1.0):
-        if np.allclose(y_pred.sum(axis=1), 1.0):
+    logits = params["Wya"] @ a + params["by"]
+    if close(y_pred, logits) or close(y_pred, np.exp(logits)):
+        raise mistake(name, "softmax-missing", f"{name}: yt_pred equals Wya @ a_next + by"
+                      f"{'' if close(y_pred, logits) else ' exponentiated'}: apply softmax, "
+                      "so that each column is a probability distribution over the n_y "
+                      "classes.")
+    for axis, over in ((1, "each row sums to 1, over the m examples"),
+                       (None, "the whole array sums to 1")):
+        e = np.exp(logits - logits.max(axis=axis, keepdims=True))
+        if y_pred.shape[0] > 1 and close(y_pred, e / e.sum(axis=axis, keepdims=True)):
             raise mistake(name, "softmax-wrong-axis", f"{name}: softmax is taken over the "
-                          "wrong axis: each row sums to 1, over the m examples. Normalise each "
-                          "column (one example) over the n_y classes: axis=0.")
-        if np.isclose(y_pred.sum(), 1.0):
-            raise mistake(name, "softmax-wrong-axis", f"{name}: softmax is taken over the "
-                          "wrong axis: the whole array sums to 1. Normalise each column over "
-                          "the n_y classes (axis=0).")
-        raise mistake(name, "softmax-missing", f"{name}: the columns of yt_pred should each "
-                      "sum to 1 (one distribution over the n_y classes per example); apply "
-                      "softmax.")
+                          f"wrong axis: {over}. Normalise each column (one example) over the "
+                          "n_y classes: axis=0.")
     expected = softmax(params["Wya"] @ a + params["by"])
     if close(y_pred, expected):
         return
@@ -141,6 +141,7 @@ def check_prediction(name, y_pred, a, a_before, params):
     if close(y_pred, softmax(params["Wya"] @ a_before + params["by"])):
         raise mistake(name, "prediction-from-a-prev", f"{name}: yt_pred is computed from "
                       "a_prev; the prediction reads the new state: softmax(Wya @ a_next + by).")
+    general(fn)
     raise mistake(name, "prediction-wrong", f"{name}: yt_pred should be softmax(Wya @ a_next "
                   f"+ by) ({error_text(y_pred, expected)}).")
 
@@ -189,4 +190,56 @@ def check_rnn_cell_forward(rnn_cell_forward):
     """
     check_cell_values(rnn_cell_forward, n_x=4, n_a=4, n_y=2, m=3, seed=1)
     check_cell_values(rnn_cell_forward, n_x=3, n_a=5, n_y=2, m=4, seed=2)
+    general(rnn_cell_forward)
     passed(NAME_CELL)
+
+
+def build_cell(sizes, rng, simple):
+    """The inputs of one step: xt (n_x, m), a_prev (n_a, m), params (for the general check)."""
+    n_x, n_a, n_y, m = sizes["n_x"], sizes["n_a"], sizes["n_y"], sizes["m"]
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((n_y, n_a)), "by": draw((n_y, 1))}
+    return {"xt": draw((n_x, m)), "a_prev": draw((n_a, m)), "params": params}
+
+
+def reference_cell(xt, a_prev, params):
+    a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
+    return {"a_next": a_next, "yt_pred": softmax(params["Wya"] @ a_next + params["by"])}
+
+
+def read_cell(result, inputs):
+    n_x, m = inputs["xt"].shape
+    n_a, n_y = inputs["params"]["Waa"].shape[0], inputs["params"]["Wya"].shape[0]
+    a_next, yt_pred, _ = assert_returns(NAME_CELL, result, 3, "a_next, yt_pred, cache")
+    assert_shape(NAME_CELL, "a_next", a_next, (n_a, m), "(n_a, m)")
+    assert_shape(NAME_CELL, "yt_pred", yt_pred, (n_y, m), "(n_y, m)")
+    return {"a_next": a_next, "yt_pred": yt_pred}
+
+
+STATE = frozenset({"wax", "waa", "ba", "tanh"})
+PREDICTION = frozenset({"wya", "by", "softmax"})
+SPEC = Spec(
+    NAME_CELL, {"n_x": (1, 4), "n_a": (1, 4), "n_y": (1, 4), "m": (1, 3)},
+    build_cell, reference_cell, read_cell,
+    terms={"wax": "the term Wax xt", "waa": "the term Waa a_prev", "ba": "the bias ba",
+           "tanh": "the activation tanh(Waa a_prev + Wax xt + ba)",
+           "wya": "the prediction's Wya a_next", "by": "the output bias by",
+           "softmax": "the softmax over the n_y classes of each column"},
+    depends={"a_next": STATE, "yt_pred": STATE | PREDICTION},
+    probes=[probe("with a_prev = 0 and ba = 0", {"wax", "tanh"} | PREDICTION,
+                  "a_prev", "params.ba"),
+            probe("with xt = 0 and ba = 0", {"waa", "tanh"} | PREDICTION, "xt", "params.ba"),
+            probe("with xt = 0 and a_prev = 0", {"ba", "tanh"} | PREDICTION, "xt", "a_prev"),
+            probe("with ba = 0", {"wax", "waa", "tanh"} | PREDICTION, "params.ba"),
+            probe("with Wya = 0", STATE | {"by", "softmax"}, "params.Wya"),
+            probe("with by = 0", STATE | {"wya", "softmax"}, "params.by"),
+            # both off: softmax(0) is uniform whatever combines them, so a wrong sum of
+            # Wya a_next and by agrees here and a wrong softmax does not
+            probe("with Wya = 0 and by = 0", STATE | {"softmax"}, "params.Wya", "params.by")],
+    hint="Wax (n_a, n_x) multiplies xt (n_x, m); Waa (n_a, n_a) multiplies a_prev.")
+
+
+def general(fn):
+    """The general check (random cases, the smallest failing one, the term at fault)."""
+    differential(SPEC, fn)

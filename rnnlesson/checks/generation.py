@@ -18,6 +18,7 @@ from rnnlesson.checks._common import (
     shape_text,
     snapshot,
 )
+from rnnlesson.checks._differential import Probe, Spec, differential, numbers
 from rnnlesson.generate import sample as reference_sample
 
 NAME_CLIP = "clip_by_global_norm"
@@ -50,8 +51,8 @@ def run_clip(fn, grads, max_norm):
         if np.shape(clipped[key]) != g.shape:
             raise mistake(NAME_CLIP, "wrong-shape",
                           f"{NAME_CLIP}: clipped['{key}'] should keep the shape "
-                                 f"{g.shape} of grads['{key}'], received "
-                                 f"{shape_text(clipped[key])}.")
+                                 f"{g.shape} of grads['{key}'] (each clipped gradient is g "
+                                 f"* factor), received {shape_text(clipped[key])}.")
         if not np.all(np.isfinite(clipped[key])):
             raise mistake(NAME_CLIP, "not-finite",
                           f"{NAME_CLIP}: clipped['{key}'] contains NaN or infinite "
@@ -101,6 +102,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
                       f"{NAME_CLIP}: each array was scaled by its own norm. Clip by the "
                              "global norm: one norm over all gradients together, one factor "
                              "max_norm / norm for all of them.")
+    general(clip_by_global_norm)
     factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
     same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
                          in zip(grads.items(), factors, strict=True))
@@ -118,6 +120,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
     small = example_grads(seed=8, scale=0.01)
     clipped, _ = run_clip(clip_by_global_norm, small, max_norm)
     if not all(np.allclose(clipped[key], small[key]) for key in small):
+        general(clip_by_global_norm)
         raise mistake(NAME_CLIP, "scaled-up",
                       f"{NAME_CLIP}: gradients whose global norm is already below "
                              "max_norm must come back unchanged (no scaling up).")
@@ -127,6 +130,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
         raise mistake(NAME_CLIP, "zero-norm",
                       f"{NAME_CLIP}: all-zero gradients should give norm 0 and stay "
                              "zero.")
+    general(clip_by_global_norm)
     passed(NAME_CLIP)
 
 
@@ -290,3 +294,65 @@ def check_sample(sample):
                              "state from step to step (a_prev = a_next) and feed back the drawn "
                              "symbol.")
     passed(NAME_SAMPLE)
+
+
+# --- the general check of clip_by_global_norm (random gradients, the smallest failing case) ---
+
+def build_clip(sizes, rng, simple):
+    """grads: `arrays` arrays of shape (rows, cols); max_norm near their global norm."""
+    draw = numbers(rng, simple)
+    grads = {f"dW{i}": draw((sizes["rows"], sizes["cols"])) for i in range(sizes["arrays"])}
+    total = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    max_norm = 1.0 if simple else float(total * rng.choice([0.25, 0.5, 2.0]) + 0.1)
+    return {"grads": grads, "max_norm": max_norm}
+
+
+def clip_outputs(clipped, norm):
+    return {"clipped": np.concatenate([np.ravel(g) for g in clipped.values()]),
+            "norm": float(norm)}
+
+
+def reference_clip(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+    factor = max_norm / norm if norm > max_norm else 1.0
+    return clip_outputs({key: g * factor for key, g in grads.items()}, norm)
+
+
+def read_clip(result, inputs):
+    clipped, norm = assert_returns(NAME_CLIP, result, 2, "clipped, norm")
+    grads = inputs["grads"]
+    if not isinstance(clipped, dict) or set(clipped) != set(grads) or any(
+            np.shape(clipped[key]) != g.shape for key, g in grads.items()):
+        raise mistake(NAME_CLIP, "not-a-dict", f"{NAME_CLIP}: clipped should be a dict of "
+                      f"arrays shaped like grads ({', '.join(grads)}); received "
+                      f"{shape_text(clipped)}.")
+    if not np.isscalar(norm) and np.shape(norm) != ():
+        raise mistake(NAME_CLIP, "norm-wrong", f"{NAME_CLIP}: norm should be one number, the "
+                      f"global norm; received {shape_text(norm)}.")
+    return clip_outputs({key: np.asarray(clipped[key], dtype=float) for key in grads}, norm)
+
+
+def far_below(inputs):
+    """max_norm far above the global norm: nothing to clip."""
+    return {**inputs, "max_norm": 1e6}
+
+
+CLIP_SPEC = Spec(
+    NAME_CLIP, {"arrays": (1, 3), "rows": (1, 3), "cols": (1, 2)},
+    build_clip, reference_clip, read_clip,
+    terms={"norm": "the global norm: sqrt of the sum of the squares of every entry of every "
+                   "gradient g in grads",
+           "factor": "the factor max_norm / norm that every gradient is multiplied by",
+           "condition": "the condition: scale only when norm > max_norm, else leave the gradients "
+                   "as they are",
+           "gradients": "the clipped gradients: each g of grads (same key, same sign) times "
+                        "the factor"},
+    depends={"norm": {"norm"}, "clipped": {"norm", "factor", "condition", "gradients"}},
+    probes=[Probe("with max_norm far above the norm", far_below,
+                  frozenset({"condition", "gradients"}))],
+    hint="grads is a dict: go through grads.values() or grads.items().")
+
+
+def general(fn):
+    """The general check of clip_by_global_norm."""
+    differential(CLIP_SPEC, fn)

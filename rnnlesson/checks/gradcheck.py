@@ -15,8 +15,10 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
+from rnnlesson.checks._differential import Probe, Spec, differential, numbers
 from rnnlesson.checks.backward import SEQ_KEYS, bptt_example
-from rnnlesson.sequence import rnn_backward_by_cells
+from rnnlesson.gradcheck import numerical_gradient, rel_error
+from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
 
 NAME_CHECK = "bptt_gradient_check"
 
@@ -119,4 +121,90 @@ def check_bptt_gradient_check(bptt_gradient_check):
             raise mistake(NAME_CHECK, "blames-another-gradient", f"{NAME_CHECK} blamed "
                           f"{', '.join(others)} when only {key} was wrong: each gradient must "
                           "be compared with the centred differences of its own array.")
+    general(bptt_gradient_check)
     passed(NAME_CHECK)
+
+
+# --- the general check (rnnlesson/checks/_differential.py) ----------------------------------
+
+
+class GivenBackward:
+    """The backward pass handed to the checker: rnnlesson's, with one gradient scaled (or
+    none), shown by what it is in a counterexample."""
+
+    def __init__(self, key=None, factor=1.0):
+        self.key, self.factor = key, factor
+
+    def __call__(self, da, caches):
+        grads = rnn_backward_by_cells(da, caches)
+        return {**grads, self.key: grads[self.key] * self.factor} if self.key else grads
+
+    def __repr__(self):
+        return (f"rnnlesson's rnn_backward with {self.key} x {self.factor}" if self.key
+                else "rnnlesson's rnn_backward")
+
+
+def build_check(sizes, rng, simple):
+    """A backward pass (correct, or one gradient 1% off), x, a0, params, da (at times 10^-4)."""
+    n_x, n_a, m, T_x = sizes["n_x"], sizes["n_a"], sizes["m"], sizes["T_x"]
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((2, n_a)), "by": draw((2, 1))}
+    key = None if simple else [None, *SEQ_KEYS][int(rng.integers(len(SEQ_KEYS) + 1))]
+    scale = 1e-4 if not simple and rng.random() < 0.3 else 1.0
+    return {"backward": GivenBackward(key, 1.01), "x": draw((n_x, m, T_x)),
+            "a0": draw((n_a, m)), "params": params, "da": scale * draw((n_a, m, T_x))}
+
+
+def verdict(error):
+    return "below 1e-7" if error < 1e-7 else "above 1e-4" if error > 1e-4 else "between"
+
+
+def reference_check(backward, x, a0, params, da):
+    grads = backward(da, rnn_forward_by_cells(x, a0, params)[2])
+    arrays = {"dx": x, "da0": a0, "dWax": params["Wax"], "dWaa": params["Waa"],
+              "dba": params["ba"]}
+
+    def loss():
+        return float(np.sum(da * rnn_forward_by_cells(x, a0, params)[0]))
+
+    return {key: verdict(rel_error(grads[key], numerical_gradient(loss, arrays[key])))
+            for key in SEQ_KEYS}
+
+
+def read_check(errors, inputs):
+    if not isinstance(errors, dict) or any(key not in errors for key in SEQ_KEYS):
+        raise mistake(NAME_CHECK, "wrong-return", f"{NAME_CHECK} should return a dict of "
+                      f"relative errors with keys {', '.join(SEQ_KEYS)}.")
+    for key in SEQ_KEYS:
+        if not np.isscalar(errors[key]) or not np.isfinite(errors[key]) or errors[key] < 0:
+            raise mistake(NAME_CHECK, "not-a-number", f"{NAME_CHECK}: errors['{key}'] should "
+                          f"be one relative error, a number >= 0; received {errors[key]!r}.")
+    return {key: verdict(errors[key]) for key in SEQ_KEYS}
+
+
+def correct_backward(inputs):
+    return {**inputs, "backward": GivenBackward()}
+
+
+CHECK_SPEC = Spec(
+    NAME_CHECK, {"n_x": (1, 2), "n_a": (1, 2), "m": (1, 2), "T_x": (1, 3)},
+    build_check, reference_check, read_check,
+    terms={"numeric": "the centred differences (L(θ + eps) - L(θ - eps)) / (2 eps) of "
+                      "L = sum(da * a), eps = 1e-5, each entry put back",
+           "pairing": "each gradient compared with the centred differences of its own array",
+           "relative": "the relative error rel_error(analytic, numeric), not an absolute "
+                       "difference",
+           "argument": "the gradients of backward(da, caches), the backward pass it is given"},
+    # with a correct backward pass a wrong numerical gradient or pairing shows; an absolute
+    # difference or the learner's own rnn_backward does not
+    probes=[Probe("with rnnlesson's correct backward pass", correct_backward,
+                  frozenset({"numeric", "pairing"}))],
+    show=("backward", "da"),
+    hint="The loss reads x, a0 and params: nudge them in place and put each entry back.")
+
+
+def general(fn):
+    """The general check of the learner's checker: its verdicts (below 1e-7, above 1e-4)
+    against the lecture's on many small cases."""
+    differential(CHECK_SPEC, fn, count=8)

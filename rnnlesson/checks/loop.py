@@ -4,7 +4,8 @@
 
 The learner's states are compared with rnnlesson's loop step by step; the first step that
 differs is named, with the usual reasons (a0 ignored, no state carried, the loop run
-backwards, states or caches stored in the wrong place).
+backwards, states or caches stored in the wrong place); any other wrong answer gets the general
+check's message (`SPEC`): the term at fault, found by probes, and the first step that differs.
 """
 
 import re
@@ -19,12 +20,14 @@ from rnnlesson.checks._common import (
     close,
     error_text,
     example_params,
+    lecture_shapes,
     mistake,
     one_message,
     passed,
     shape_text,
     snapshot,
 )
+from rnnlesson.checks._differential import Spec, differential, numbers, probe
 from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME_SEQ = "rnn_forward"
@@ -47,7 +50,8 @@ def run_forward(fn, x, a0, params):
     sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, n_y = {n_y}"
     result = call_on_copies(fn, NAME_SEQ, args, sizes,
                             "Step t reads x[:, :, t], an (n_x, m) slice; time is the last axis.",
-                            diagnose=time_axis)
+                            diagnose=time_axis,
+                            shapes=lecture_shapes(n_x=n_x, n_a=n_a, n_y=n_y, m=m, T_x=T_x))
     a, y_pred, caches = assert_returns(NAME_SEQ, result, 3, "a, y_pred, caches")
     assert_shape(NAME_SEQ, "a", a, (n_a, m, T_x), "(n_a, m, T_x)")
     assert_shape(NAME_SEQ, "y_pred", y_pred, (n_y, m, T_x), "(n_y, m, T_x)")
@@ -139,16 +143,78 @@ def check_rnn_forward(rnn_forward):
             raise mistake(NAME_SEQ, "loop-backwards", f"{NAME_SEQ}: step t = {t} started from "
                           f"a[:, :, {t + 1}], the state after it: the loop runs backwards. The "
                           "forward pass starts at t = 0 from a0 and goes up to T_x - 1.")
+        general(rnn_forward)
         raise mistake(
             NAME_SEQ, "step-wrong",
             f"{NAME_SEQ}: a[:, :, {t}] (step t = {t}, counting from 0) is wrong, "
             f"{error_text(a[:, :, t], expected_a[:, :, t])}; it should be "
             f"rnn_cell_forward(x[:, :, {t}], a_prev, params)'s a_next, with a_prev = "
             f"{'a0' if t == 0 else f'a[:, :, {t - 1}]'}.")
-    for t in range(T_x):
-        if not close(y_pred[:, :, t], expected_y[:, :, t]):
-            raise mistake(NAME_SEQ, "prediction-misplaced", f"{NAME_SEQ}: y_pred[:, :, {t}] is "
-                          f"wrong ({error_text(y_pred[:, :, t], expected_y[:, :, t])}): it "
-                          f"should be the yt_pred of step t = {t}.")
+    check_predictions(rnn_forward, y_pred, expected_y)
     check_caches(caches, x, a)
+    general(rnn_forward)
     passed(NAME_SEQ)
+
+
+def check_predictions(fn, y_pred, expected_y):
+    """y_pred[:, :, t] should be step t's yt_pred: name one stored at another step's place."""
+    T_x = expected_y.shape[2]
+    for t in range(T_x):
+        if close(y_pred[:, :, t], expected_y[:, :, t]):
+            continue
+        other = [s for s in range(T_x) if s != t and close(y_pred[:, :, t], expected_y[:, :, s])]
+        if other:
+            raise mistake(NAME_SEQ, "prediction-misplaced", f"{NAME_SEQ}: y_pred[:, :, {t}] is "
+                          f"wrong: it holds the yt_pred of step t = {other[0]}. Store step t's "
+                          "yt_pred in y_pred[:, :, t], in the same step as its a_next.")
+        general(fn)
+        raise mistake(NAME_SEQ, "prediction-wrong", f"{NAME_SEQ}: y_pred[:, :, {t}] is wrong "
+                      f"({error_text(y_pred[:, :, t], expected_y[:, :, t])}): it should be the "
+                      f"yt_pred of step t = {t}.")
+
+
+def build_sequence(sizes, rng, simple):
+    """x (n_x, m, T_x), a0 (n_a, m) and params, for the general check."""
+    n_x, n_a, n_y, m, T_x = (sizes[k] for k in ("n_x", "n_a", "n_y", "m", "T_x"))
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((n_y, n_a)), "by": draw((n_y, 1))}
+    return {"x": draw((n_x, m, T_x)), "a0": draw((n_a, m)), "params": params}
+
+
+def reference_sequence(x, a0, params):
+    a, y_pred, _ = rnn_forward_by_cells(x, a0, params)
+    return {"a": a, "y_pred": y_pred}
+
+
+def read_sequence(result, inputs):
+    n_x, m, T_x = inputs["x"].shape
+    n_a, n_y = inputs["a0"].shape[0], inputs["params"]["Wya"].shape[0]
+    a, y_pred, _ = assert_returns(NAME_SEQ, result, 3, "a, y_pred, caches")
+    assert_shape(NAME_SEQ, "a", a, (n_a, m, T_x), "(n_a, m, T_x)")
+    assert_shape(NAME_SEQ, "y_pred", y_pred, (n_y, m, T_x), "(n_y, m, T_x)")
+    return {"a": a, "y_pred": y_pred}
+
+
+STORES = frozenset({"a-stored", "y-pred-stored"})
+SPEC = Spec(
+    NAME_SEQ, {"n_x": (1, 3), "n_a": (1, 3), "n_y": (1, 3), "m": (1, 2), "T_x": (1, 4)},
+    build_sequence, reference_sequence, read_sequence,
+    terms={"a0": "the initial state a0: step t = 0, and no other, starts from a_prev = a0",
+           "carry": "the state carried forward: step t starts from a_prev, the a_next of step "
+                    "t - 1, with t running 0, 1, ..., T_x - 1 in order",
+           "xt": "the input of step t, x[:, :, t] (time is the last axis)",
+           "a-stored": "the state stored: a[:, :, t] = the a_next that step t returns",
+           "y-pred-stored": "the prediction stored: y_pred[:, :, t] = the yt_pred of step t"},
+    depends={"a": {"a0", "carry", "xt", "a-stored"},
+             "y_pred": {"a0", "carry", "xt", "y-pred-stored"}},
+    probes=[probe("with a0 = 0", {"carry", "xt"} | STORES, "a0"),
+            probe("with Waa = 0 (no state carried)", {"xt"} | STORES, "params.Waa"),
+            probe("with x = 0", {"a0", "carry"} | STORES, "x")],
+    steps={"a": (2, "forward"), "y_pred": (2, "forward")},
+    hint="Step t reads x[:, :, t], an (n_x, m) slice; time is the last axis.")
+
+
+def general(fn):
+    """The general check (random cases, the smallest failing one, the term and step at fault)."""
+    differential(SPEC, fn)

@@ -18,11 +18,14 @@ from rnnlesson.checks._common import (
     shape_text,
     snapshot,
 )
+from rnnlesson.checks._differential import Probe, Spec, differential, numbers, probe
 from rnnlesson.datasets import Vocabulary, load_sentiment, sentiment_arrays
 from rnnlesson.sequence import rnn_forward
 from rnnlesson.topologies import many_to_one_loss
 
 NAME = "predict"
+SHAPES = ("The label is the argmax over axis 0 (the n_y = 2 classes) of the scores Wya a_last + "
+          "by, (2, m), a_last (n_a, m) the state after each sentence's last word.")
 
 
 def reference_predict(params, ids, lengths):
@@ -43,7 +46,8 @@ def run_predict(predict, params, ids, lengths):
     m = ids.shape[0]
     if not isinstance(labels, np.ndarray) or labels.shape != (m,):
         raise mistake(NAME, "wrong-shape", f"{NAME}: should return one label per sentence, an "
-                      f"int array of shape (m,) = ({m},); received {shape_text(labels)}.")
+                      f"int array of shape (m,) = ({m},); received {shape_text(labels)}. "
+                      f"{SHAPES}")
     if not np.issubdtype(labels.dtype, np.integer) or not np.isin(labels, (0, 1)).all():
         raise mistake(NAME, "labels-not-ints", f"{NAME}: labels should be the ints 0 (negative) "
                       f"and 1 (positive); received {labels[:8].tolist()} (dtype "
@@ -95,6 +99,7 @@ def check_predict(predict):
     wrong = int(np.sum(labels != expected))
     if wrong == 0:
         check_output_bias(predict, params, ids, lengths)
+        general(predict)
         passed(NAME)
         return
     full = reference_predict(params, ids, np.full(m, T_x))
@@ -104,13 +109,15 @@ def check_predict(predict):
                       "(pass lengths to rnn_forward, or read a[:, i, lengths[i] - 1]).")
     if np.array_equal(labels, 1 - expected):
         raise mistake(NAME, "labels-flipped", f"{NAME}: every label is flipped: the label is the"
-                      " index of the largest entry of ŷ (np.argmax over axis 0).")
+                      " index of the largest entry of ŷ = softmax(Wya a_last + by) (np.argmax "
+                      "over axis 0).")
     shifted = reference_predict(params, ids, np.maximum(lengths - 1, 1))
     if np.array_equal(labels, shifted):
         raise mistake(NAME, "off-by-one", f"{NAME}: the labels were read one word early: the "
                       "last word of sentence i is at t = lengths[i] - 1 (counting from 0), and "
                       "the state after it is what rnn_forward with lengths leaves in "
                       "a[:, i, -1].")
+    general(predict)
     raise mistake(NAME, "labels-wrong", f"{NAME}: {wrong} of {m} labels differ from argmax "
                   "over the classes of softmax(Wya a_last + by), a_last the state after each "
                   "sentence's last word.")
@@ -136,6 +143,7 @@ def check_output_bias(predict, params, ids, lengths):
         raise mistake(NAME, "output-bias-missing", f"{NAME}: the output bias by is missing: "
                       "with by not zero (as after training) the labels should be argmax of "
                       "Wya @ a_last + by.")
+    general(predict)
     raise mistake(NAME, "labels-wrong", f"{NAME}: with an output bias by not zero, "
                   f"{int(np.sum(labels != expected))} of {len(labels)} labels differ from argmax "
                   "over the classes of softmax(Wya a_last + by), a_last the state after each "
@@ -144,16 +152,40 @@ def check_output_bias(predict, params, ids, lengths):
 
 @one_message("train_sentiment")
 def check_train_sentiment(train_sentiment):
-    """Train with the learner's train_sentiment(load_sentiment("train")) and check what it
-    returns: (params, vocab, history), params for n_x = vocab.size words and n_y = 2
-    classes, vocab the rnnlesson.Vocabulary of sentiment_arrays, history from train.
+    """Train with the learner's train_sentiment(load_sentiment("train"), 16, 300, 0) and check
+    what it returns: (params, vocab, history), params for n_x = vocab.size words and n_y = 2
+    classes, vocab the rnnlesson.Vocabulary of sentiment_arrays, history from train with one
+    loss per step, going down. A second, short run (n_a = 5, steps = 7) proves that n_a and
+    steps are used, not numbers of the learner's own.
 
     Returns (params, vocab, history) for check_held_out_accuracy.
     """
     name = "train_sentiment"
-    result = call(train_sentiment, name, (load_sentiment("train"),),
-                  "the training sentences, load_sentiment('train')",
-                  "Look at the argument this line passes.", diagnose=a0_mix_up)
+    params, vocab, history = run_train(train_sentiment, N_A, STEPS, 0)
+    check_trained(name, params, vocab, history)
+    short, _, short_history = run_train(train_sentiment, 5, 7, 1)
+    if len(short_history["loss"]) != 7:
+        raise mistake(name, "steps-ignored", f"{name}(sentences, n_a=5, steps=7, seed=1) ran "
+                      f"{len(short_history['loss'])} steps (history['loss'] holds one loss per "
+                      "step): pass steps on to train, rather than a number of your own.")
+    if short["Waa"].shape != (5, 5):
+        raise mistake(name, "n-a-ignored", f"{name}(sentences, n_a=5, steps=7, seed=1) gave "
+                      f"Waa of shape {short['Waa'].shape}, not (n_a, n_a) = (5, 5): pass n_a on "
+                      "to init_params.")
+    return params, vocab, history
+
+
+N_A, STEPS = 16, 300  # the exercise's stated n_a and number of Adam steps
+
+
+def run_train(train_sentiment, n_a, steps, seed):
+    """train_sentiment(sentences, n_a, steps, seed) on the training sentences; what it returns
+    checked for form, its history for one loss per step and a loss that goes down."""
+    name = "train_sentiment"
+    result = call(train_sentiment, name, (load_sentiment("train"), n_a, steps, seed),
+                  f"the training sentences, load_sentiment('train'), n_a = {n_a}, steps = "
+                  f"{steps}, seed = {seed}", "Look at the argument this line passes.",
+                  diagnose=a0_mix_up)
     if not isinstance(result, tuple) or len(result) != 3:
         raise mistake(name, "wrong-return", f"{name} should return the tuple (params, vocab, "
                       f"history); received {shape_text(result)}.")
@@ -174,7 +206,16 @@ def check_train_sentiment(train_sentiment):
     if not isinstance(history, dict) or not history.get("loss"):
         raise mistake(name, "history-wrong", f"{name}: history should be the dict train "
                       f"returns (with a 'loss' list); received {shape_text(history)}.")
-    check_trained(name, params, vocab, history)
+    losses = history["loss"]
+    if steps == STEPS and len(losses) != steps:
+        raise mistake(name, "steps-ignored", f"{name}(sentences, n_a={n_a}, steps={steps}) ran "
+                      f"{len(losses)} steps (history['loss'] holds one loss per step), not "
+                      f"{steps}: pass steps on to train, rather than a number of your own.")
+    if steps == STEPS and not float(losses[-1]) < float(losses[0]):
+        raise mistake(name, "loss-not-decreasing", f"{name}: the training loss did not go "
+                      f"down in {steps} steps (history['loss'] from {float(losses[0]):.4f} to "
+                      f"{float(losses[-1]):.4f}). Check the loss function you give train and "
+                      "the learning rate.")
     return params, vocab, history
 
 
@@ -229,3 +270,56 @@ def check_held_out_accuracy(predict, params, vocab, threshold):
                       "rate or n_a, and check the training loss goes down.")
     print(f"held-out accuracy: {right}/{len(labels)} = {accuracy:.2f} (at least {threshold})")
     return accuracy
+
+
+# --- the general check of predict (random padded batches, the smallest failing one) ---
+
+def build_predict(sizes, rng, simple):
+    """params (n_y = 2), ids (m, T_x) padded with 0 after each sentence, lengths (m,)."""
+    n_x, n_a, m, T_x = sizes["n_x"], sizes["n_a"], sizes["m"], sizes["T_x"]
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1)),
+              "Wya": draw((2, n_a)), "by": draw((2, 1))}
+    lengths = rng.integers(1, T_x + 1, m)
+    ids = rng.integers(1, n_x, (m, T_x))
+    ids[np.arange(T_x) >= lengths[:, None]] = 0
+    return {"params": params, "ids": ids, "lengths": lengths}
+
+
+def read_predict(result, inputs):
+    m = inputs["ids"].shape[0]
+    if not isinstance(result, np.ndarray) or result.shape != (m,):
+        raise mistake(NAME, "wrong-shape", f"{NAME}: should return one label per sentence, an "
+                      f"int array of shape (m,) = ({m},); received {shape_text(result)}. "
+                      f"{SHAPES}")
+    return {"labels": result}
+
+
+def full_length(inputs):
+    """Every sentence as long as the batch: no padding to skip."""
+    m, T_x = inputs["ids"].shape
+    return {**inputs, "ids": np.maximum(inputs["ids"], 1), "lengths": np.full(m, T_x)}
+
+
+PREDICT_SPEC = Spec(
+    NAME, {"n_x": (2, 5), "n_a": (1, 4), "m": (1, 4), "T_x": (1, 4)},
+    build_predict, lambda params, ids, lengths: {"labels": reference_predict(params, ids,
+                                                                             lengths)},
+    read_predict,
+    terms={"a_last": "a_last, the state after each sentence's own last word "
+                     "(t = lengths[i] - 1, not after the padding)",
+           "wya": "the scores Wya a_last", "by": "the output bias by",
+           "argmax": "the label, the argmax over the n_y = 2 classes (axis 0)"},
+    depends={"labels": {"a_last", "wya", "by", "argmax"}},
+    probes=[Probe("with every sentence full length (no padding)", full_length,
+                  frozenset({"wya", "by", "argmax"})),
+            probe("with by = 0", {"a_last", "wya", "argmax"}, "params.by"),
+            probe("with Wya = 0", {"by", "argmax"}, "params.Wya")],
+    show=("ids", "lengths"),
+    hint="rnn_forward(ids, None, params, lengths) takes lengths last; a is (n_a, m, T_x).")
+
+
+def general(fn):
+    """The general check of predict (random cases, the smallest failing one, the term at
+    fault)."""
+    differential(PREDICT_SPEC, fn)

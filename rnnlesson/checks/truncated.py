@@ -3,18 +3,35 @@
 With window length k the steps are cut into windows t = 0..k-1, k..2k-1, ... (counting from 0);
 inside a window the gradient flows back as in full BPTT, but none crosses from the first step
 of a window into the step before it. The first window still runs back to a0.
+
+A listed slip (the windows counted from the end, the cut one step off, ...) is named when two
+sequences show it; any other wrong answer gets the general check's message, which says at which
+step and window dx first differs and whether the gradient crosses into it there.
 """
+
+import re
 
 import numpy as np
 
 from rnnlesson.checks._common import (
     TOL,
+    CheckFailure,
     call_on_copies,
     close,
     error_text,
+    lecture_shapes,
     mistake,
     one_message,
     passed,
+)
+from rnnlesson.checks._differential import (
+    Probe,
+    Spec,
+    counterexamples,
+    explain,
+    numbers,
+    same,
+    shrink,
 )
 from rnnlesson.checks.backward import (
     SEQ_KEYS,
@@ -23,7 +40,7 @@ from rnnlesson.checks.backward import (
     bptt_mistakes,
     bptt_variant,
 )
-from rnnlesson.sequence import rnn_backward, rnn_forward, rnn_forward_by_cells
+from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME = "rnn_backward_truncated"
 
@@ -57,7 +74,8 @@ def window_mistakes(da, caches, k):
          f"the cut is one step off: cut after the backward pass of step t = {k} (the first "
          f"step of the second window), so that step {k - 1} gets nothing from it."),
         ({"da0": cut_bptt(da, caches, lambda t: t % k == 0)["da0"]}, "da0-cut",
-         "da0 is zero: the first window is not cut from a0; it runs back to the start."),
+         "da0 is zero: the da_prev of step t = 0 is dropped too, but the first window is not "
+         "cut from a0; it runs back to the start (cut only where t > 0)."),
         (bptt_variant(da, caches, cut, reset=starts), "sums-reset-per-window",
          "the weight gradients keep only the last window's sum: they restart at each window. "
          "Truncation cuts da_prev only; dWax, dWaa and dba still add up every step's share."),
@@ -65,41 +83,251 @@ def window_mistakes(da, caches, k):
     ]
 
 
+def truncated_example(seed, extra):
+    """da (n_a, m, T_x) and the cell caches of a sequence of 4 + extra steps."""
+    x, a0, params, da = bptt_example(seed=seed)
+    x = np.concatenate([x, x[:, :, :extra]], axis=2)
+    da = np.concatenate([da, 0.5 * da[:, :, :extra]], axis=2)
+    _, _, caches = rnn_forward_by_cells(x, a0, params)
+    return da, caches
+
+
+def check_gradients(grads, da, n_x):
+    """grads must be the dict of five gradients, each of its lecture's shape."""
+    n_a, m, T_x = da.shape
+    if isinstance(grads, dict) and getattr(grads.get("da0"), "shape", None) == da.shape:
+        raise mistake(NAME, "da0-is-da", f"{NAME}: da0 has the shape of da, (n_a, m, T_x) = "
+                      f"{da.shape}: da0 is the gradient reaching a0, the da_prev (n_a, m) that "
+                      "the backward pass of step t = 0 returns.")
+    assert_gradient_dict(NAME, grads, {
+        "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
+        "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
+        "dba": ((n_a, 1), "(n_a, 1)")})
+
+
+def run_truncated(fn, da, caches, k):
+    """fn(da, caches, k) on copies, its gradients checked for form and shape."""
+    n_a, m, T_x = da.shape
+    n_x = caches[0][2].shape[0]
+    args = {"da": da.copy(), "caches": caches}
+    grads = call_on_copies(fn, NAME, args, f"da (n_a, m, T_x) = {da.shape}, {T_x} caches and "
+                           f"k = {k}", "Step t reads da[:, :, t] and caches[t]; time is the last "
+                           "axis.", extra=(k,),
+                           shapes=lecture_shapes(n_x=n_x, n_a=n_a, m=m, T_x=T_x))
+    check_gradients(grads, da, n_x)
+    return grads
+
+
+def listed_mistakes(grads, da, caches, k):
+    """{slug: explanation} of the listed mistakes whose gradients the learner's equal, where
+    they differ from the lecture's."""
+    expected = reference_truncated(da, caches, k)
+    wrong = [key for key in SEQ_KEYS if not close(grads[key], expected[key], TOL)]
+    return {slug: explanation for alternative, slug, explanation in window_mistakes(da, caches, k)
+            if wrong and set(wrong) <= set(alternative)
+            and all(close(grads[key], alternative[key]) for key in wrong)}
+
+
 @one_message(NAME)
 def check_rnn_backward_truncated(rnn_backward_truncated):
     """Check a learner's rnn_backward_truncated(da, caches, k) -> {dx, da0, dWax, dWaa, dba}.
 
     caches: the list of cell caches from the forward loop; k: the window length. Compares with
-    rnnlesson.rnn_backward(..., truncate=k) for several k and names a misplaced cut, or a
-    mistake of full BPTT, with the same words as exercise 6.
+    the lecture's truncated BPTT for several k and names a misplaced cut, or a mistake of full
+    BPTT, with the same words as exercise 6, when a second sequence (of 8 steps) shows the same
+    slip; every other mistake through the general check, which says at which step and window
+    dx first differs.
     """
-    x, a0, params, da = bptt_example(seed=9)
-    x = np.concatenate([x, x[:, :, :3]], axis=2)  # 7 steps: windows of 3 do not divide them
-    da = np.concatenate([da, 0.5 * da[:, :, :3]], axis=2)
-    n_x, m, T_x = x.shape
-    n_a = a0.shape[0]
-    _, _, caches = rnn_forward_by_cells(x, a0, params)
-    _, _, sequence_cache = rnn_forward(x, a0, params)
+    da, caches = truncated_example(seed=9, extra=3)  # 7 steps: windows of 3 do not divide them
+    T_x = da.shape[2]
     for k in (3, 2, 1, T_x):
-        args = {"da": da.copy(), "caches": caches}
-        grads = call_on_copies(rnn_backward_truncated, NAME, args,
-                               f"da (n_a, m, T_x) = {da.shape}, {T_x} caches and k = {k}",
-                               "Step t reads da[:, :, t] and caches[t]; time is the last axis.",
-                               extra=(k,))
-        assert_gradient_dict(NAME, grads, {
-            "dx": ((n_x, m, T_x), "(n_x, m, T_x)"), "da0": ((n_a, m), "(n_a, m)"),
-            "dWax": ((n_a, n_x), "(n_a, n_x)"), "dWaa": ((n_a, n_a), "(n_a, n_a)"),
-            "dba": ((n_a, 1), "(n_a, 1)")})
-        expected = rnn_backward(da, sequence_cache, truncate=k)
+        grads = run_truncated(rnn_backward_truncated, da, caches, k)
+        expected = reference_truncated(da, caches, k)
         wrong = [key for key in SEQ_KEYS if not close(grads[key], expected[key], TOL)]
         if not wrong:
             continue
-        for alternative, slug, explanation in window_mistakes(da, caches, k):
-            if set(wrong) <= set(alternative) and all(close(grads[key], alternative[key])
-                                                      for key in wrong):
-                raise mistake(NAME, slug, f"{NAME} with k = {k} (T_x = {T_x}): {explanation}")
+        found = listed_mistakes(grads, da, caches, k)
+        if found:  # the same slip on a sequence of 8 steps too (7 and 8 mix some windows up)
+            other_da, other_caches = truncated_example(seed=10, extra=4)
+            other = run_truncated(rnn_backward_truncated, other_da, other_caches, k)
+            again = listed_mistakes(other, other_da, other_caches, k)
+            for slug, explanation in found.items():
+                if slug in again:
+                    raise mistake(NAME, slug, f"{NAME} with k = {k} (T_x = {T_x}): {explanation}")
+        general(rnn_backward_truncated)
         key = wrong[0]
         raise mistake(NAME, f"{key.lower()}-wrong", f"{NAME} with k = {k} (T_x = {T_x}): {key} "
-                      f"is wrong, {error_text(grads[key], expected[key])} against rnnlesson's "
+                      f"is wrong, {error_text(grads[key], expected[key])} against the lecture's "
                       "truncated BPTT.")
+    general(rnn_backward_truncated)
     passed(NAME)
+
+
+def build_truncated(sizes, rng, simple):
+    """da (n_a, m, T_x), the caches of a forward pass and k, for the general check."""
+    n_x, n_a, m, T_x = (sizes[key] for key in ("n_x", "n_a", "m", "T_x"))
+    draw = numbers(rng, simple)
+    params = {"Wax": draw((n_a, n_x)), "Waa": draw((n_a, n_a)), "ba": draw((n_a, 1))}
+    x, a0 = draw((n_x, m, T_x)), draw((n_a, m))
+    _, _, caches = rnn_forward_by_cells(x, a0, params)
+    return {"da": draw((n_a, m, T_x)), "caches": caches, "k": sizes["k"]}
+
+
+def reference_truncated(da, caches, k):
+    return cut_bptt(da, caches, lambda t: t % k == 0 and t > 0)
+
+
+def read_truncated(result, inputs):
+    check_gradients(result, inputs["da"], inputs["caches"][0][2].shape[0])
+    return {key: result[key] for key in SEQ_KEYS}
+
+
+def one_window(inputs):
+    """k far beyond T_x: one window, full BPTT."""
+    return {**inputs, "k": 100}
+
+
+def no_recurrence(inputs):
+    """Waa = 0 in every cache: no gradient goes from step t + 1 into step t."""
+    params = inputs["caches"][0][3]
+    params = {**params, "Waa": np.zeros_like(params["Waa"])}
+    return {**inputs, "caches": [(*cache[:3], params) for cache in inputs["caches"]]}
+
+
+TERMS = {
+    "da-from-above": "the gradient from above, da[:, :, t], added at step t",
+    "carry": "the gradient carried back: step t gets da[:, :, t] + da_prev, da_prev from "
+             "step t + 1 (the loop runs from t = T_x - 1 down to 0)",
+    "cut": "the cut at the window boundaries: the da_prev of a window's first step "
+           "(t = k, 2k, ...) is dropped, and only that one",
+    "cache": "step t's own cache, caches[t]",
+    "dx-stored": "dx[:, :, t], where step t's dxt is stored",
+    **{f"{key.lower()}-sum": f"{key}, the sum of every step's share of {key}, in every window"
+       for key in ("dWax", "dWaa", "dba")},
+    "da0": "da0, the da_prev of step t = 0 (the first window is not cut from a0)",
+}
+SPEC = Spec(
+    NAME, {"n_x": (1, 3), "n_a": (1, 3), "m": (1, 2), "T_x": (1, 6), "k": (1, 4)},
+    build_truncated, reference_truncated, read_truncated, terms=TERMS,
+    depends={"dx": {"da-from-above", "carry", "cut", "cache", "dx-stored"},
+             "da0": {"da-from-above", "carry", "cache", "da0"},
+             **{key: {"da-from-above", "carry", "cut", "cache", f"{key.lower()}-sum"}
+                for key in ("dWax", "dWaa", "dba")}},
+    probes=[Probe("with k = 100 > T_x (one window: full BPTT)", one_window,
+                  frozenset(TERMS) - {"cut"}),
+            Probe("with Waa = 0 (no gradient from step t + 1 into step t)", no_recurrence,
+                  frozenset(TERMS) - {"carry", "cut", "da0"})],
+    steps={"dx": (2, "backward")}, show=("da", "k"),
+    hint="Step t reads da[:, :, t] and caches[t]; time is the last axis.")
+
+
+def window_of(t, k, T_x):
+    start = t - t % k
+    return f"window {start}..{min(start + k, T_x) - 1}"
+
+
+def cell_dxt(da_t, cache):
+    """dxt of one step's backward pass (rnn_cell_backward's), da_t the whole gradient."""
+    a_next, _, _, params = cache
+    return params["Wax"].T @ (da_t * (1 - a_next**2))
+
+
+def carried_into(t, da, caches, k, crossing):
+    """What reaches a_t from step t + 1 (zero if not crossing), with the lecture's cuts after
+    it: every step after t as the lecture computes it."""
+    if t + 1 == da.shape[2] or not crossing:
+        return np.zeros(da.shape[:2])
+    return cut_bptt(da[:, :, t + 1:], caches[t + 1:],
+                    lambda s: s > 0 and (t + 1 + s) % k == 0)["da0"]
+
+
+def step_slip(t, got_t, da, caches, k):
+    """(term, why) dx[:, :, t] differs when every later step agrees, if it is exactly one of:
+    another step's da, another step's cache, another step's dxt stored in its place."""
+    T_x = da.shape[2]
+    carry = carried_into(t, da, caches, k, (t + 1) % k != 0)
+    others = [s for s in (t - 1, t + 1, T_x - 1 - t) if 0 <= s < T_x and s != t]
+    stored = cut_bptt(da, caches, lambda u: u % k == 0 and u > 0)["dx"]
+    for s in others:
+        if same(got_t, cell_dxt(da[:, :, s] + carry, caches[t])):
+            return "da-from-above", (f"step {t} reads da[:, :, {s}]: step t's gradient from "
+                                     "above is da[:, :, t]")
+        if same(got_t, cell_dxt(da[:, :, t] + carry, caches[s])):
+            return "cache", f"step {t} reads caches[{s}]: step t's backward pass needs caches[t]"
+        if same(got_t, stored[:, :, s]):
+            return "dx-stored", (f"dx[:, :, {t}] holds step {s}'s dxt: store step t's dxt in "
+                                 "dx[:, :, t]")
+    return None
+
+
+def where_windows_differ(inputs, got, expected):
+    """(term, slug, line): the line says at which step and window the learner's dx first
+    differs, and whether the gradient from the step after crosses into it there, rightly or
+    not; term is the term at fault when that step shows it exactly (else None), slug its
+    mistake's name (None: the term's). None when dx agrees and da0 gives nothing to say."""
+    da, caches, k = inputs["da"], inputs["caches"], inputs["k"]
+    T_x = da.shape[2]
+    if not same(got.get("dx"), expected["dx"]):
+        t = next(t for t in reversed(range(T_x))
+                 if not same(got["dx"][:, :, t], expected["dx"][:, :, t]))
+        where = f"dx first differs at step t = {t} (k = {k}, {window_of(t, k, T_x)})"
+        local = step_slip(t, got["dx"][:, :, t], da, caches, k)
+        if local:
+            return local[0], None, f"{where}: {local[1]}; the steps after it agree."
+        if t == T_x - 1:
+            return None, None, (f"{where}, the last step: nothing comes back into it from a "
+                                "later step, only da[:, :, t] from above.")
+        boundary = (t + 1) % k == 0
+
+        def dxt(crossing):
+            return cell_dxt(da[:, :, t] + carried_into(t, da, caches, k, crossing), caches[t])
+
+        if not boundary and same(got["dx"][:, :, t], cell_dxt(
+                da[:, :, t] - carried_into(t, da, caches, k, True), caches[t])):
+            return "carry", None, (f"{where}: step {t} gets da[:, :, {t}] - da_prev; the "
+                                   f"gradient from step {t + 1} is added: da[:, :, t] + "
+                                   "da_prev.")
+        if boundary and same(got["dx"][:, :, t], dxt(True)):
+            return "cut", "not-cut-at-boundary", (
+                f"{where}: yours passes the gradient from step {t + 1} into step {t}, across a "
+                f"window boundary: step {t + 1} is the first step of {window_of(t + 1, k, T_x)}"
+                ", so its da_prev is dropped.")
+        if not boundary and same(got["dx"][:, :, t], dxt(False)):
+            return "cut", "cut-inside-window", (
+                f"{where}: yours drops the gradient from step {t + 1} into step {t}, but both "
+                "are in that window: inside a window it flows as in full BPTT; cut only after "
+                "the backward pass of a window's first step, t = k, 2k, ....")
+        crossing = ("a window boundary: nothing should come in" if boundary else
+                    "no window boundary: da_prev from it should come in")
+        return None, None, (f"{where}, where the gradient from step {t + 1} comes in or not "
+                            f"(between them is {crossing}); the steps after it agree.")
+    if not same(got.get("da0"), expected["da0"]) and np.allclose(got["da0"], 0):
+        return "da0", "da0-cut", ("dx agrees at every step, but da0 is zero: the da_prev of "
+                                  "step t = 0 is dropped, and the first window is not cut "
+                                  "from a0.")
+    return None
+
+
+def general(fn, count=24, seed=0):
+    """The general check (random cases, the smallest failing one, the term at fault), which
+    says at which step and window dx first differs, and whether the gradient crosses there."""
+    found = counterexamples(SPEC, fn, count, seed)
+    if not found:
+        return
+    case, outcome = shrink(SPEC, fn, *found[0])
+    witnesses = [(c, o) for c, o in found if not c.simple] or found
+    failure = explain(SPEC, fn, case, outcome, witnesses)
+    windows = None if outcome.failure else where_windows_differ(case.inputs(SPEC), outcome.got,
+                                                                 outcome.expected)
+    if windows is None:
+        raise failure from None
+    term, slug, line = windows
+    lines = [text for text in failure.message.splitlines() if " first differs at step " not in text]
+    if term is None:
+        lines.insert(1, line)
+        raise CheckFailure(failure.mistake, "\n".join(lines)) from None
+    # the step shows the term at fault exactly: the head names it
+    head = re.match(r".*? (is|are) wrong( \([^)]*\))?\.", lines[0])
+    lines[0] = (head.group(0) if head else lines[0]) + f" The fault is in {TERMS[term]}."
+    lines.insert(1, line)
+    raise mistake(NAME, slug or f"{term}-wrong", "\n".join(lines)) from None

@@ -96,7 +96,66 @@ def withheld_code(stem: str, used=frozenset()) -> dict[Path, set[tuple[str, int]
             if code.co_name.startswith("<") or place in used:  # lambdas: inside a function
                 continue
             found.setdefault(Path(place[0]), set()).add(place[1:])
+    for path, functions in check_code(used).items():
+        found.setdefault(path, set()).update(functions)
     return found
+
+
+def check_code(used=frozenset()) -> dict[Path, set[tuple[str, int]]]:
+    """{module file: {(function name, first line)}} of every function of the exercises'
+    check modules (``rnnlesson/checks/<name>.py``; the shared ``_`` modules aside), less
+    what the solution runs (used): the checks run in the grader, never in a sandbox, and
+    their references and recomputed slips (an LSTM step, a BPTT loop) are answers too."""
+    found: dict[Path, set[tuple[str, int]]] = {}
+    for path in sorted((PACKAGE / "checks").glob("[!_]*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        resolved = str(path.resolve())
+        tops = tree.body  # nested functions go with theirs; classes (models) stay
+        at_import = called_at_import(tree)
+        for node in tops:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if (resolved, node.name, first) in used or (resolved, node.name,
+                                                        node.lineno) in used:
+                continue
+            if node.name in at_import:
+                continue
+            found.setdefault(path.resolve(), set()).add((node.name, node.lineno))
+    return found
+
+
+def called_at_import(tree: ast.Module) -> set[str]:
+    """Names a module calls while it is imported: decorators, and calls outside functions
+    (they must keep working for the module to import at all)."""
+    called = set()
+
+    def visit(node, inside):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                for decorator in node.decorator_list:
+                    called.update(n.id for n in ast.walk(decorator) if isinstance(n, ast.Name))
+                for default in node.args.defaults + node.args.kw_defaults:
+                    if default is not None:
+                        visit(default, inside)
+            return
+        if isinstance(node, ast.Call) and not inside and isinstance(node.func, ast.Name):
+            called.add(node.func.id)
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(tree, False)
+    # and what those call in turn, for the module's own functions and classes
+    bodies = {node.name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call)
+                          and isinstance(n.func, ast.Name)}
+              for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    todo = list(called)
+    while todo:
+        for name in bodies.get(todo.pop(), ()):
+            if name not in called:
+                called.add(name)
+                todo.append(name)
+    return called
 
 
 class _Stub(ast.NodeTransformer):

@@ -63,20 +63,26 @@ def _bases(error: BaseException) -> list[str]:
 
 
 def describe_error(error: BaseException) -> dict:
-    """An exception as data: its type, builtin bases, message and the learner's line."""
+    """An exception as data: its type, builtin bases, message, the learner's line and what
+    that line shows (``crash``: the shapes of the arrays it names and the lines that made
+    them, strings and numbers only, capped; see ``rnnlesson.checks._crash.facts``)."""
     try:
-        from rnnlesson.checks._common import learner_line
+        from rnnlesson.checks._crash import checked, facts, learner_line
 
         line = learner_line(error.__traceback__)
     except Exception:  # a learner may have broken what this reads: no line then
         line = None
+    try:
+        crash = checked(facts(error.__traceback__)) if line else None
+    except Exception:
+        crash = None
     try:
         message = str(error)
     except Exception:
         message = "(its message could not be read)"
     return {"type": type(error).__name__[:100], "bases": _bases(error),
             "message": message[:TEXT_LIMIT],
-            "line": [int(line[0]), str(line[1])[:300]] if line else None}
+            "line": [int(line[0]), str(line[1])[:300]] if line else None, "crash": crash}
 
 
 class Runner:

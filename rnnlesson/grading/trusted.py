@@ -34,6 +34,7 @@ class LearnerError(Exception):
     """An exception the learner's code raised in the sandbox, rebuilt from its description."""
 
     learner_line = None
+    crash = None  # what the learner's line showed (see rnnlesson.checks._crash.facts)
 
     def __str__(self):
         return self.text
@@ -50,7 +51,8 @@ class SandboxStopped(BaseException):
 
 def rebuild_error(info: dict) -> LearnerError:
     """The learner's exception as an instance of a class with the same name and builtin base
-    (so ``except ValueError`` and ``type(err).__name__`` read as they would at home)."""
+    (so ``except ValueError`` and ``type(err).__name__`` read as they would at home), with
+    its line and what that line showed (``crash``), kept as plain strings and numbers."""
     base = Exception
     for name in info.get("bases", []):
         candidate = getattr(builtins, str(name), None)
@@ -68,6 +70,10 @@ def rebuild_error(info: dict) -> LearnerError:
     line = info.get("line")
     if isinstance(line, list) and len(line) == 2:
         error.learner_line = (int(line[0]), str(line[1])[:300])
+    if isinstance(info.get("crash"), dict):
+        from rnnlesson.checks._crash import checked
+
+        error.crash = checked(info["crash"])
     return error
 
 

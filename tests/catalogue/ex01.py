@@ -41,7 +41,8 @@ def build_vocabulary(sentences):
     return sorted({word for sentence in sentences for word in sentence.split()}) + ["<pad>"]
 '''},
     {"name": "order of first appearance", "checks": ["check_build_vocabulary"],
-     "mistake": "ex01/not-sorted", "says": ["sorted alphabetically"], "code": '''
+     "mistake": "ex01/vocab-order-wrong", "says": ["the vocabulary's order",
+                                                  "sorted alphabetically"], "code": '''
 def build_vocabulary(sentences):
     words = [w for s in sentences for w in s.split()]
     return ["<pad>"] + list(dict.fromkeys(words))
@@ -76,6 +77,18 @@ def build_vocabulary(sentences):
                                                 extra=("<pad>",))
     return list(vocab.symbols)
 '''},
+    {"name": "a set turned into a list, not sorted", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/vocab-order-wrong", "says": ["the set of words right",
+                                                  "the vocabulary's order"], "code": '''
+def build_vocabulary(sentences):
+    return ["<pad>"] + list(set(w for s in sentences for w in s.split()))
+'''},
+    {"name": "sorted longest word first", "checks": ["check_build_vocabulary"],
+     "mistake": "ex01/vocab-order-wrong", "says": ["sorted alphabetically"], "code": '''
+def build_vocabulary(sentences):
+    words = {w for s in sentences for w in s.split()}
+    return ["<pad>"] + sorted(words, key=lambda w: (-len(w), w))
+'''},
     # --- one_hot_sentence
     {"name": "fancy indexing", "right": True, "checks": ["check_one_hot_sentence"], "code": '''
 def one_hot_sentence(sentence, vocab):
@@ -103,7 +116,8 @@ def one_hot_sentence(sentence, vocab):
     return x
 '''},
     {"name": "ids counted from 1", "checks": ["check_one_hot_sentence"],
-     "mistake": "ex01/wrong-row", "says": ["row", "position in vocab"], "code": '''
+     "mistake": "ex01/ids-wrong", "says": ["rows of the 1s", "position in vocab"],
+     "code": '''
 def one_hot_sentence(sentence, vocab):
     ids = [(vocab.index(word) + 1) % len(vocab) for word in sentence.split()]
     x = np.zeros((len(vocab), len(ids)))
@@ -121,6 +135,25 @@ from rnnlesson import one_hot
 
 def one_hot_sentence(sentence, vocab):
     return one_hot(np.array([vocab.index(w) for w in sentence.split()]), len(vocab))
+'''},
+    {"name": "the words read through a set", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/a-set-of-words", "says": ["one per distinct word", "a set drops"],
+     "code": '''
+def one_hot_sentence(sentence, vocab):
+    words = set(sentence.split())
+    x = np.zeros((len(vocab), len(words)))
+    for t, word in enumerate(words):
+        x[vocab.index(word), t] = 1.0
+    return x
+'''},
+    {"name": "the sentence read backwards", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/column-order-wrong", "says": ["the columns' order"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    words = sentence.split()
+    x = np.zeros((len(vocab), len(words)))
+    for t, word in enumerate(reversed(words)):
+        x[vocab.index(word), t] = 1.0
+    return x
 '''},
     # --- encode_batch
     {"name": "a zero array filled row by row", "right": True, "checks": ["check_encode_batch"],
@@ -210,4 +243,33 @@ import rnnlesson
 def encode_batch(sentences, vocab):
     return rnnlesson.pad_batch([[vocab.index(w) for w in s.split()] for s in sentences])
 '''},
+    {"name": "sentences sorted by length", "checks": ["check_encode_batch"],
+     "mistake": "ex01/sentence-order-wrong", "says": ["the sentences' order",
+                                                     "row i (and lengths[i]) is sentence i"],
+     "code": '''
+def encode_batch(sentences, vocab):
+    sentences = sorted(sentences, key=lambda s: -len(s.split()))
+    rows = [[vocab.index(word) for word in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
+    return ids, np.array([len(r) for r in rows])
+'''},
+    {"name": "each word once per sentence", "checks": ["check_encode_batch"],
+     "mistake": "ex01/ids-wrong", "says": ["the words' order within a row",
+                                           "the lengths, in any order right"],
+     "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(word) for word in dict.fromkeys(s.split())] for s in sentences]
+    T_x = max(len(s.split()) for s in sentences)
+    ids = np.array([r + [0] * (T_x - len(r)) for r in rows])
+    return ids, np.array([len(s.split()) for s in sentences])
+'''},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+MUTANTS = {
+    "function": "build_vocabulary", "spec": "rnnlesson.checks.encoding:VOCAB_SPEC",
+    "checks": ["check_build_vocabulary"], "outputs": ["vocab"], "at_least": 8,
+    "aliases": {"words": ["words", "the words"], "word": ["words"], "sentences": ["words"],
+                "sentence": ["words"], "sorted": ["sorted", "order"], "<pad>": ["<pad>"]},
+}

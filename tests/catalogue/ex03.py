@@ -106,3 +106,12 @@ def rnn_cell_forward(xt, a_prev, params):
     return a[:, :, 0], y[:, :, 0], (a[:, :, 0], a_prev, xt, params)
 '''},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+MUTANTS = {
+    "function": "rnn_cell_forward", "spec": "rnnlesson.checks.forward:SPEC",
+    "checks": CHECKS, "outputs": ["a_next", "yt_pred"],
+    "aliases": {"Wax": ["Wax xt"], "xt": ["Wax xt"], "Waa": ["Waa a_prev"],
+                "a_prev": ["Waa a_prev"], "ba": ["bias ba"], "by": ["output bias by"],
+                "Wya": ["Wya a_next"], "softmax": ["softmax"], "tanh": ["tanh"]},
+}

@@ -75,6 +75,43 @@ def rnn_forward(x, a0, params):
      "says": ["T_x = 6 steps", "t = 0..T_x - 1"], "code": loop(steps="range(1, T_x)")},
     {"name": "predictions reversed", "mistake": "ex04/prediction-misplaced",
      "says": ["y_pred[:, :, 0] is wrong"], "code": loop(returned="a, y_pred[:, :, ::-1], caches")},
+    # found by the general check (the probes name the term, the first step that differs)
+    {"name": "the inputs read from the end", "mistake": "ex04/xt-wrong",
+     "says": ["The fault is in the input of step t, x[:, :, t]", "with x = 0 yours agrees",
+              "a first differs at step t = 0"],
+     "code": loop(step="a_prev, yt_pred, cache = rnn_cell_forward(x[:, :, T_x - 1 - t], "
+                       "a_prev, params)")},
+    {"name": "a_prev read back from a[:, :, t - 1]", "mistake": "ex04/carry-wrong",
+     "says": ["The fault is in the state carried forward", "a first differs at step t = 1"],
+     "code": loop(step="a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)",
+                  store="a[:, :, t] = a_next\n        a_prev = a[:, :, t - 1]")},
+    {"name": "tanh applied again when storing", "mistake": "ex04/a-stored-wrong",
+     "says": ["a is wrong (y_pred right)", "a[:, :, t] = the a_next that step t returns"],
+     "code": loop(store="a[:, :, t] = np.tanh(a_prev)")},
+    {"name": "a softmax of its own, without by", "mistake": "ex04/y-pred-stored-wrong",
+     "says": ["y_pred is wrong (a right)", "y_pred first differs at step t = 0"],
+     "code": loop(step="a_prev, _, cache = rnn_cell_forward(x[:, :, t], a_prev, params)\n"
+                       "        z = params['Wya'] @ a_prev\n"
+                       "        yt_pred = np.exp(z) / np.exp(z).sum(axis=0)")},
+    {"name": "y_pred stored after the loop", "mistake": "ex04/y-pred-stored-wrong",
+     "says": ["y_pred[:, :, t] = the yt_pred of step t", "y_pred first differs at step t = 0"],
+     "code": '''
+def rnn_forward(x, a0, params):
+    n_x, m, T_x = x.shape
+    n_y, n_a = params["Wya"].shape
+    a, y_pred, caches = np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x)), []
+    a_prev = a0
+    for t in range(T_x):
+        a_prev, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)
+        a[:, :, t] = a_prev
+        caches.append(cache)
+    y_pred[:, :, t] = yt_pred
+    return a, y_pred, caches
+'''},
+    {"name": "a0 added to every step's a_prev", "mistake": "ex04/a0-wrong",
+     "says": ["The fault is in the initial state a0", "a first differs at step t = 1"],
+     "code": loop(step="a_prev, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev + (a0 if "
+                       "t > 0 else 0), params)")},
     {"name": "x changed in place", "mistake": "ex04/changes-its-input",
      "says": ["modified its argument x"], "code": loop(start="a_prev = a0\n    x *= 1.001")},
     {"name": "a transposed", "mistake": "ex04/wrong-shape", "says": ["(n_a, m, T_x)"],
@@ -97,3 +134,8 @@ def rnn_forward(x, a0, params):
     return sequence.rnn_forward_by_cells(x, a0, params)
 '''},
 ]
+MUTANTS = {
+    "function": "rnn_forward", "spec": "rnnlesson.checks.loop:SPEC",
+    "checks": CHECKS, "outputs": ["a", "y_pred"],
+    "aliases": {},
+}

@@ -44,6 +44,22 @@ ANSWERS = [
      "says": ["divided by m", "no mean"],
      "code": step(dWax="dz @ xt.T / dz.shape[1]", dWaa="dz @ a_prev.T / dz.shape[1]",
                   dba="dz.mean(axis=1, keepdims=True)")},
+    # through the general check: the term at fault found, not recognised from a list
+    {"name": "tanh's derivative written as the sigmoid's", "mistake": "ex05/dz-wrong",
+     "says": ["The fault is in dz = da_next * (1 - a_next**2)", "it does not: there dz is "
+              "da_next itself", "dz: the lecture's"],
+     "code": step(dz="da_next * a_next * (1 - a_next)")},
+    {"name": "da_next forgotten in dz", "mistake": "ex05/dz-wrong",
+     "says": ["The fault is in dz = da_next * (1 - a_next**2)"], "code": step(dz="1 - a_next**2")},
+    {"name": "the square outside the bracket", "mistake": "ex05/dz-wrong",
+     "says": ["The fault is in dz", "tanh's derivative"],
+     "code": step(dz="da_next * (1 - a_next) ** 2")},
+    {"name": "dba summed from da_next", "mistake": "ex05/dba-wrong",
+     "says": ["dba is wrong (dxt, da_prev, dWax, dWaa right)", "The fault is in dba = dz.sum"],
+     "code": step(dba="da_next.sum(axis=1, keepdims=True)")},
+    {"name": "dxt from Waa", "mistake": "ex05/wrong-shape",
+     "says": ["dxt should have shape (n_x, m)", "dxt = Wax.T @ dz"],
+     "code": step(dxt='params["Waa"].T @ dz')},
     {"name": "dba without keepdims", "mistake": "ex05/dba-not-a-column", "says": ["keepdims"],
      "code": step(dba="dz.sum(axis=1)")},
     {"name": "dba not summed", "mistake": "ex05/dba-not-summed", "says": ["Sum dz over the m"],
@@ -74,3 +90,11 @@ def rnn_cell_backward(da_next, cache):
             "dWaa": g["dWaa"], "dba": g["dba"]}
 '''},
 ]
+
+MUTANTS = {
+    "function": "rnn_cell_backward", "spec": "rnnlesson.checks.backward:CELL_SPEC",
+    "checks": CHECKS, "outputs": ["dxt", "da_prev", "dWax", "dWaa", "dba"],
+    "aliases": {"dz": ["tanh's derivative"], "a_next": ["1 - a_next**2"],
+                "da_next": ["dz = da_next"], "Wax": ["Wax.T @ dz"], "Waa": ["Waa.T @ dz"],
+                "xt": ["dz @ xt.T"], "a_prev": ["dz @ a_prev.T"], "sum": ["dz summed"]},
+}

@@ -103,6 +103,27 @@ def rnn_backward(da, caches):
      "code": bptt(da0="np.zeros((n_a, m))")},
     {"name": "da0 from above", "checks": RNN, "mistake": "ex06/da0-wrong",
      "says": ["da0 is wrong", "first step's backward pass"], "code": bptt(da0="da[:, :, 0]")},
+    # through the general check: the term at fault found, not recognised from a list
+    {"name": "the carry started from the last step's da", "checks": RNN,
+     "mistake": "ex06/start-wrong", "says": ["The fault is in the loop's start", "da_prev = 0",
+                                             "dx first differs at step t = "],
+     "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = da[:, :, -1]")},
+    {"name": "caches walked from the end", "checks": RNN, "mistake": "ex06/cache-order-wrong",
+     "says": ["The fault is in the cache order", "reads caches[t]"],
+     "code": bptt(cache="caches[T_x - 1 - t]")},
+    {"name": "the carry subtracted", "checks": RNN, "mistake": "ex06/carry-wrong",
+     "says": ["The fault is in the carry", "da_prev"],
+     "code": bptt(upstream="da[:, :, t] - da_prev")},
+    {"name": "the last step skipped", "checks": RNN, "mistake": "ex06/start-wrong",
+     "says": ["step t = T_x - 1 first"], "code": bptt(steps="range(T_x - 2, -1, -1)")},
+    {"name": "dba overwritten, the other two summed", "checks": RNN,
+     "mistake": "ex06/sum-dba-wrong",
+     "says": ["dba is wrong (dx, da0, dWax, dWaa right)", "every step's share added up"],
+     "code": bptt(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
+                  "        dba = step['dba']")},
+    {"name": "da read one step early", "checks": RNN, "mistake": "ex06/cache-order-wrong",
+     "says": ["The fault is in the cache order", "da[:, :, t], the same t"],
+     "code": bptt(upstream="da[:, :, t - 1] + da_prev")},
     {"name": "da changed in place", "checks": RNN, "mistake": "ex06/changes-its-input",
      "says": ["modified its argument da in place"],
      "code": bptt(upstream="da[:, :, t]", before="    da[:, :, 0] += 1e-3\n")},
@@ -196,3 +217,11 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
              ("dba", params["ba"])]}
 '''},
 ]
+
+MUTANTS = {
+    "function": "rnn_backward", "spec": "rnnlesson.checks.backward:SEQ_SPEC",
+    "checks": RNN, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
+    "aliases": {"da_prev": ["the carry"], "da": ["gradient from above"],
+                "t": ["step t"], "step": ["step t"], "reversed": ["loop's direction"],
+                "T_x": ["T_x - 1"]},
+}

@@ -60,8 +60,9 @@ def clip_by_global_norm(grads, max_norm):
      "says": ["before clipping"], "code": RIGHT_CLIP.replace(
          "return {key: g * scale for key, g in grads.items()}, norm",
          "return {key: g * scale for key, g in grads.items()}, min(norm, max_norm)")},
-    {"name": "always scaled", "checks": CLIP, "mistake": "ex07/scaled-up",
-     "says": ["unchanged", "no scaling up"], "code": RIGHT_CLIP.replace(
+    {"name": "always scaled", "checks": CLIP, "mistake": "ex07/clipped-wrong",
+     "says": ["scale only when norm > max_norm", "far above the norm it does not"],
+     "code": RIGHT_CLIP.replace(
          "max_norm / norm if norm > max_norm else 1.0",
          "max_norm / norm if norm > 0 else 1.0")},
     {"name": "a zero norm divided by", "checks": CLIP, "mistake": "ex07/zero-norm",
@@ -102,6 +103,17 @@ def clip_by_global_norm(grads, max_norm):
     clipped, norm = rnnlesson.clip_by_global_norm(grads, max_norm)
     return dict(clipped), norm
 '''},
+    {"name": "the norm without the square root", "checks": CLIP,
+     "mistake": "ex07/norm-wrong", "says": ["global norm before clipping"],
+     "code": RIGHT_CLIP.replace("float(np.sqrt(sum(", "float((sum(")},
+    {"name": "max_norm * norm", "checks": CLIP, "mistake": "ex07/factor-wrong",
+     "says": ["the factor max_norm / norm"],
+     "code": RIGHT_CLIP.replace("max_norm / norm if", "max_norm * norm if")},
+    {"name": "clipped when norm < max_norm", "checks": CLIP, "mistake": "ex07/clipped-wrong",
+     "says": ["the condition"], "code": RIGHT_CLIP.replace("norm > max_norm", "norm < max_norm")},
+    {"name": "the mean of the squares", "checks": CLIP, "mistake": "ex07/norm-wrong",
+     "says": ["sqrt of the sum of the squares"],
+     "code": RIGHT_CLIP.replace("np.sum(g * g)", "np.mean(g * g)")},
     # --- sampling
     {"name": "sample with rng.choice", "right": True, "checks": SAMPLE, "code": sampler()},
     {"name": "sample by the cumulative sum", "right": True, "checks": SAMPLE, "code": sampler(
@@ -147,3 +159,13 @@ def sample(params, n, start, temperature=1.0, seed=0):
     return rnnlesson.sample(params, n, start, temperature=temperature, seed=seed)
 '''},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+# sample draws at random: it is judged by frequencies over thousands of draws, not mutated.
+MUTANTS = {
+    "function": "clip_by_global_norm", "spec": "rnnlesson.checks.generation:CLIP_SPEC",
+    "checks": CLIP, "outputs": ["clipped", "norm"],
+    "aliases": {"norm": ["norm", "global norm"], "scale": ["factor"], "g": ["gradient"],
+                "grads": ["gradient"], "max_norm": ["max_norm"], "sum": ["sum"],
+                "key": ["clipped"]},
+}

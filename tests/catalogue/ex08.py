@@ -118,6 +118,31 @@ def predict(params, ids, lengths):
      "mistake": "ex08/untrained-params", "says": ["training started from",
                                                   "params, history = train(...)"],
      "code": trainer().replace("params, history = train(", "trained, history = train(")},
+    {"name": "steps ignored, 20 steps written in", "checks": ACCURACY,
+     "mistake": "ex08/steps-ignored", "says": ["ran 20 steps", "pass steps on to train"],
+     "code": trainer().replace("[()], steps,", "[()], 20,")},
+    {"name": "steps ignored, 300 written in", "checks": ACCURACY,
+     "mistake": "ex08/steps-ignored", "says": ["steps=7, seed=1) ran 300 steps",
+                                               "one loss per step"],
+     "code": trainer().replace("[()], steps,", "[()], 300,")},
+    {"name": "n_a ignored", "checks": ACCURACY, "mistake": "ex08/n-a-ignored",
+     "says": ["(n_a, n_a) = (5, 5)", "init_params"],
+     "code": trainer().replace("init_params(vocab.size, n_a, 2", "init_params(vocab.size, 16, 2")},
+    {"name": "the loss of the initial params every step", "checks": ACCURACY,
+     "mistake": "ex08/loss-not-decreasing", "says": ["did not go down", "loss function"],
+     "code": trainer(loss="many_to_one_loss(initial, ids, labels, lengths=lengths)").replace(
+         "    def loss_fn", "    initial = params\n\n    def loss_fn")},
     {"name": "history left out", "checks": ACCURACY, "mistake": "ex08/wrong-return",
      "says": ["(params, vocab, history)"], "code": trainer(returned="params, vocab")},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+# train_sentiment is not mutated (each run trains for seconds): its checks of the number of
+# steps and of the loss history are proven by the catalogue's entries above.
+MUTANTS = {
+    "function": "predict", "spec": "rnnlesson.checks.sentiment:PREDICT_SPEC",
+    "checks": PREDICT, "outputs": ["labels"],
+    "aliases": {"lengths": ["lengths", "last word"], "a_last": ["a_last", "last word"],
+                "a": ["a_last"], "by": ["output bias by"], "Wya": ["Wya a_last"],
+                "argmax": ["argmax"], "axis": ["axis 0"]},
+}

@@ -73,6 +73,64 @@ def rnn_backward_truncated(da, caches, k):
     {"name": "weight gradients overwritten", "mistake": "ex09/weights-overwritten",
      "says": ["only one step's share", "+="],
      "code": truncated(add="dWax, dWaa, dba = step['dWax'], step['dWaa'], step['dba']")},
+    {"name": "da_prev zeroed before the step after a window's first step", "right": True,
+     "code": '''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    dx = np.zeros((caches[0][2].shape[0], m, T_x))
+    dWax = dWaa = dba = 0
+    da_prev = np.zeros((n_a, m))
+    for t in range(T_x - 1, -1, -1):
+        if (t + 1) % k == 0:  # step t + 1 starts a window: nothing comes back across
+            da_prev = np.zeros((n_a, m))
+        grads = rnn_cell_backward(da[:, :, t] + da_prev, caches[t])
+        dx[:, :, t] = grads["dxt"]
+        da_prev = grads["da_prev"]
+        dWax += grads["dWax"]
+        dWaa += grads["dWaa"]
+        dba += grads["dba"]
+    return {"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+'''},
+    # windows in the wrong place: the general check says where dx first differs and why
+    {"name": "a cut after step 1, k + 1, ...", "mistake": "ex09/not-cut-at-boundary",
+     "says": ["The fault is in the cut at the window boundaries", "dx first differs at step",
+              "across a window boundary"], "code": truncated(cut="t % k == 1")},
+    {"name": "windows of k + 1 steps", "mistake": "ex09/not-cut-at-boundary",
+     "says": ["yours passes the gradient from step 1 into step 0"],
+     "code": truncated(cut="t % (k + 1) == 0 and t > 0")},
+    {"name": "da_prev zeroed before the step at t = k, 2k, ...",
+     "mistake": "ex09/cut-inside-window",
+     "says": ["dx first differs at step t = 0 (k = 2, window 0..1)",
+              "yours drops the gradient from step 1 into step 0, but both are in that window"],
+     "code": truncated(upstream="da[:, :, t] + (da_prev if t % k else 0 * da_prev)")},
+    {"name": "only the first window boundary cut", "mistake": "ex09/not-cut-at-boundary",
+     "says": ["(da0 right)", "dx first differs at step t = 1",
+              "step 2 is the first step of window 2..2"], "code": truncated(cut="t == k")},
+    {"name": "k read as the number of windows", "mistake": "ex09/not-cut-at-boundary",
+     "says": ["The fault is in the cut at the window boundaries"],
+     "code": truncated(cut="t % max(T_x // k, 1) == 0 and t > 0")},
+    {"name": "a loop over windows, the carry reset at every step", "mistake": "ex09/no-carry",
+     "says": ["not added", "da[:, :, t] + da_prev"], "code": '''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
+    for start in reversed(range(0, T_x, k)):
+        for t in reversed(range(start, min(start + k, T_x))):
+            carried = np.zeros((n_a, m))
+            g = rnn_cell_backward(da[:, :, t] + carried, caches[t])
+            grads["dx"][:, :, t] = g["dxt"]
+            carried = g["da_prev"]
+            for key in ("dWax", "dWaa", "dba"):
+                grads[key] = grads[key] + g[key]
+    grads["da0"] = carried
+    return grads
+'''},
+    {"name": "da_prev subtracted", "mistake": "ex09/carry-wrong",
+     "says": ["gets da[:, :, 0] - da_prev", "dx first differs at step t = 0"],
+     "code": truncated(upstream="da[:, :, t] - da_prev")},
+    {"name": "da returned as da0", "mistake": "ex09/da0-is-da",
+     "says": ["da0 has the shape of da"],
+     "code": truncated().replace('"da0": da_prev', '"da0": da')},
     {"name": "the package's truncated BPTT", "mistake": "ex09/uses-reference",
      "says": ["your rnn_backward_truncated calls rnnlesson.rnn_backward"], "code": '''
 import rnnlesson
@@ -91,3 +149,8 @@ def rnn_backward_truncated(da, caches, k):
     return cut_bptt(da, caches, lambda t: t % k == 0 and t > 0)
 '''},
 ]
+MUTANTS = {
+    "function": "rnn_backward_truncated", "spec": "rnnlesson.checks.truncated:SPEC",
+    "checks": CHECKS, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
+    "aliases": {},
+}

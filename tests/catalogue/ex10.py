@@ -90,7 +90,8 @@ def lstm_cell_forward(xt, a_prev, c_prev, params):
     {"name": "a bias flattened", "mistake": "ex10/bias-shape",
      "says": ["shape other than (n_a, 1)"],
      "code": cell(ft="sigmoid(params['Wf'] @ concat + params['bf'].ravel())")},
-    {"name": "no output bias", "mistake": "ex10/prediction-wrong", "says": ["yt_pred is not"],
+    {"name": "no output bias", "mistake": "ex10/output-bias-wrong",
+     "says": ["yt_pred is wrong", "The fault is in the output bias by"],
      "code": cell(yt_pred="softmax(params['Wya'] @ a_next)")},
     {"name": "a short cache", "mistake": "ex10/cache-wrong",
      "says": ["cache should be the tuple (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, "
@@ -124,4 +125,41 @@ def lstm_cell_forward(xt, a_prev, c_prev, params):
         ft="rnnlesson_sigmoid(params['Wf'] @ concat + params['bf'])").replace(
             "\ndef lstm_cell_forward", "\nfrom rnnlesson.gated import sigmoid as rnnlesson_sigmoid"
             "\n\ndef lstm_cell_forward")},
+]
+MUTANTS = {
+    "function": "lstm_cell_forward", "spec": "rnnlesson.checks.lstm:FORWARD_SPEC",
+    "checks": CHECKS, "outputs": ["a_next", "c_next", "yt_pred"],
+    "aliases": {"ft": ["Γ_f", "forget gate"], "it": ["Γ_i", "input gate"],
+                "cct": ["c̃_t", "candidate"], "ot": ["Γ_o", "output gate"],
+                "c_next": ["c_t", "cell update"], "a_next": ["a_t"],
+                "concat": ["[a_prev; x_t]", "stacked column"], "sigmoid": ["σ"],
+                "yt_pred": ["ŷ_t", "prediction"]},
+}
+ANSWERS += [
+    {"name": "the forget gate with the input gate's bias", "mistake": "ex10/forget-gate-wrong",
+     "says": ["ft, c_next, a_next, yt_pred are wrong (it, cct, ot right)",
+              "The fault is in the forget gate Γ_f"],
+     "code": cell(ft="sigmoid(params['Wf'] @ concat + params['bi'])")},
+    {"name": "c_t from a_prev", "mistake": "ex10/cell-update-wrong",
+     "says": ["(ft, it, cct, ot right)", "The fault is in the cell update c_t"],
+     "code": cell(c_next="ft * a_prev + it * cct")},
+    {"name": "the input gate as 1 - Γ_f", "mistake": "ex10/input-gate-wrong",
+     "says": ["The fault is in the input gate Γ_i"], "code": cell(it="1 - ft")},
+    {"name": "a sigmoid written with exp(+z)", "mistake": "ex10/sigmoid-wrong",
+     "says": ["ft, it, ot, c_next, a_next, yt_pred are wrong (cct right)",
+              "The fault is in the sigmoid"],
+     "code": cell(**{g: f"1 / (1 + np.exp(params['W{g[0]}'] @ concat + params['b{g[0]}']))"
+                     for g in ("ft", "it", "ot")})},
+    {"name": "tanh on c_t", "mistake": "ex10/cell-update-wrong",
+     "says": ["The fault is in the cell update c_t"],
+     "code": cell(c_next="np.tanh(ft * c_prev + it * cct)")},
+    {"name": "c_next and a_next returned swapped", "mistake": "ex10/a-c-swapped",
+     "says": ["a_next and c_next come back swapped"],
+     "code": cell().replace("return a_next, c_next,", "return c_next, a_next,")},
+    {"name": "W * concat", "mistake": "ex10/elementwise-product",
+     "says": ["Wf * concat multiplies element by element", "Wf @ concat"],
+     "code": cell(ft="sigmoid(params['Wf'] * concat + params['bf'])")},
+    {"name": "no softmax on the prediction", "mistake": "ex10/softmax-wrong",
+     "says": ["The fault is in the softmax"],
+     "code": cell(yt_pred="params['Wya'] @ a_next + params['by']")},
 ]

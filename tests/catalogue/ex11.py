@@ -91,3 +91,40 @@ def lstm_cell_backward(da_next, dc_next, cache):
         "    n_a = a_next.shape[0]\n", "    n_a = a_next.shape[0]\n"
         "    rnnlesson.lstm_cell_forward(xt, a_prev, c_prev, params)\n")},
 ]
+MUTANTS = {
+    "function": "lstm_cell_backward", "spec": "rnnlesson.checks.lstm:BACKWARD_SPEC",
+    "checks": CHECKS, "outputs": ["dxt", "da_prev", "dc_prev", "dWf", "dWi", "dWc", "dWo", "dbf",
+                                  "dbi", "dbc", "dbo"],
+    "aliases": {"dz": ["dz_f", "dz_i", "dz_c", "dz_o"], "dW": ["dWf", "dWi", "dWc", "dWo"],
+                "db": ["dbf", "dbi", "dbc", "dbo"], "tanh_c": ["tanh(c_t)"],
+                "ft": ["Γ_f"], "it": ["Γ_i"], "cct": ["c̃_t"], "ot": ["Γ_o"],
+                "concat": ["[a_prev; x_t]"], "dconcat": ["dconcat"]},
+}
+ANSWERS += [
+    {"name": "the output gate read from tanh(c_prev)", "mistake": "ex11/dz-o-wrong",
+     "says": ["dWo, dbo, dxt, da_prev are wrong", "The fault is in the output gate's path dz_o"],
+     "code": cell(dzo="da_next * np.tanh(c_prev) * ot * (1 - ot)")},
+    {"name": "the output gate from dc", "mistake": "ex11/dz-o-wrong",
+     "says": ["The fault is in the output gate's path dz_o"],
+     "code": cell(dzo="dc * np.tanh(c_next) * ot * (1 - ot)")},
+    {"name": "the forget gate from c_next", "mistake": "ex11/dz-f-wrong",
+     "says": ["The fault is in the forget gate's path dz_f"],
+     "code": cell(dzf="dc * c_next * ft * (1 - ft)")},
+    {"name": "the input gate without c̃", "mistake": "ex11/dz-i-wrong",
+     "says": ["The fault is in the input gate's path dz_i"],
+     "code": cell(dzi="dc * it * (1 - it)")},
+    {"name": "the candidate's derivative as c̃(1 - c̃)", "mistake": "ex11/dz-c-wrong",
+     "says": ["The fault is in the candidate's path dz_c"],
+     "code": cell(dzc="dc * it * cct * (1 - cct)")},
+    {"name": "dconcat from two of the four gates", "mistake": "ex11/dxt-wrong",
+     "says": ["dxt, da_prev are wrong", "Wcᵀ dz_c", "Woᵀ dz_o"],
+     "code": cell(dconcat="params['Wf'].T @ dzf + params['Wi'].T @ dzi")},
+    {"name": "concat built from a_next", "mistake": "ex11/stack-wrong",
+     "says": ["dWf, dWi, dWc, dWo are wrong", "The fault is in the stacked column [a_prev; x_t]"],
+     "code": cell(concat="np.concatenate([a_next, xt])")},
+    {"name": "dc_prev from dc_next", "mistake": "ex11/dc-prev-wrong",
+     "says": ["The fault is in dc_prev = dc ⊙ Γ_f"], "code": cell(dc_prev="dc_next * ft")},
+    {"name": "db as a mean", "mistake": "ex11/db-sum-wrong",
+     "says": ["dbf, dbi, dbc, dbo are wrong"], "code": cell().replace(
+         ".sum(axis=1, keepdims=True)", ".mean(axis=1, keepdims=True)")},
+]

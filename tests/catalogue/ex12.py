@@ -114,4 +114,60 @@ def attention_context(s_prev, h, params, mask):
                                                     (params["wv"], params["Wq"]), mask)
     return context, alpha
 '''},
+    {"name": "masked arrays", "right": True, "code": answer('''
+    masked = np.ma.masked_array(scores, mask=~mask)
+    top = masked.max(axis=1, keepdims=True).filled(0.0)
+    w = np.ma.exp(masked - top)
+    total = w.sum(axis=1, keepdims=True).filled(0.0)
+    alpha = np.ma.filled(w / np.where(total > 0, total, 1.0), 0.0)''')},
+    {"name": "-inf, then np.nan_to_num for the all-padded rows", "right": True,
+     "code": answer('''
+    masked = np.where(mask, scores, -np.inf)
+    w = np.exp(masked - masked.max(axis=1, keepdims=True))
+    alpha = np.nan_to_num(w / w.sum(axis=1, keepdims=True))''')},
+    {"name": "wv applied before the tanh", "mistake": "ex12/scores-wrong",
+     "says": ["wv^T tanh(Wq s_prev + Wk h_j)"], "code": answer(RIGHT, energy=(
+         "(params['Wq'] @ s_prev)[:, :, None] + np.einsum('ea,amt->emt', params['Wk'], h)"),
+         scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
+    {"name": "sigmoid in place of tanh", "mistake": "ex12/scores-wrong",
+     "says": ["the scores"], "code": answer(RIGHT, energy=(
+         "1 / (1 + np.exp(-((params['Wq'] @ s_prev)[:, :, None] + "
+         "np.einsum('ea,amt->emt', params['Wk'], h))))"))},
+    {"name": "an all-padded row gets uniform weights", "mistake": "ex12/all-masked-not-zero",
+     "says": ["weights 0 and context 0"], "code": answer('''
+    empty = ~mask.any(axis=1, keepdims=True)
+    masked = np.where(mask | empty, scores, -np.inf)
+    w = np.exp(masked - masked.max(axis=1, keepdims=True))
+    alpha = w / w.sum(axis=1, keepdims=True)''')},
+    {"name": "the maximum over all steps, padded ones too", "mistake": "ex12/alpha-wrong",
+     "says": ["With every step real yours agrees", "all padded it does not"], "code": answer('''
+    w = np.where(mask, np.exp(scores - scores.max(axis=1, keepdims=True)), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    alpha = w / np.where(total > 0, total, 1.0)''')},
+    {"name": "the context averaged, not weighted", "mistake": "ex12/context-wrong",
+     "says": ["context"], "code": answer(RIGHT, context="np.einsum('amt,mt->am', h, alpha) / "
+                                         "np.maximum(mask.sum(axis=1), 1)")},
+    {"name": "the scores divided by the number of real steps", "mistake": "ex12/scores-wrong",
+     "says": ["scores"], "code": answer(RIGHT, scores=(
+         "np.einsum('e,emt->mt', params['wv'][:, 0], energy) / "
+         "np.maximum(mask.sum(axis=1, keepdims=True), 1)"))},
+    {"name": "the first step always kept", "mistake": "ex12/all-masked-not-zero",
+     "says": ["all padded"],
+     "code": answer(RIGHT.replace("np.where(mask, scores", "np.where(mask | (np.arange("
+                                  "mask.shape[1]) == 0), scores").replace(
+         "np.where(mask, np.exp", "np.where(mask | (np.arange(mask.shape[1]) == 0), np.exp"))},
+    {"name": "the context from the previous state", "mistake": "ex12/context-wrong",
+     "says": ["context"], "code": answer(RIGHT, context="s_prev * alpha.sum(axis=1)")},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+MUTANTS = {
+    "function": "attention_context", "spec": "rnnlesson.checks.attention:SPEC",
+    "checks": CHECKS, "outputs": ["context", "alpha"],
+    "aliases": {"energy": ["scores", "e_j"], "scores": ["e_j"],
+                "masked": ["padded", "real steps", "-inf"],
+                "top": ["largest real score", "shift"], "weights": ["exp", "softmax"],
+                "total": ["softmax", "row sum"], "mask": ["padded", "real steps"],
+                "Wq": ["scores"], "Wk": ["scores"], "wv": ["scores"],
+                "s_prev": ["scores"], "h": ["context", "scores"]},
+}

@@ -82,11 +82,11 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
      "says": ["without normalisation"], "code": searcher(length="1")},
     {"name": "always greedy", "mistake": "ex13/greedy-only", "says": ["greedy sequence"],
      "code": searcher(keep="sorted(candidates, key=lambda c: -c[1])[:1]")},
-    {"name": "one extra prefix kept", "mistake": "ex13/width-one-not-greedy",
-     "says": ["beam_width = 1"], "code": searcher(
+    {"name": "one extra prefix kept", "mistake": "ex13/pruning-wrong",
+     "says": ["beam_width + 1", "pruning"], "code": searcher(
          keep="sorted(candidates, key=lambda c: -c[1])[:beam_width + 1]")},
-    {"name": "an off-by-one in the steps", "mistake": "ex13/wrong-sequence",
-     "says": ["beam search finds"], "checks": ["check_beam_search"],
+    {"name": "an off-by-one in the steps", "mistake": "ex13/raises-error",
+     "says": ["UnboundLocalError", "n = 1, beam_width = 1"],
      "code": searcher().replace("for _ in range(n):", "for _ in range(n - 1):")},
     {"name": "a list [ids, log_p]", "mistake": "ex13/wrong-return",
      "says": ["the tuple (ids, log_p)", "received a list"],
@@ -109,4 +109,106 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
         ids = ids[: ids.index(end) + 1]
     return ids, score
 '''},
+    {"name": "a dict keyed by the prefix, numpy's argsort", "right": True, "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    beam = {(): 0.0}
+    finished = {}
+    for _ in range(n):
+        scores = {}
+        for prefix, score in beam.items():
+            logs = np.asarray(step(prefix), dtype=float)
+            for y, value in enumerate(logs):
+                scores[prefix + (y,)] = score + value
+        keys = list(scores)
+        order = np.argsort([-scores[k] for k in keys], kind="stable")[:beam_width]
+        beam = {}
+        for i in order:
+            key = keys[i]
+            if end is not None and key[-1] == end:
+                finished[key] = scores[key]
+            else:
+                beam[key] = scores[key]
+        if not beam:
+            break
+    every = {**beam, **finished}
+    best = max(every, key=lambda k: every[k] / len(k) ** length_norm)
+    return best, every[best]
+'''},
+    {"name": "recursive steps, normalised scores compared in a loop", "right": True,
+     "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    def grow(beam, finished, steps_left):
+        if steps_left == 0 or not beam:
+            return beam + finished
+        candidates = [(ids + [y], lp + float(logs_y)) for ids, lp in beam
+                      for y, logs_y in enumerate(step(tuple(ids)))]
+        candidates.sort(key=lambda c: c[1], reverse=True)
+        kept = candidates[:beam_width]
+        done = [c for c in kept if c[0][-1] == end]
+        still = [c for c in kept if c[0][-1] != end]
+        return grow(still, finished + done, steps_left - 1)
+
+    best, best_score = None, -np.inf
+    for ids, lp in grow([([], 0.0)], [], n):
+        score = lp / len(ids) ** length_norm
+        if score > best_score:
+            best, best_score = (ids, lp), score
+    return tuple(best[0]), best[1]
+'''},
+    {"name": "open prefixes compete only while nothing has finished",
+     "mistake": "ex13/open-excluded", "says": ["finished sequences only", "still open"],
+     "code": searcher(pool="finished or open_")},
+    {"name": "the mean log-probability raised to alpha", "mistake": "ex13/normalisation-wrong",
+     "says": ["normalisation", "a power of the length"],
+     "code": searcher().replace("c[1] / len(c[0]) ** length_norm",
+                                "(c[1] / len(c[0])) ** length_norm")},
+    {"name": "candidates in a dict keyed by their last symbol",
+     "mistake": "ex13/candidates-wrong", "says": ["same symbol are two candidates"],
+     "code": searcher().replace("candidates = []", "candidates = {}").replace(
+         "{extend}", "").replace("candidates.append((prefix + (y,), log_p + logs[y]))",
+                                 "candidates[y] = (prefix + (y,), log_p + logs[y])").replace(
+         "sorted(candidates, key", "sorted(candidates.values(), key")},
+    {"name": "the beam shrinks for good as sequences finish", "mistake": "ex13/beam-not-refilled",
+     "says": ["refills", "keeps fewer prefixes"], "code": searcher(
+         finish="if end is not None and c[0][-1] == end").replace(
+         "                finished.append(c)",
+         "                finished.append(c)\n                beam_width -= 1")},
+    {"name": "finished extensions set aside before pruning",
+     "mistake": "ex13/pruning-with-end-wrong", "says": ["pruning to the width"], "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    beams, finished = [((), 0.0)], []
+    for _ in range(n):
+        candidates = []
+        for prefix, log_p in beams:
+            logs = step(prefix)
+            for y in range(len(logs)):
+                c = (prefix + (y,), log_p + logs[y])
+                if end is not None and y == end:
+                    finished.append(c)
+                else:
+                    candidates.append(c)
+        beams = sorted(candidates, key=lambda c: -c[1])[:beam_width]
+        if not beams:
+            break
+    winner = max(beams + finished, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return winner[0], winner[1]
+'''},
+    {"name": "the worst prefixes kept", "mistake": "ex13/pruning-wrong", "says": ["pruning"],
+     "code": searcher(keep="sorted(candidates, key=lambda c: c[1])[:beam_width]")},
+    {"name": "the length counted one too many", "mistake": "ex13/normalisation-wrong",
+     "says": ["normalisation"], "code": searcher(length="(len(c[0]) + 1)")},
+    {"name": "log P of the best open prefix returned", "mistake": "ex13/log-p-wrong",
+     "says": ["log P of the ids you return"],
+     "code": searcher(returned="max(c[1] for c in pool)")},
+    {"name": "stops when the best prefix finishes", "mistake": "ex13/finished-handling-wrong",
+     "says": ["finished"], "code": searcher().replace(
+         "        beams = open_\n",
+         "        beams = open_ if kept[0] in open_ else []\n")},
 ]
+
+# Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
+MUTANTS = {
+    "function": "beam_search", "spec": "rnnlesson.checks.beam:SPEC",
+    "checks": CHECKS, "outputs": ["ids", "log_p"],
+    "aliases": {},
+}
