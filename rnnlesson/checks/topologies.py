@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from rnnlesson.checks._common import CheckFailure, call, mistake, one_message, passed
+from rnnlesson.checks._differential import Spec, differential
 from rnnlesson.shapes import TOPOLOGIES, array_shapes
 
 # What each task reads and writes: (topology, n_x size key, n_y size key or a number,
@@ -69,7 +70,7 @@ def axis_names(task, which):
     return (n_y, "m") if T_y is None else (n_y, "m", T_y)
 
 
-def check_shape(task, which, got, expected):
+def check_shape(task, which, got, expected, sizes=None):
     names = axis_names(task, which)
     what = "input x" if which == "x" else "prediction y_pred"
     spelled = "(" + ", ".join(names) + ")"
@@ -94,8 +95,11 @@ def check_shape(task, which, got, expected):
                       f"{spelled} = {expected}; received {got}.")
     for axis, (g, e, n) in enumerate(zip(got, expected, names, strict=True)):
         if g != e:
+            used = [k for k, v in (sizes or {}).items() if v == g and k != n]
             raise mistake(NAME, "wrong-size", f"{task}: axis {axis} of the {what} should be "
-                          f"{n} = {e} (shape {spelled} = {expected}); received {g} in {got}.")
+                          f"{n} = {e} (shape {spelled} = {expected}); received {g} in {got}"
+                          + (f", the value of sizes[{used[0]!r}]" if len(used) == 1 else "")
+                          + ".")
 
 
 @one_message(NAME)
@@ -110,6 +114,7 @@ def check_task_shapes(task_shapes, task):
     check_answer(task_shapes, task, dict(SIZES))
     try:
         check_answer(task_shapes, task, other_sizes())
+        differential(spec_for(task), task_shapes)
     except CheckFailure as err:
         message = str(err).rsplit("\n", 1)[0]
         raise CheckFailure(err.mistake if err.mistake.endswith(("uses-reference", "error"))
@@ -144,5 +149,32 @@ def check_answer(task_shapes, task, sizes):
     if topology != expected["topology"]:
         raise mistake(NAME, "wrong-topology", f"{task}: {topology!r} is not the right topology. "
                       f"Think about what goes in and out: {TASKS[task][5]}.")
-    check_shape(task, "x", answer["x"], expected["x"])
-    check_shape(task, "y_pred", answer["y_pred"], expected["y_pred"])
+    check_shape(task, "x", answer["x"], expected["x"], sizes)
+    check_shape(task, "y_pred", answer["y_pred"], expected["y_pred"], sizes)
+
+
+def distinct_sizes(sizes, rng, simple):
+    """{"sizes": every size of SIZES, all different} (the general check's input); simple:
+    the smallest such numbers, 2, 3, 4, ... in a random order."""
+    top = sizes["largest"]
+    pool = np.arange(2, 2 + len(SIZES)) if simple else rng.choice(
+        np.arange(2, max(top, len(SIZES) + 2)), size=len(SIZES), replace=False)
+    return {"sizes": {key: int(v) for key, v in zip(SIZES, rng.permutation(pool),
+                                                     strict=True)}}
+
+
+def spec_for(task):
+    """The general check of one task: random sizes, all different, so that each number of a
+    shape is traced to the entry of sizes it came from (check_answer names the axis)."""
+
+    def reference(sizes):
+        return dict(expected_answer(task, sizes))
+
+    def read(result, inputs):
+        check_answer(lambda _: result, task, inputs["sizes"])  # every axis named, or passes
+        return {key: result[task][key] for key in ("topology", "x", "y_pred")}
+
+    return Spec(NAME, {"largest": (40, 400)}, distinct_sizes, reference, read,
+                terms={"topology": "the topology", "x": "the input's shape",
+                       "y_pred": "the prediction's shape"},
+                depends={"topology": {"topology"}, "x": {"x"}, "y_pred": {"y_pred"}})
