@@ -244,6 +244,11 @@ def assert_shape(name, what, value, shape, letters, hint=""):
         raise mistake(name, "transposed" if transposed else "wrong-shape",
                       f"{name}: {what} should have shape {letters} = {shape}, received "
                       f"{value.shape}.{hint}")
+    if value.dtype.kind != "f":
+        raise mistake(name, "not-float", f"{name}: {what} should hold floats; yours has dtype "
+                      f"{value.dtype}. An array made with an int dtype (np.zeros(..., "
+                      "dtype=int), or np.zeros_like of an int array) rounds every value "
+                      "stored in it toward 0.")
     if not np.all(np.isfinite(value)):
         raise mistake(name, "not-finite", f"{name}: {what} contains NaN or infinite values.")
 

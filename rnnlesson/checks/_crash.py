@@ -234,7 +234,35 @@ def _passes_through(value, name):
         for use in uses)
 
 
-def _made(frame, number, names):
+ALLOCATORS = {"zeros", "ones", "empty", "full"}
+
+
+def _could_make(value, frame, seen) -> bool:
+    """False only when value is an allocation (np.zeros((n_a, m)), ...) whose shape,
+    evaluated with the frame's sizes, is not the shape seen; True otherwise."""
+    if seen is None or not isinstance(value, ast.Call) or not value.args:
+        return True
+    func = value.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name not in ALLOCATORS:
+        return True
+    shape = value.args[0]
+    allowed = (ast.Tuple, ast.Name, ast.Constant, ast.BinOp, ast.Attribute, ast.Subscript,
+               ast.Load, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Index
+               if hasattr(ast, "Index") else ast.Slice)
+    if not all(isinstance(node, allowed) or isinstance(node, ast.operator)
+               for node in ast.walk(shape)):
+        return True
+    try:  # names, numbers and arithmetic only (checked above): sizes such as (n_a, m)
+        made = eval(compile(ast.Expression(shape), "<shape>", "eval"),  # noqa: S307
+                    {"__builtins__": {}}, dict(frame.f_locals))
+    except Exception:  # noqa: BLE001 - a size not known here: no evidence
+        return True
+    made = (made,) if isinstance(made, int) else tuple(made) if isinstance(made, tuple) else None
+    return made is None or str(made) == seen
+
+
+def _made(frame, number, names, shapes=None):
     """{name: [line, source]} of the statement of frame's function that made each of names
     (bound it, other than by passing it on, see `_passes_through`) last before line number,
     or, made only later in a loop, the last one."""
@@ -257,6 +285,9 @@ def _made(frame, number, names):
     made = {}
     for name, bindings in found.items():
         bindings.sort(key=lambda b: b[0])
+        # a binding whose allocation could not have made the shape seen is not the origin
+        seen = (shapes or {}).get(name)
+        bindings = [b for b in bindings if _could_make(b[2], frame, seen)] or bindings
         chosen = bindings[-1][0] if bindings else None
         for line, _, value in reversed([b for b in bindings if b[1] < number]):
             chosen = line
@@ -277,7 +308,8 @@ def facts(tb):
     frame, number = found
     source = linecache.getline(frame.f_code.co_filename, number, frame.f_globals).strip()
     arrays = _arrays_on(source, frame)
-    made = _made(frame, number, [name for label, name, _ in arrays if label == name])
+    made = _made(frame, number, [name for label, name, _ in arrays if label == name],
+                 {name: shape for label, name, shape in arrays if label == name})
     return {"line": [number, source[:MAX_SOURCE]], "arrays": arrays, "made": made}
 
 

@@ -34,7 +34,6 @@ from rnnlesson.checks._differential import (
     Spec,
     array_text,
     counterexamples,
-    differential,
     explain,
     numbers,
     run,
@@ -397,15 +396,24 @@ def term(key):
 
 
 def but(key):
-    return frozenset({"dz", *map(term, CELL_KEYS)} - {term(key)})
+    return frozenset({"dz", "cache", *map(term, CELL_KEYS)} - {term(key)})
+
+
+def a_prev_is_a_next(inputs):
+    """The cache with a_prev replaced by a_next: an answer that reads the cache's entries in
+    another order agrees here, and a wrong term still differs."""
+    a_next, _, xt, params = inputs["cache"]
+    return {**inputs, "cache": CellCache((a_next, a_next.copy(), xt, params))}
 
 
 CELL_SPEC = Spec(
     NAME_CELL, {"n_x": (1, 3), "n_a": (1, 3), "m": (1, 3)},
     build_cell_backward, reference_cell_gradients, read_cell_gradients,
-    terms={"dz": DZ, **{term(key): text for key, text in PRODUCTS.items()}},
-    depends={key: frozenset({"dz", term(key)}) for key in CELL_KEYS},
+    terms={"dz": DZ, **{term(key): text for key, text in PRODUCTS.items()},
+           "cache": "reading the cache: a_next, a_prev, xt, params = cache, in that order"},
+    depends={key: frozenset({"dz", "cache", term(key)}) for key in CELL_KEYS},
     probes=[
+        Probe("with a_prev = a_next in the cache", a_prev_is_a_next, but("cache")),
         Probe("with xt = 0", with_forward(lambda xt, a, p: (0 * xt, a, p)), but("dWax")),
         Probe("with a_prev = 0", with_forward(lambda xt, a, p: (xt, 0 * a, p)), but("dWaa")),
         Probe("with Wax = 0", with_forward(lambda xt, a, p: (xt, a, {**p, "Wax": 0 * p["Wax"]})),
@@ -577,7 +585,79 @@ SEQ_SPEC = Spec(
     hint="Step t reads da[:, :, t] and caches[t]; time is the last axis.")
 
 
+def indexed_bptt(da, caches, read_da, read_cache, carry_da=False):
+    """BPTT in which step t reads da[:, :, read_da[t]] and caches[read_cache[t]] (the
+    lecture's: both t); carry_da: da[:, :, t] is added to the carry as well."""
+    n_a, m, T_x = da.shape
+    grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
+    da_prev = np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        step = reference_cell_backward(da[:, :, read_da[t]] + da_prev, caches[read_cache[t]])
+        grads["dx"][:, :, t] = step["dxt"]
+        da_prev = step["da_prev"] + (da[:, :, t] if carry_da else 0)
+        for key in ("dWax", "dWaa", "dba"):
+            grads[key] = grads[key] + step[key]
+    grads["da0"] = da_prev
+    return grads
+
+
+def index_slip(witnesses):
+    """The message for a loop that reads another step's da or cache (every map t -> j of a
+    short sequence is tried), or adds da[:, :, t] to the carry too, when that is what every
+    witness computes; None otherwise."""
+    import itertools
+
+    def matches(variant):
+        for case, outcome in witnesses:
+            inputs = case.inputs(SEQ_SPEC)
+            if not outcome.got or len(inputs["caches"]) > 4:
+                return False
+            wanted = variant(inputs["da"], inputs["caches"])
+            if not all(close(outcome.got[k], wanted[k]) for k in SEQ_KEYS):
+                return False
+        return True
+
+    T_x = min(len(case.inputs(SEQ_SPEC)["caches"]) for case, _ in witnesses)
+    # a map t -> j is one sequence length's: the witnesses of the shortest length say it
+    witnesses = [(c, o) for c, o in witnesses if len(c.inputs(SEQ_SPEC)["caches"]) == T_x]
+    same = tuple(range(T_x))
+    if matches(lambda da, c: indexed_bptt(da, c, range(da.shape[2]), range(da.shape[2]),
+                                          carry_da=True)):
+        return ("carry-adds-da", "da[:, :, t] is counted twice: in step t's upstream "
+                "da[:, :, t] + da_prev and again in the carry that goes to step t - 1. The "
+                "carry is only the da_prev that step t returns.")
+    for which in ("cache", "da"):
+        for read in itertools.product(range(T_x), repeat=T_x):
+            if read == same:
+                continue
+
+            def variant(da, c, read=read, which=which):
+                same_t = range(da.shape[2])
+                return indexed_bptt(da, c, read if which == "da" else same_t,
+                                    read if which == "cache" else same_t)
+
+            if matches(variant):
+                name = "caches[t]" if which == "cache" else "da[:, :, t]"
+                wrong = [f"step {t} reads {name.replace('t]', f'{j}]')}"
+                         for t, j in reversed(list(enumerate(read))) if j != t]
+                return ("cache-order-wrong", f"the cache order: step t must read {name}, the "
+                        f"same t as the loop; yours: {'; '.join(wrong[:3])}.")
+    return None
+
+
 def general_bptt(fn):
     """The general check of rnn_backward (random cases, the smallest failing one, the term
-    at fault, the first step t, counting down from T_x - 1, at which dx differs)."""
-    differential(SEQ_SPEC, fn)
+    at fault, the first step t, counting down from T_x - 1, at which dx differs); a loop
+    that reads another step's da or cache is named with the steps it reads."""
+    found = counterexamples(SEQ_SPEC, fn)
+    if not found:
+        return
+    case, outcome = shrink(SEQ_SPEC, fn, *found[0])
+    witnesses = [(c, o) for c, o in found if not c.simple] or found
+    slip = index_slip(witnesses) if all(o.failure is None for _, o in witnesses) else None
+    if slip is not None:
+        failure = explain(SEQ_SPEC, fn, case, outcome, witnesses)
+        lines = failure.message.splitlines()
+        lines[0] = f"{NAME_SEQ}: {slip[1]}"
+        raise mistake(NAME_SEQ, slip[0], "\n".join(lines)) from None
+    raise explain(SEQ_SPEC, fn, case, outcome, witnesses) from None

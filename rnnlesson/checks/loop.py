@@ -60,6 +60,12 @@ def run_forward(fn, x, a0, params):
                       f"the T_x = {T_x} caches of rnn_cell_forward, one per step; received "
                       f"{type(caches).__name__} of length "
                       f"{len(caches) if hasattr(caches, '__len__') else '?'}.")
+    if len(caches) != T_x and not any(isinstance(c, tuple) for c in caches) \
+            and len(caches) % T_x == 0:
+        raise mistake(NAME_SEQ, "caches-flattened", f"{NAME_SEQ}: caches should hold "
+                      f"T_x = {T_x} caches, one tuple per step; yours holds {len(caches)} "
+                      f"items, none a tuple: each step's cache went in item by item, as "
+                      "caches.extend(cache) or caches += cache do. Use caches.append(cache).")
     if len(caches) != T_x:
         raise mistake(NAME_SEQ, "wrong-number-of-steps", f"{NAME_SEQ}: caches holds "
                       f"{len(caches)} caches, one per step run, but x has T_x = {T_x} steps: "

@@ -109,7 +109,7 @@ def rnn_backward(da, caches):
                                              "dx first differs at step t = "],
      "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = da[:, :, -1]")},
     {"name": "caches walked from the end", "checks": RNN, "mistake": "ex06/cache-order-wrong",
-     "says": ["The fault is in the cache order", "reads caches[t]"],
+     "says": ["the cache order: step t must read caches[t]", "yours: step"],
      "code": bptt(cache="caches[T_x - 1 - t]")},
     {"name": "the carry subtracted", "checks": RNN, "mistake": "ex06/carry-wrong",
      "says": ["The fault is in the carry", "da_prev"],
@@ -122,7 +122,7 @@ def rnn_backward(da, caches):
      "code": bptt(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
                   "        dba = step['dba']")},
     {"name": "da read one step early", "checks": RNN, "mistake": "ex06/cache-order-wrong",
-     "says": ["The fault is in the cache order", "da[:, :, t], the same t"],
+     "says": ["the cache order: step t must read da[:, :, t], the same t", "yours: step"],
      "code": bptt(upstream="da[:, :, t - 1] + da_prev")},
     {"name": "da changed in place", "checks": RNN, "mistake": "ex06/changes-its-input",
      "says": ["modified its argument da in place"],
