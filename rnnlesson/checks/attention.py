@@ -58,6 +58,17 @@ def masked_softmax(scores, mask, axis=1):
     return weights / np.where(total > 0, total, 1.0)
 
 
+def shifted_softmax(scores, mask, shift_axis):
+    """The masked softmax over axis 1, its scores shifted by their max over shift_axis
+    (1 is right; 0 is a mistake that changes the weights)."""
+    masked = np.where(mask, scores, -np.inf)
+    with np.errstate(invalid="ignore"):
+        top = masked.max(axis=shift_axis, keepdims=True)
+        weights = np.exp(masked - np.where(np.isfinite(top), top, 0.0))
+    total = weights.sum(axis=1, keepdims=True)
+    return weights / np.where(total > 0, total, 1.0)
+
+
 def plain_softmax(scores, axis=1):
     weights = np.exp(scores - scores.max(axis=axis, keepdims=True))  # finite scores only
     return weights / weights.sum(axis=axis, keepdims=True)
@@ -93,6 +104,10 @@ def variants(s_prev, h, params, mask):
         ("softmax-wrong-axis", plain_softmax(e, axis=0) * mask,
          "the softmax ran over the batch axis (axis 0 of the (m, T_x) scores). The weights of "
          "one example are a distribution over its source steps: normalise along axis 1."),
+        ("shift-wrong-axis", shifted_softmax(e, mask, 0),
+         "the shift before np.exp is each column's largest score (max over axis 0, the "
+         "examples); a softmax may only subtract one number per example: its largest real "
+         "score, masked.max(axis=1, keepdims=True)."),
         ("query-key-swapped", masked_softmax(scores_of(s_prev, h, params, swapped=True), mask),
          "Wq and Wk were swapped: Wq multiplies the decoder's state s_prev, Wk the encoder's "
          "states h_j."),

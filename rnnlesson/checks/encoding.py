@@ -176,8 +176,14 @@ def check_batch(encode_batch, sentences):
                       + (f" of dtype {lengths.dtype}" if isinstance(lengths, np.ndarray) else "")
                       + ".")
     if lengths.tolist() != counts:
-        if lengths.tolist() != [T_x] * m:
-            general(name, encode_batch)
+        if lengths.tolist() == [len(s) for s in sentences]:
+            raise mistake(name, "lengths-count-characters", f"{name}: lengths should count "
+                          f"each sentence's words: {counts}; yours count its characters "
+                          f"{lengths.tolist()} (len of the sentence). Count the words: "
+                          "len(sentence.split()); T_x, the longest, follows from them.")
+        if lengths.tolist() != [T_x] * m and isinstance(ids, np.ndarray) \
+                and ids.shape == (m, T_x):
+            general(name, encode_batch)  # ids as wide as the words: which sentence is where
         raise mistake(name, "lengths-wrong", f"{name}: lengths should count each sentence's "
                       f"words: {counts}; received {lengths.tolist()}.")
     if not isinstance(ids, np.ndarray):
