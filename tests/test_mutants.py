@@ -34,11 +34,15 @@ IGNORED = {"np", "params", "cache", "caches", "range", "len", "shape", "zeros", 
 
 
 def configs():
+    """(exercise, config) for each learner function mutated: a catalogue file's MUTANTS is
+    one config or a list of them, one per function."""
     found = []
     for path in sorted(CATALOGUE.glob("ex*.py")):
         data = runpy.run_path(str(path))
-        if "MUTANTS" in data:
-            found.append(pytest.param(path.stem, data["MUTANTS"], id=path.stem))
+        listed = data.get("MUTANTS", [])
+        for config in [listed] if isinstance(listed, dict) else listed:
+            found.append(pytest.param(path.stem, config,
+                                      id=f"{path.stem}-{config['function']}"))
     return found
 
 
@@ -110,6 +114,7 @@ def named(message: str, identifiers: set, config) -> bool:
 
 def measure(stem, config):
     notebook = next((REPO / "solutions").glob(f"{stem}-*.ipynb"))
+    extra = tuple(config.get("args", ()))
     before, source = answer_cell(notebook, config["function"])
     spec = spec_of(config)
     original = define(before, source, config["function"])
@@ -130,7 +135,7 @@ def measure(stem, config):
         try:
             with deadline(60), contextlib.redirect_stdout(io.StringIO()):
                 for check in config["checks"]:
-                    getattr(checks, check)(fn)
+                    getattr(checks, check)(fn, *extra)
         except CheckFailure as failure:
             report["caught"] += 1
             if named(str(failure), mutant.identifiers, config):
@@ -166,10 +171,10 @@ def test_every_mutant_is_caught_and_named(stem, config):
     assert row in table, f"tests/catalogue/README.md should hold the measured row:\n{row}"
 
 
-def test_the_mutants_table_lists_every_exercise_measured():
+def test_the_mutants_table_lists_every_function_measured():
     table = (CATALOGUE / "README.md").read_text()
-    listed = set(re.findall(r"^\| (ex\d\d) \|", table, re.M))
-    assert listed == {p.id for p in configs()}
+    listed = set(re.findall(r"^\| (ex\d\d) \| `(\w+)` \|", table, re.M))
+    assert listed == {(p.values[0], p.values[1]["function"]) for p in configs()}
 
 
 def main():  # python tests/test_mutants.py [exNN...]: print each report (for the README)
@@ -178,7 +183,7 @@ def main():  # python tests/test_mutants.py [exNN...]: print each report (for th
     wanted = set(sys.argv[1:])
     for param in configs():
         stem, config = param.values
-        if wanted and stem not in wanted:
+        if wanted and not wanted & {stem, config["function"]}:
             continue
         report = measure(stem, config)
         print(readme_row(stem, report, config["function"]))

@@ -267,9 +267,20 @@ def encode_batch(sentences, vocab):
 ]
 
 # Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
-MUTANTS = {
-    "function": "build_vocabulary", "spec": "rnnlesson.checks.encoding:VOCAB_SPEC",
-    "checks": ["check_build_vocabulary"], "outputs": ["vocab"], "at_least": 8,
-    "aliases": {"words": ["words", "the words"], "word": ["words"], "sentences": ["words"],
-                "sentence": ["words"], "sorted": ["sorted", "order"], "<pad>": ["<pad>"]},
-}
+MUTANTS = [
+    {
+        "function": "build_vocabulary", "spec": "rnnlesson.checks.encoding:VOCAB_SPEC",
+        "checks": ["check_build_vocabulary"], "outputs": ["vocab"], "at_least": 8,
+        "aliases": {"words": ["words", "the words"], "word": ["words"], "sentences": ["words"],
+                    "sentence": ["words"], "sorted": ["sorted", "order"], "<pad>": ["<pad>"]},
+    },
+    {"function": "one_hot_sentence", "spec": "rnnlesson.checks.encoding:ONE_HOT_SPEC",
+     "checks": ["check_one_hot_sentence"], "outputs": ["x"], "at_least": 5,
+     "aliases": {"ids": ["id", "ids", "row"], "vocab": ["id", "vocab"],
+                 "word": ["word", "words"], "sentence": ["words"], "x": ["column"]}},
+    {"function": "encode_batch", "spec": "rnnlesson.checks.encoding:BATCH_SPEC",
+     "checks": ["check_encode_batch"], "outputs": ["ids", "lengths"], "at_least": 5,
+     "aliases": {"rows": ["ids", "row"], "row": ["ids", "row"], "vocab": ["ids"],
+                 "word": ["words"], "sentence": ["sentence", "words"],
+                 "lengths": ["lengths", "T_x"]}},
+]

@@ -218,10 +218,20 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
 '''},
 ]
 
-MUTANTS = {
-    "function": "rnn_backward", "spec": "rnnlesson.checks.backward:SEQ_SPEC",
-    "checks": RNN, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
-    "aliases": {"da_prev": ["the carry"], "da": ["gradient from above"],
-                "t": ["step t"], "step": ["step t"], "reversed": ["loop's direction"],
-                "T_x": ["T_x - 1"]},
-}
+MUTANTS = [
+    {
+        "function": "rnn_backward", "spec": "rnnlesson.checks.backward:SEQ_SPEC",
+        "checks": RNN, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
+        "aliases": {"da_prev": ["the carry"], "da": ["gradient from above"],
+                    "t": ["step t"], "step": ["step t"], "reversed": ["loop's direction"],
+                    "T_x": ["T_x - 1"]},
+    },
+    {"function": "bptt_gradient_check", "spec": "rnnlesson.checks.gradcheck:CHECK_SPEC",
+     "checks": CHECK, "outputs": ["errors"],
+     "aliases": {"eps": ["eps", "centred differences", "nudge"],
+                 "plus": ["centred differences"], "minus": ["centred differences"],
+                 "numeric": ["centred differences", "numerical"],
+                 "saved": ["restored", "nudged", "θ", "in place"],
+                 "loss": ["L = sum(da * a)", "loss"],
+                 "errors": ["relative error"], "grads": ["backward"]}},
+]
