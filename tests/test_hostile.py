@@ -787,9 +787,10 @@ def test_killed_grader_leaves_nothing_behind(tmp_path):
     solutions.mkdir()
     shutil.copy(REPO / "solutions" / f"{STEM}.ipynb", solutions)
     submissions, out = tmp_path / "submissions", tmp_path / "out"
-    slow = RIGHT + "\n    import time\n    time.sleep(1)"
+    # a right answer whose notebook takes a while (a cell that sleeps, not the function:
+    # the checks call the function on many cases)
     for i in range(2):
-        write(submissions, f"s{i}", notebook(slow))
+        write(submissions, f"s{i}", notebook(RIGHT, "import time\ntime.sleep(4)"))
     temp = tmp_path / "grader-tmp"
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnlesson.cli", "grade", str(submissions), "--out", str(out),
