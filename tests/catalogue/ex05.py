@@ -92,7 +92,7 @@ def rnn_cell_backward(da_next, cache):
 ]
 
 MUTANTS = {
-    "function": "rnn_cell_backward", "spec": "rnnlesson.checks.backward:CELL_SPEC",
+    "function": "rnn_cell_backward", "spec": "rnnlesson.checks.backward_general:CELL_SPEC",
     "checks": CHECKS, "outputs": ["dxt", "da_prev", "dWax", "dWaa", "dba"],
     "aliases": {"dz": ["tanh's derivative"], "a_next": ["1 - a_next**2"],
                 "da_next": ["dz = da_next"], "Wax": ["Wax.T @ dz"], "Waa": ["Waa.T @ dz"],

@@ -220,7 +220,7 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
 
 MUTANTS = [
     {
-        "function": "rnn_backward", "spec": "rnnlesson.checks.backward:SEQ_SPEC",
+        "function": "rnn_backward", "spec": "rnnlesson.checks.backward_general:SEQ_SPEC",
         "checks": RNN, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
         "aliases": {"da_prev": ["the carry"], "da": ["gradient from above"],
                     "t": ["step t"], "step": ["step t"], "reversed": ["loop's direction"],

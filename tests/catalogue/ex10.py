@@ -127,7 +127,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, params):
             "\n\ndef lstm_cell_forward")},
 ]
 MUTANTS = {
-    "function": "lstm_cell_forward", "spec": "rnnlesson.checks.lstm:FORWARD_SPEC",
+    "function": "lstm_cell_forward", "spec": "rnnlesson.checks.lstm_general:FORWARD_SPEC",
     "checks": CHECKS, "outputs": ["a_next", "c_next", "yt_pred"],
     "aliases": {"ft": ["Γ_f", "forget gate"], "it": ["Γ_i", "input gate"],
                 "cct": ["c̃_t", "candidate"], "ot": ["Γ_o", "output gate"],

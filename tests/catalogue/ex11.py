@@ -92,7 +92,7 @@ def lstm_cell_backward(da_next, dc_next, cache):
         "    rnnlesson.lstm_cell_forward(xt, a_prev, c_prev, params)\n")},
 ]
 MUTANTS = {
-    "function": "lstm_cell_backward", "spec": "rnnlesson.checks.lstm:BACKWARD_SPEC",
+    "function": "lstm_cell_backward", "spec": "rnnlesson.checks.lstm_general:BACKWARD_SPEC",
     "checks": CHECKS, "outputs": ["dxt", "da_prev", "dc_prev", "dWf", "dWi", "dWc", "dWo", "dbf",
                                   "dbi", "dbc", "dbo"],
     "aliases": {"dz": ["dz_f", "dz_i", "dz_c", "dz_o"], "dW": ["dWf", "dWi", "dWc", "dWo"],
