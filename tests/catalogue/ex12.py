@@ -22,6 +22,7 @@ def attention_context(s_prev, h, params, mask):
 '''
 
 
+QUERY, KEYS = "(params['Wq'] @ s_prev)[:, :, None]", "np.einsum('ea,amt->emt', params['Wk'], h)"
 RIGHT = '''
     masked = np.where(mask, scores, -np.inf)
     top = masked.max(axis=1, keepdims=True)
@@ -139,8 +140,9 @@ def attention_context(s_prev, h, params, mask):
     masked = np.where(mask | empty, scores, -np.inf)
     w = np.exp(masked - masked.max(axis=1, keepdims=True))
     alpha = w / w.sum(axis=1, keepdims=True)''')},
-    {"name": "the maximum over all steps, padded ones too", "mistake": "ex12/alpha-wrong",
-     "says": ["With every step real yours agrees", "all padded it does not"], "code": answer('''
+    {"name": "the maximum over all steps, padded ones too", "mistake": "ex12/stable-wrong",
+     "says": ["largest real score", "same weights while exp stays above 0", "underflowed"],
+     "code": answer('''
     w = np.where(mask, np.exp(scores - scores.max(axis=1, keepdims=True)), 0.0)
     total = w.sum(axis=1, keepdims=True)
     alpha = w / np.where(total > 0, total, 1.0)''')},
@@ -158,6 +160,42 @@ def attention_context(s_prev, h, params, mask):
          "np.where(mask, np.exp", "np.where(mask | (np.arange(mask.shape[1]) == 0), np.exp"))},
     {"name": "the context from the previous state", "mistake": "ex12/context-wrong",
      "says": ["context"], "code": answer(RIGHT, context="s_prev * alpha.sum(axis=1)")},
+    # the parts of the scores, each named (query, keys, sum, tanh, projection)
+    {"name": "Wk applied to s_prev", "mistake": "ex12/query-wrong",
+     "says": ["query term Wq s_prev", "with s_prev = 0 yours agrees"],
+     "code": answer(RIGHT, energy=(
+         "np.tanh((params['Wk'] @ s_prev)[:, :, None] + " + KEYS + ")"))},
+    {"name": "an extra tanh", "mistake": "ex12/tanh-wrong", "says": ["the tanh of", "exactly one"],
+     "code": answer(RIGHT, energy="np.tanh(np.tanh(" + QUERY + " + " + KEYS + "))")},
+    {"name": "tanh of each term", "mistake": "ex12/sum-wrong",
+     "says": ["one tanh of Wq s_prev + Wk h_j together", "same weights whatever s_prev"],
+     "code": answer(RIGHT, energy="np.tanh(" + QUERY + ") + np.tanh(" + KEYS + ")")},
+    {"name": "a tanh after the projection", "mistake": "ex12/wv-wrong",
+     "says": ["nothing applied after it", "with scores near 0 yours agrees"], "code": answer(
+         RIGHT, scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
+    {"name": "the query left out", "mistake": "ex12/sum-wrong",
+     "says": ["those of the keys alone"], "code": answer(RIGHT, energy="np.tanh(" + KEYS + ")")},
+    {"name": "the query added after the tanh", "mistake": "ex12/sum-wrong",
+     "says": ["same weights whatever s_prev"],
+     "code": answer(RIGHT, energy=QUERY + " + np.tanh(" + KEYS + ")")},
+    {"name": "the query doubled", "mistake": "ex12/query-wrong", "says": ["query term Wq s_prev"],
+     "code": answer(RIGHT, energy="np.tanh(2 * " + QUERY + " + " + KEYS + ")")},
+    {"name": "the query from the first encoder state", "mistake": "ex12/query-wrong",
+     "says": ["query term", "decoder's state s_prev"], "code": answer(RIGHT, energy=(
+         "np.tanh((params['Wq'] @ h[:, :, 0])[:, :, None] + " + KEYS + ")"))},
+    {"name": "Wq on the keys too", "mistake": "ex12/keys-wrong",
+     "says": ["key term Wk h_j", "with Wk = Wq yours agrees"], "code": answer(RIGHT, energy=(
+         "np.tanh(" + QUERY + " + np.einsum('ea,amt->emt', params['Wq'], h))"))},
+    {"name": "the keys subtracted", "mistake": "ex12/scores-wrong",
+     "says": ["Within them, one of: the key term Wk h_j"],
+     "code": answer(RIGHT, energy="np.tanh(" + QUERY + " - " + KEYS + ")")},
+    {"name": "the shift by the largest absolute score", "mistake": "ex12/stable-wrong",
+     "says": ["largest real score", "underflowed"], "code": answer('''
+    masked = np.where(mask, scores, -np.inf)
+    top = np.abs(scores).max(axis=1, keepdims=True)
+    w = np.where(mask, np.exp(masked - top), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    alpha = w / np.where(total > 0, total, 1.0)''')},
 ]
 
 # Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
