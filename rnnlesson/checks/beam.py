@@ -9,169 +9,45 @@ after n steps (or when the beam is empty) the winner among the finished and the 
 sequences has the highest log P / L**length_norm (L its length, counting `end`). ids: the
 winner's ids (ending with `end` if it finished), log_p its log P, not normalised.
 
-The general check (`_differential`) runs the learner's function against `search` on random
-fixed models; `beam_diagnosis` then names the rule at fault from probes (no end symbol, every
-prefix kept, other length_norm, fewer steps). The models are random, so no two candidates tie.
+The general check (`beam_general`) runs the learner's function against the lecture's search on
+random fixed models; `beam_diagnosis` then names the rule at fault from probes: the learner's
+result with no end symbol, every prefix kept, other length_norm, fewer steps, and the prefixes
+it calls step with (the lecture's search calls step once for each prefix its beam keeps). The
+models are random, so no two candidates tie.
 """
 
 import warnings
 
 import numpy as np
 
-from rnnlesson.checks._common import assert_returns, mistake, one_message, passed, shape_text
-from rnnlesson.checks._differential import Case, Spec, run, shrink
+from rnnlesson.checks._common import mistake, one_message, passed
+from rnnlesson.checks._differential import shrink
+from rnnlesson.checks.beam_general import (
+    GREEDY_SPEC,
+    NAME,
+    SPEC,
+    TOY_MODEL,
+    agrees,
+    args_of,
+    case_text,
+    found_cases,
+    full,
+    greedy,
+    learners,
+    lecture_calls,
+    length_cases,
+    log_prob,
+    one_step_cases,
+    random_model,
+    reference_beam_search,
+    scored,
+    search,
+    show,
+    traced,
+)
 
-NAME = "beam_search"
-
-
-class random_model:  # noqa: N801 (called like the function it replaced)
-    """step(prefix) -> log-probabilities (n_y,), the same for the same prefix every time;
-    `favoured` (the end symbol, say) gets `bias` added to its logit."""
-
-    def __init__(self, seed, n_y=4, sharpness=1.5, favoured=None, bias=0.0):
-        self.seed, self.n_y, self.sharpness = seed, n_y, sharpness
-        self.favoured, self.bias = favoured, bias
-
-    def __call__(self, prefix):
-        rng = np.random.default_rng([self.seed, len(prefix), *[int(i) for i in prefix]])
-        logits = self.sharpness * rng.normal(size=self.n_y)
-        if self.favoured is not None:
-            logits[self.favoured] += self.bias
-        return logits - np.log(np.sum(np.exp(logits)))
-
-    def __repr__(self):
-        extra = (f", favoured={self.favoured}, bias={self.bias:.2f}"
-                 if self.favoured is not None else "")
-        return (f"random_model({self.seed}, n_y={self.n_y}, sharpness={self.sharpness:.2f}"
-                f"{extra})")
-
-
-TOY_MODEL = random_model(0, n_y=3)
-
-
-def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_probs=False,
-           through_end=False, ignore_finished=False, length_without_end=False,
-           no_refill=False, finished_first=False, pool_only=False):
-    """Beam search (the flags give typical mistakes): (ids tuple, log P, the winner's
-    normalised score, the score the beam was pruned by); pool_only: the final pool instead."""
-    beams, finished = [((), 0.0, 0.0)], []  # (prefix, log P, the score pruned by)
-    width = beam_width
-    for _ in range(n):
-        candidates = []
-        for prefix, log_p, score in beams:
-            logs = step(prefix)
-            extensions = [(prefix + (y,), log_p + logs[y],
-                           score + (np.exp(logs[y]) if add_probs else logs[y]))
-                          for y in range(len(logs))]
-            if per_beam:
-                extensions = sorted(extensions, key=lambda c: -c[2])[:width]
-            candidates += extensions
-        kept = candidates if per_beam else sorted(candidates, key=lambda c: -c[2])[:width]
-        if end is not None and not through_end:
-            done = [c for c in kept if c[0][-1] == end]
-            finished += done
-            kept = [c for c in kept if c[0][-1] != end]
-            width -= len(done) if no_refill else 0
-        beams = kept
-        if not beams or width < 1:
-            break
-    if pool_only:
-        return [c[0] for c in beams + finished]
-    pool = (beams if ignore_finished else finished if finished_first else beams + finished) \
-        or finished or beams
-
-    def normalised(c):
-        length = len(c[0]) - (1 if length_without_end and end is not None
-                              and c[0][-1] == end else 0)
-        return c[1] / max(length, 1) ** length_norm
-
-    winner = max(pool, key=normalised)
-    return winner[0], float(winner[1]), normalised(winner), float(winner[2])
-
-
-def reference_beam_search(step, n, beam_width, end=None, length_norm=0.0):
-    """(ids, log P) of the exercise's answer."""
-    ids, log_p, _, _ = search(step, n, beam_width, end, length_norm)
-    return ids, log_p
-
-
-def greedy(step, n, end=None):
-    prefix, log_p = (), 0.0
-    for _ in range(n):
-        logs = step(prefix)
-        prefix, log_p = prefix + (int(np.argmax(logs)),), log_p + float(np.max(logs))
-        if prefix[-1] == end:
-            break
-    return prefix, log_p
-
-
-def show(ids):
-    return "(" + ", ".join(str(i) for i in ids) + ")"
-
-
-# --- the general check: random cases, shrunk --------------------------------------------------
-
-WIDTHS = (1, 2, 3, None)  # None: every prefix kept (n_y**n)
-ALPHAS = (0.0, 1.0, 0.5, 2.0, 0.7, 1.5)
-FULL = "every prefix kept"
-
-
-def build(sizes, rng, simple):
-    """step, n, beam_width, end, length_norm from sizes (width, end and alpha are indices)."""
-    n, n_y = sizes["n"], sizes["n_y"]
-    end = None if sizes["end"] == 0 else (sizes["end"] - 1) % n_y
-    step = random_model(int(rng.integers(10_000)), n_y, round(float(rng.uniform(1.0, 2.0)), 2),
-                        end, 0.0 if end is None else round(float(rng.uniform(0.0, 1.5)), 2))
-    width = WIDTHS[sizes["width"]] or n_y ** n
-    return {"step": step, "n": n, "beam_width": width, "end": end,
-            "length_norm": ALPHAS[sizes["alpha"]]}
-
-
-def reference(step, n, beam_width, end, length_norm):
-    ids, log_p = reference_beam_search(step, n, beam_width, end, length_norm)
-    return {"ids": ids, "log_p": log_p}
-
-
-def read(result, inputs):
-    ids, log_p = assert_returns(NAME, result, 2, "ids, log_p")
-    try:
-        ids = tuple(int(i) for i in ids)
-        log_p = float(log_p)
-    except (TypeError, ValueError):
-        raise mistake(NAME, "wrong-return", f"{NAME} should return ids, a sequence of ints, and "
-                      f"log_p, a number; received {shape_text(ids)} and {shape_text(log_p)}."
-                      ) from None
-    return {"ids": ids, "log_p": log_p}
-
-
-SIZES = {"n": (1, 5), "n_y": (2, 4), "width": (0, 3), "end": (0, 2), "alpha": (0, 5)}
-HINT = "step(prefix) takes a tuple of ids and returns an array (n_y,)."
-SPEC = Spec(NAME, SIZES, build, reference, read, hint=HINT)
-GREEDY_SPEC = Spec(NAME, {**SIZES, "width": (0, 0)}, build, reference, read, hint=HINT)
-
-# Cases where the readings differ: the beam refills after sequences finish (not a beam that
-# shrinks for good), open prefixes compete with finished ones, prefixes sharing a last symbol.
-FIXED = [({"n": 4, "n_y": 3, "width": 2, "end": 1, "alpha": 0}, seed) for seed in (7, 21, 40)]
-
-
-def found_cases(spec, fn, count, seed):
-    """Up to three failing (Case, outcome) pairs of one kind, the first found first."""
-    fixed = [Case(sizes, s, False) for sizes, s in FIXED if spec is SPEC]
-    rng = np.random.default_rng(seed)
-    drawn = [Case({k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in spec.sizes.items()},
-                  int(rng.integers(2**31)), False) for _ in range(count)]
-    found = []
-    for case in fixed + drawn:
-        outcome = run(spec, fn, case.inputs(spec))
-        if outcome.failure is None and not outcome.wrong:
-            continue
-        kind = outcome.failure.mistake if outcome.failure else None
-        if found and kind != (found[0][1].failure.mistake if found[0][1].failure else None):
-            continue
-        found.append((case, outcome))
-        if len(found) == 3:
-            break
-    return found
+__all__ = ["TOY_MODEL", "check_beam_search", "check_beam_search_greedy", "greedy",
+           "random_model", "reference_beam_search"]
 
 
 def general(fn, spec=None, count=80, seed=0):
@@ -193,34 +69,17 @@ def general(fn, spec=None, count=80, seed=0):
 
 # --- the diagnosis: which rule the probes show at fault ---------------------------------------
 
-def case_text(inputs):
-    return (f"n = {inputs['n']}, beam_width = {inputs['beam_width']}, end = {inputs['end']}, "
-            f"length_norm = {inputs['length_norm']}, step = {inputs['step']!r}")
+def shows(prefixes):
+    return ", ".join(show(p) for p in sorted(prefixes))
 
 
-def learners(fn, inputs, **changes):
-    """(ids, log_p) of fn on inputs with changes, or None if it fails there."""
-    outcome = run(SPEC, fn, {**inputs, **changes})
-    return None if outcome.failure else (outcome.got["ids"], outcome.got["log_p"])
-
-
-def agrees(fn, inputs, **changes):
-    changed = {**inputs, **changes}
-    outcome = run(SPEC, fn, changed)
-    return outcome.failure is None and not outcome.wrong
-
-
-def log_prob(step, ids, add_probs=False):
-    total, prefix = 0.0, ()
-    for y in ids:
-        logs = step(prefix)
-        total += float(np.exp(logs[y]) if add_probs else logs[y])
-        prefix += (y,)
-    return total
-
-
-def full(inputs):
-    return inputs["step"].n_y ** inputs["n"]
+def probe_text(case, inputs):
+    """How a message names a probe's case: by what differs from the smallest case."""
+    if case["step"] is not inputs["step"]:
+        return f" (with {case_text(case)})"
+    changed = [f"{k} = {case[k]}" for k in ("n", "beam_width", "end", "length_norm")
+               if case[k] != inputs[k]]
+    return f" (with {', '.join(changed)})" if changed else ""
 
 
 def variant_matches(fn, cases, **flags):
@@ -228,21 +87,18 @@ def variant_matches(fn, cases, **flags):
     variant differs from beam search on one at least)."""
     differs = False
     for inputs in cases:
-        args = [inputs[k] for k in ("step", "n", "beam_width", "end", "length_norm")]
-        want = search(*args, **flags)
+        want = search(*args_of(inputs), **flags)
         got = learners(fn, inputs)
         if got is None or got[0] != want[0] or not np.isclose(got[1], want[1], rtol=1e-9,
                                                                atol=1e-9):
             return False
-        differs |= want[0] != search(*args)[0]
+        differs |= want[0] != search(*args_of(inputs))[0]
     return differs
 
 
 def winner_rule(fn, cases):
     """The specific sentence for a winner chosen wrongly from the right final pool, or None."""
     rules = [
-        ("length-norm-ignored", dict(length_norm=0.0), "the winner should have the highest log "
-         "P / L**length_norm; yours is the winner without normalisation."),
         ("finished-ignored", dict(ignore_finished=True), "the winner was chosen among the open "
          "sequences only. The sequences that ended with the end symbol compete too."),
         ("open-excluded", dict(finished_first=True), "once a sequence has finished, the winner "
@@ -252,13 +108,13 @@ def winner_rule(fn, cases):
          "sequence should count its end symbol: divide log P by L**length_norm with "
          "L = len(ids)."),
     ]
+    ignored = [dict(c, length_norm=a) for c in length_cases() for a in (1.0, 50.0)]
+    if any(c["length_norm"] for c in cases) and all(learners(fn, c) == reference_beam_search(
+            *args_of(c, length_norm=0.0)) for c in [*cases, *ignored]):
+        return ("length-norm-ignored", "the winner should have the highest log P / "
+                "L**length_norm; yours is the winner without normalisation.")
     for slug, flags, text in rules:
-        if "length_norm" in flags:
-            if all(learners(fn, c) == reference_beam_search(
-                    c["step"], c["n"], c["beam_width"], c["end"], 0.0) for c in cases) \
-                    and any(c["length_norm"] for c in cases):
-                return slug, text
-        elif variant_matches(fn, cases, **flags):
+        if variant_matches(fn, cases, **flags):
             return slug, text
     return None
 
@@ -266,14 +122,15 @@ def winner_rule(fn, cases):
 def kept_width(fn, cases):
     """How many prefixes the learner's search keeps when it keeps another number than
     beam_width: 1, "beam_width + 1" or "beam_width - 1" (its results those of the lecture's
-    with that width on every case), or None."""
+    with that width on every case), or None. One prefix only if it writes greedy's sequence
+    also where a beam that extends every prefix with one prefix's step does not."""
 
-    def as_if(width_of):
+    def as_if(width_of, cases=cases):
         return all(learners(fn, c) is not None and learners(fn, c)[0] == reference_beam_search(
-            c["step"], c["n"], width_of(c["beam_width"]), c["end"], c["length_norm"])[0]
-            for c in cases)
+            *args_of(c, beam_width=width_of(c["beam_width"])))[0] for c in cases)
 
-    if any(c["beam_width"] > 1 for c in cases) and as_if(lambda w: 1):
+    if any(c["beam_width"] > 1 for c in cases) and as_if(lambda w: 1) and as_if(
+            lambda w: 1, one_step_cases()):
         return 1
     for label, offset in (("beam_width + 1", 1), ("beam_width - 1", -1)):
         if all(c["beam_width"] + offset >= 1 for c in cases) and as_if(
@@ -290,12 +147,92 @@ def first_length(fn, inputs):
     return None
 
 
+def ids_fault(fn, cases, want_ids):
+    """The sentence for ids that are not the sequence whose log P the learner returns: log_p
+    is the log P of a candidate the search scores (the winner, say), ids another. None if
+    log_p is no candidate's."""
+    if learners(fn, cases[0])[0] == want_ids:
+        return None
+    matched = []
+    for c in cases:
+        got = learners(fn, c)
+        if got is None or got[0] == reference_beam_search(*args_of(c))[0]:
+            continue
+        same = [s for s, lp in scored(c).items() if np.isclose(lp, got[1], rtol=1e-9,
+                                                                  atol=1e-12)]
+        if not same or got[0] in same:
+            if not matched:
+                return None
+            continue
+        matched.append((c, got[0], same[0]))
+    _, ids, seq = matched[0]
+
+    def every(relation):
+        return all(relation(c, i, s) for c, i, s in matched)
+
+    text = (f"your log_p is the log P of {show(seq)}, a sequence the search scores, but ids is "
+            f"{show(ids)}: the fault is in ids.")
+    if every(lambda c, i, s: s[-1] == c["end"] and i == s[:-1]):
+        return text + " ids should end with end when the winner finished; yours drops it."
+    if every(lambda c, i, s: i == s[::-1]):
+        return text + " Yours is reversed: ids lists the winner's symbols in the order written."
+    if every(lambda c, i, s: len(i) < len(s) and s[len(s) - len(i):] == i):
+        return text + (" Yours holds only its last symbols: a candidate is the whole prefix "
+                       "extended, prefix + (y,).")
+    return text + " Return the winner's ids with its log P."
+
+
+def unasked_prefix(fn, cases):
+    """(case, ids, a prefix of ids step was never called with) on the first case where fn
+    returns a sequence extending a prefix it did not ask step about, or None."""
+    for c in cases:
+        got, calls = traced(fn, c)
+        if got is None:
+            continue
+        missing = [got[0][:k] for k in range(len(got[0])) if got[0][:k] not in calls]
+        if missing:
+            return c, got[0], missing[0]
+    return None
+
+
+def one_call_per_step(fn, cases):
+    """(case, t, the lecture's prefixes of length t, fn's) on the first case where fn calls
+    step with one prefix at each step, while the lecture's beam extends several at step t + 1
+    (so fn, unless it keeps one prefix, extends them all with one prefix's step). None
+    otherwise."""
+    for c in cases:
+        got, calls = traced(fn, c)
+        if got is None:
+            continue
+        want = lecture_calls(c)
+        lengths = [{p for p in calls if len(p) == t} for t in range(c["n"])]
+        if all(len(mine) <= 1 for mine in lengths):
+            for t, mine in enumerate(lengths):
+                theirs = {p for p in want if len(p) == t}
+                if len(theirs) > 1:
+                    return c, t, theirs, mine
+    return None
+
+
+def stops_at(fn, cases):
+    """(case, t, the open prefixes of length t the lecture's beam extends) on the first case
+    where fn calls step with no prefix of length t or longer, or None."""
+    for c in cases:
+        got, calls = traced(fn, c)
+        if got is None:
+            continue
+        longest = max((len(p) for p in calls), default=-1)
+        later = {p for p in lecture_calls(c) if len(p) == longest + 1}
+        if later:
+            return c, longest + 1, later
+    return None
+
+
 def beam_diagnosis(fn, cases):
     """The CheckFailure for fn, which differs on cases[0] (the smallest case) and on the
     others (witnesses): the rule at fault, from what fn's results and the probes show."""
     inputs = cases[0]
-    step, n, width, end, alpha = (inputs[k] for k in ("step", "n", "beam_width", "end",
-                                                      "length_norm"))
+    step, n, width, end, alpha = args_of(inputs)
     want_ids, want_log_p = reference_beam_search(step, n, width, end, alpha)
     ids, log_p = learners(fn, inputs)
     first = first_length(fn, inputs)
@@ -325,6 +262,17 @@ def beam_diagnosis(fn, cases):
                    for c, got in results)
 
     if not np.isclose(log_p, true_log_p, rtol=1e-9, atol=1e-9):
+        text = ids_fault(fn, cases, want_ids)
+        if text:
+            return fail("ids-wrong", text)
+    unasked = unasked_prefix(fn, cases)
+    if unasked:
+        c, seq, prefix = unasked
+        return fail("step-not-per-prefix", f"each prefix is extended with its own "
+                    f"step(prefix), the log-probabilities of what follows it; yours returns "
+                    f"{show(seq)}{probe_text(c, inputs)} yet never called "
+                    f"step({prefix!r}).")
+    if not np.isclose(log_p, true_log_p, rtol=1e-9, atol=1e-9):
         if ids == want_ids and every(
                 lambda c, i: log_prob(c["step"], i) / len(i) ** c["length_norm"]):
             return fail("score-normalised", "the sequence is right but log_p is its normalised "
@@ -336,6 +284,11 @@ def beam_diagnosis(fn, cases):
             return fail("probabilities-added", "the scores add probabilities. A sequence's "
                         "score is the sum of its log-probabilities, log P = sum_t log p(y_t | "
                         "y_<t): add what step returns, as it is.")
+        offset = log_p - true_log_p
+        if every(lambda c, i: log_prob(c["step"], i) + offset):
+            return fail("log-p-offset", f"log_p is the log P of ids plus {offset:.4g} on "
+                        "every case: the beam starts from the empty prefix () with log P = 0, "
+                        "and each extension adds log p(y | prefix).")
         return fail("log-p-wrong", f"log_p should be the log P of the ids you return, the "
                     f"sum of step's log-probabilities along them: {true_log_p:.4f} for "
                     f"{show(ids)}.")
@@ -358,6 +311,15 @@ def beam_diagnosis(fn, cases):
             return fail("pruning-wrong", f"yours keeps {kept} prefixes at each step, not "
                         "beam_width: the fault is in the pruning. Keep the beam_width "
                         "extensions with the highest log P, over the whole beam.")
+        skipped = one_call_per_step(fn, plain + cases)
+        if skipped:
+            c, t, theirs, mine = skipped
+            return fail("step-not-per-prefix", "each prefix is extended with its own "
+                        f"step(prefix). At step {t + 1}{probe_text(c, inputs)} the beam holds "
+                        f"{shows(theirs)}, and the lecture's search calls step on each; yours "
+                        f"calls step once per step (here with {shows(mine) or 'none'}), yet its "
+                        "results are not always greedy's, so it keeps more than one prefix and "
+                        "extends them all with one prefix's log-probabilities.")
         if all(agrees(fn, c, beam_width=full(c)) for c in plain):
             return fail("pruning-wrong", "with end = None and length_norm = 0 yours agrees when "
                         "every prefix is kept but not with beam_width prefixes: the fault is "
@@ -383,29 +345,41 @@ def beam_diagnosis(fn, cases):
                     "keeps fewer prefixes. Finished sequences leave the beam, but the next step "
                     "keeps beam_width extensions again (the beam refills): only an empty beam "
                     "stops early.")
-    pool = all(learners(fn, c)[0] in search(*(c[k] for k in ("step", "n", "beam_width", "end",
-                                                             "length_norm")), pool_only=True)
+    pool = all(learners(fn, c)[0] in search(*args_of(c), pool_only=True)
                for c in cases if learners(fn, c) is not None)
     if pool:
         found = winner_rule(fn, [dict(c, length_norm=a) for c in cases
-                                 for a in {c["length_norm"], 0.5, 1.0, 2.0}])
+                                 for a in {c["length_norm"], 0.5, 1.0, 2.0, 50.0}])
         if found:
             return fail(*found)
-        if not all(len(learners(fn, c, length_norm=50.0)[0]) >= len(reference_beam_search(
-                c["step"], c["n"], c["beam_width"], c["end"], 50.0)[0]) for c in cases):
-            return fail("finished-handling-wrong", "with length_norm = 50, where the longest "
-                        "sequences win, yours returns a shorter one than the lecture's: your "
-                        "search stops too soon. A finished sequence leaves the beam; the others "
-                        "go on until n steps, or until the beam is empty.")
-        if all(agrees(fn, c, length_norm=0.0) for c in cases):
-            return fail("normalisation-wrong", "your winner is among the sequences that "
-                        "compete at the end, the same as the lecture's with length_norm = 0, "
-                        f"but not with length_norm = {alpha}: the fault is in the normalisation. "
-                        "The winner "
-                        "has the highest log P / L**length_norm, L its length counting end.")
-        return fail("winner-wrong", "your winner is among the sequences that compete at "
-                    "the end but is not the best: the finished sequences and those still open "
-                    "after n steps all compete, by log P / L**length_norm (L counting end).")
+        stopped = stops_at(fn, cases)
+        if stopped:
+            c, t, later = stopped
+            return fail("finished-handling-wrong", f"your search stops too soon: after step {t}"
+                        f"{probe_text(c, inputs)} the lecture's beam still holds "
+                        f"{'open prefixes' if len(later) > 1 else 'an open prefix'}, "
+                        f"{shows(later)}, and extends it, but yours never calls step there. "
+                        "A finished sequence leaves the beam; the others go on until n steps, "
+                        "or until the beam is empty.")
+        same = all(lecture_calls(c) <= traced(fn, c)[1] for c in cases)
+        evidence = ("yours calls step with every prefix the lecture's beam keeps, so the same "
+                    "sequences compete at the end, and " if same else "")
+
+        def normalised(seq):
+            return log_prob(step, seq) / len(seq) ** alpha
+
+        scores = (f" With length_norm = {alpha}, log P / L**length_norm is "
+                  f"{normalised(want_ids):.4f} for the lecture's {show(want_ids)}, "
+                  f"{normalised(ids):.4f} for yours {show(ids)}." if ids else "")
+        if alpha and all(agrees(fn, c, length_norm=0.0) for c in cases):
+            return fail("normalisation-wrong", f"{evidence}with length_norm = 0 your winner is "
+                        f"the lecture's, but not with length_norm = {alpha}: the fault is in "
+                        f"the normalisation.{scores} The winner has the highest log P / "
+                        "L**length_norm, L its length counting end.")
+        return fail("winner-wrong", f"{evidence}your winner is one of the sequences that "
+                    "compete at the end but not the best: the finished sequences and those "
+                    "still open after n steps all compete, by log P / L**length_norm (L "
+                    f"counting end).{scores}")
     if all(agrees(fn, c, beam_width=full(c)) for c in cases):
         return fail("pruning-with-end-wrong", "yours agrees without an end symbol and when every "
                     "prefix is kept, not when sequences finish in a beam that is pruned: the "

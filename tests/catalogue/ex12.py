@@ -200,7 +200,7 @@ def attention_context(s_prev, h, params, mask):
 
 # Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
 MUTANTS = {
-    "function": "attention_context", "spec": "rnnlesson.checks.attention:SPEC",
+    "function": "attention_context", "spec": "rnnlesson.checks.attention_general:SPEC",
     "checks": CHECKS, "outputs": ["context", "alpha"],
     "aliases": {"energy": ["scores", "e_j"], "scores": ["e_j"],
                 "masked": ["padded", "real steps", "-inf"],

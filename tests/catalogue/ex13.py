@@ -204,6 +204,48 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
      "says": ["finished"], "code": searcher().replace(
          "        beams = open_\n",
          "        beams = open_ if kept[0] in open_ else []\n")},
+    {"name": "the length multiplied by length_norm, not raised to it",
+     "mistake": "ex13/normalisation-wrong",
+     "says": ["same sequences compete", "the fault is in the normalisation"],
+     "code": searcher().replace("c[1] / len(c[0]) ** length_norm",
+                                "c[1] / max(len(c[0]) * length_norm, 1)")},
+    {"name": "log P multiplied by L**length_norm", "mistake": "ex13/normalisation-wrong",
+     "says": ["same sequences compete", "the fault is in the normalisation"],
+     "code": searcher().replace("c[1] / len(c[0]) ** length_norm",
+                                "c[1] * len(c[0]) ** length_norm")},
+    {"name": "(1 + length_norm) ** L for the length's power", "mistake": "ex13/normalisation-wrong",
+     "says": ["same sequences compete", "the fault is in the normalisation"],
+     "code": searcher().replace("c[1] / len(c[0]) ** length_norm",
+                                "c[1] / (1 + length_norm) ** len(c[0])")},
+    {"name": "the end symbol stripped from the winner", "mistake": "ex13/ids-wrong",
+     "says": ["ids should end with end", "drops it"], "code": searcher().replace(
+         "    return winner[0], winner[1]",
+         "    ids = winner[0]\n    if end is not None and ids and ids[-1] == end:\n"
+         "        ids = ids[:-1]\n    return ids, winner[1]")},
+    {"name": "the winner's ids reversed", "mistake": "ex13/ids-wrong",
+     "says": ["the fault is in ids", "reversed"], "code": searcher().replace(
+         "return winner[0], winner[1]", "return winner[0][::-1], winner[1]")},
+    {"name": "the winner's last symbol only", "mistake": "ex13/ids-wrong",
+     "says": ["the fault is in ids", "prefix + (y,)"], "code": searcher().replace(
+         "return winner[0], winner[1]", "return winner[0][-1:], winner[1]")},
+    {"name": "step taken once, for the first prefix, outside the loop over prefixes",
+     "mistake": "ex13/step-not-per-prefix",
+     "says": ["its own step(prefix)", "calls step once per step"], "code": searcher().replace(
+         "        for prefix, log_p in beams:\n            logs = step(prefix)\n",
+         "        logs = step(beams[0][0])\n        for prefix, log_p in beams:\n")},
+    {"name": "step taken once, for the last prefix, outside the loop over prefixes",
+     "mistake": "ex13/step-not-per-prefix",
+     "says": ["its own step(prefix)", "never called step"], "code": searcher().replace(
+         "        for prefix, log_p in beams:\n            logs = step(prefix)\n",
+         "        logs = step(beams[-1][0])\n        for prefix, log_p in beams:\n")},
+    {"name": "step called with the empty prefix for every prefix",
+     "mistake": "ex13/step-not-per-prefix", "says": ["its own step(prefix)", "never called step"],
+     "code": searcher().replace("logs = step(prefix)", "logs = step(())")},
+    {"name": "step called with the last symbol only", "mistake": "ex13/step-not-per-prefix",
+     "says": ["its own step(prefix)", "never called step((1, 0))"],
+     "code": searcher().replace("logs = step(prefix)", "logs = step(prefix[-1:])")},
+    {"name": "prefixes passed to step as lists", "right": True,
+     "code": searcher().replace("logs = step(prefix)", "logs = step(list(prefix))")},
 ]
 
 # Mutants of the solution (tests/test_mutants.py): the lecture's words for each identifier.
