@@ -212,9 +212,7 @@ def draw_topology(topology, T_x=None, T_y=None, ax=None, title=True):
         ax.text((start + end) / 2, rnn_y + 0.1, "$a_0$", ha="center", va="bottom",
                 fontsize=0.9 * fontsize, color=ARROW_COLOR)
     if topology == ENCODER_DECODER:  # brackets naming the two halves and their weights
-        x = T_x * PITCH - PITCH / 2  # the encoder's last state is the decoder's s_0 = c
-        ax.text(x, rnn_y + 0.1, "$c$", ha="center", va="bottom", fontsize=0.9 * fontsize,
-                color=ARROW_COLOR)
+        # (the arrow between them hands the encoder's final state a_{T_x} to the decoder)
         y = ROW_Y["input"] - 0.55
         # one step a side leaves no room for two labels of two lines: say it once, below both
         shared = min(T_x, T_y) == 1

@@ -84,8 +84,10 @@ def lstm_step(xt, a_prev, c_prev, params):
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
-    """Backward through one step. da_next, dc_next (n_a, m): all the loss gradient reaching
-    a_t and c_t. With dc = dc_next + da_next ⊙ Γ_o ⊙ (1 - tanh²(c_t)), the whole gradient at c_t:
+    """Backward through one step. da_next (n_a, m): all the loss gradient reaching a_t (from
+    ŷ_t and from step t+1); dc_next (n_a, m): only the part of the gradient at c_t that arrives
+    along the memory line from c_{t+1}. With dc = dc_next + da_next ⊙ Γ_o ⊙ (1 - tanh²(c_t)),
+    the whole gradient at c_t (that part plus the part through a_t):
         dΓ_o = da_next ⊙ tanh(c_t),  dΓ_f = dc ⊙ c_{t-1},  dΓ_i = dc ⊙ c̃_t,  dc̃_t = dc ⊙ Γ_i,
         dc_prev = dc ⊙ Γ_f; each gate's pre-activation gradient dz is its d times σ' = Γ(1 - Γ)
         (or 1 - c̃² for the candidate), then dW = dz [a_{t-1}; x_t]^T, db = Σ_m dz.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from rnnlesson.gradcheck import VERDICTS
@@ -92,6 +93,8 @@ QUOTES = [
     Quote("13", r"(\d+\.\d)% of their characters", r"per-character accuracy:\s+([\d.]+)",
           "percent"),
     Quote("13", r"of the (\d+) unseen dates", r"\d+ for training, (\d+) held out"),
+    Quote("13", r"all but (\d+) of the \d+ are right", r"\((\d+) of \d+ wrong\)"),
+    Quote("13", r"all but \d+ of the (\d+) are right", r"\(\d+ of (\d+) wrong\)"),
     Quote("13", r"(\d+) for \*\"sixth\"\*", r"june sixth twenty twenty six -> \d{4}-\d\d-(\d+)"),
     Quote("13", r"(\d+) for \*\"seventh\"\*",
           r"june seventh twenty twenty six -> \d{4}-\d\d-(\d+)"),
@@ -509,20 +512,57 @@ def test_notebook_12s_training_curve_moves_as_the_prose_says():
 
 
 def test_notebook_14s_characters_fall_where_the_prose_says():
-    """'the dashes are always right and each digit of the year at least nine times in ten', of
-    the plain model, and 'Its hardest dates are the four-word ones', of the one with attention."""
+    """'the dash after the year is always right, the dash before the day on all but one date, and
+    each digit of the year at least nine times in ten', of the plain model, and 'Its hardest
+    dates are the four-word ones', of the one with attention."""
     notebook = nbformat.read(notebook_path("14"), as_version=4)
     text, prose = outputs(notebook), " ".join(markdown(notebook).split())
-    assert "the dashes are always right and each digit of the year at least nine times in ten" \
-        in prose
+    assert "printed above the figure to three decimals so that a single date shows" in prose
+    assert ("the dash after the year is always right, the dash before the day on all but one "
+            "date, and each digit of the year at least nine times in ten") in prose
     assert "Its hardest dates are the four-word ones" in prose
-    shares = floats(re.search(r"plain, share right at positions 1 to 10: ([\d. ]+)", text)
-                    .group(1))
-    assert len(shares) == 10 and shares[4] == shares[7] == 1.0, shares  # YYYY-MM-DD's dashes
+    n_dates = int(re.search(r"on all (\d+) held-out dates", text).group(1))
+    line = re.search(r"plain, share right at positions 1 to 10: ([\d. ]+)", text).group(1)
+    assert all(len(v.split(".")[1]) == 3 for v in line.split()), line  # 1/500 shows
+    shares = floats(line)
+    assert len(shares) == 10 and shares[4] == 1.0, shares  # YYYY-MM-DD's first dash
+    assert round((1 - shares[7]) * n_dates) == 1, shares  # the second dash: one date wrong
     assert min(shares[:4]) >= 0.9, shares
     by_length = dict(re.findall(r"(\d) words ([\d.]+)", re.search(
         r"attention, exact accuracy by source length: (.+)", text).group(1)))
     assert min(by_length, key=lambda k: float(by_length[k])) == "4", by_length
+
+
+def code(notebook):
+    return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+
+
+def test_notebook_14s_budget_against_notebook_13s_is_the_codes():
+    """'Notebook 13 gave its plain model three times the units, twice the steps and twice the
+    batch (256 dates a step), so four times as many training examples': the figures in both
+    notebooks' code (notebook 13 takes minibatch's default size)."""
+    from inspect import signature
+
+    from rnnlesson.dates import minibatch
+
+    prose = " ".join(markdown(nbformat.read(notebook_path("14"), as_version=4)).split())
+    claim = re.search(r"Notebook 13 gave its plain model (\w+) times the units, twice the steps "
+                      r"and twice the batch \((\d+) dates a step\), so (\w+) times as many "
+                      r"training examples", prose)
+    assert claim, "the sentence on notebook 13's budget changed: update this test"
+    units, batch13, examples = number(claim.group(1)), int(claim.group(2)), number(claim.group(3))
+    budgets = []
+    for name in ("13", "14"):
+        source = code(nbformat.read(notebook_path(name), as_version=4))
+        (n_a,) = re.findall(r"^n_a = (\d+)$", source, re.MULTILINE)
+        (steps,) = re.findall(r"steps=(\d+)", source)
+        sizes = re.findall(r"partial\(minibatch,[^)]*?size=(\d+)", source, re.DOTALL)
+        size = int(sizes[0]) if sizes else signature(minibatch).parameters["size"].default
+        budgets.append((int(n_a), int(steps), size))
+    (n_a13, steps13, size13), (n_a14, steps14, size14) = budgets
+    assert (units, batch13) == (n_a13 / n_a14, size13), budgets
+    assert steps13 == 2 * steps14 and size13 == 2 * size14, budgets
+    assert examples == steps13 * size13 / (steps14 * size14), budgets
 
 
 def test_the_dates_of_notebook_13_are_the_packages():
@@ -559,3 +599,154 @@ def test_the_verdict_table_of_notebook_07_is_the_packages():
         upper = math.inf if "and above" in first else powers[-1]
         bands.append((upper, verdict))
     assert tuple(bands) == VERDICTS
+
+
+def test_notebook_07s_taylor_terms_and_best_errors_are_the_printed_ones():
+    """'the cell under the figure prints both terms at eps = 10^-5' and the centred best error
+    'smaller by the factor u^(-1/6) (the table below prints it for both precisions)'."""
+    notebook = nbformat.read(notebook_path("07"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "the cell under the figure prints both terms at $\\varepsilon = 10^{-5}$" in prose
+    assert "smaller by the factor $\\sqrt{u} / u^{2/3} = u^{-1/6}$ (the table below prints it " \
+           "for both precisions)" in prose
+    one_sided, centred = map(float, re.search(
+        r"Taylor's error terms at ε = 1e-05: one-sided (\S+), centred (\S+)\n", text).groups())
+    assert (one_sided, centred) == (float(f"{0.5e-5 * math.sin(1):.0e}"),
+                                    float(f"{1e-10 / 6 * math.cos(1):.0e}"))
+    for dtype in (np.float32, np.float64):
+        u = float(np.finfo(dtype).eps)
+        row = re.search(rf"{dtype.__name__}\s+(\S+)\s+\S+\s+(\S+)\s+(\S+)\s+(\d+)\n", text)
+        assert row, f"no {dtype.__name__} row in the table"
+        printed_u, centred_best, one_sided_best, ratio = map(float, row.groups())
+        assert printed_u == float(f"{u:.0e}") and ratio == round(u ** (-1 / 6))
+        assert one_sided_best == float(f"{u ** 0.5:.0e}")
+        assert centred_best == float(f"{u ** (2 / 3):.0e}")
+
+
+def test_notebook_09s_hand_built_case_grows_although_rho_is_below_one():
+    """'rho < 1 ... guarantees vanishing only in the long run and in the linear regime': the 2x2
+    case whose powers shrink while the product of its Jacobians 'grows by orders of magnitude',
+    'two steps together act like one matrix whose spectral radius is above 1', and 'sigma_max of
+    this W_aa is above 1'."""
+    notebook = nbformat.read(notebook_path("09"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "It guarantees vanishing only in the long run and in the linear regime" in prose
+    assert "grows by orders of magnitude" in prose
+    rho, sigma = map(float, re.search(
+        r"Waa: spectral radius ([\d.]+), largest singular value ([\d.]+)\n", text).groups())
+    pair = float(re.search(r"two steps of Jacobians together: spectral radius ([\d.]+)",
+                           text).group(1))
+    power, product = map(float, re.search(
+        r"after 40 steps: norm of Waa\^40 ([\d.]+), norm of the product of the 40 Jacobians "
+        r"(\S+)\n", text).groups())
+    assert rho < 1 < sigma and pair > 1, (rho, sigma, pair)
+    assert power < 1 and product > 1e2, (power, product)
+
+
+def test_ex05s_table_shows_the_gradient_shrinking_with_the_input_scale():
+    """'with the same weights da_prev shrinks from row to row of the table', as 1 - a_t^2
+    falls from close to 1."""
+    notebook = nbformat.read(notebook_path("ex05"), as_version=4)
+    text, prose = outputs(notebook), " ".join(markdown(notebook).split())
+    assert "with the same weights `da_prev` shrinks from row to row of the table" in prose
+    rows = [tuple(map(float, r)) for r in re.findall(
+        r"^\s*([\d.]+) \|\s+([\d.]+) \|\s+([\d.]+)$", text, re.MULTILINE)]
+    assert len(rows) >= 3, text
+    scales, factors, sizes = zip(*rows, strict=True)
+    assert list(scales) == sorted(scales) and factors[0] >= 0.95, rows
+    assert all(b < a for a, b in zip(factors, factors[1:], strict=False)), rows
+    assert all(b < a for a, b in zip(sizes, sizes[1:], strict=False)), rows
+
+
+BELONGS = re.compile(r"Belongs to (.*?\))[.;]", re.DOTALL)
+NOTEBOOK_LINK = re.compile(r"\[(\d\d) · ([^\]]+)\]\(\.\./notebooks/((\d\d)-[\w-]+\.ipynb)\)")
+
+
+@pytest.mark.parametrize("path", sorted((NOTEBOOKS.parent / "solutions").glob("ex*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_an_exercise_header_names_its_notebooks_as_they_title_themselves(path):
+    """Each exercise's header links its notebooks as '[NN · <the notebook's own title>]
+    (../notebooks/NN-slug.ipynb)', and every notebook it belongs to links back to it."""
+    header = nbformat.read(path, as_version=4).cells[0].source
+    links = NOTEBOOK_LINK.findall(header)
+    assert links, f"{path.name}: no link to a notebook in its header"
+    for number_, title, target, target_number in links:
+        notebook = NOTEBOOKS / target
+        assert notebook.is_file() and number_ == target_number, target
+        own = nbformat.read(notebook, as_version=4).cells[0].source.splitlines()[0][2:].strip()
+        assert title == own, f"{path.name} calls {target} {title!r}; its title is {own!r}"
+    belongs = BELONGS.search(header)
+    assert belongs, f"{path.name}: no 'Belongs to ...' sentence"
+    for _, _, target, _ in NOTEBOOK_LINK.findall(belongs.group(1)):
+        text = markdown(nbformat.read(NOTEBOOKS / target, as_version=4))
+        assert f"../exercises/{path.name}" in text, f"{target} does not link {path.name}"
+
+
+def test_notebook_10s_gru_in_chos_form_is_the_packages_gru():
+    """'Their gate z says how much of the old state to keep, h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃_t
+    ... so their z is exactly 1 - Γ_u': Cho et al.'s update, with z = 1 - Γ_u computed from the
+    package's own gate, gives the package's GRU step; notebook 15's table says the same."""
+    from rnnlesson import gru_cell_forward, init_gru_params
+
+    prose = " ".join(markdown(nbformat.read(notebook_path("10"), as_version=4)).split())
+    assert r"$$h_t = z \odot h_{t-1} + (1 - z) \odot \tilde{h}_t ,$$" in prose
+    assert r"so their $z$ is exactly $1 - \Gamma_u$ (and $\Gamma_u = 1 - z$)" in prose
+    assert "We write it as the Coursera course *Sequence Models* does" in prose
+    table = markdown(nbformat.read(notebook_path("15"), as_version=4))
+    header = next(line for line in table.splitlines()
+                  if line.startswith("| ours |") and "Cho et al." in line)
+    column = [c.strip() for c in header.split("|")].index("Cho et al. (2014)")
+    update = next(line for line in table.splitlines() if line.startswith("| GRU update gate"))
+    assert [c.strip() for c in update.split("|")][column] == r"$z$ $= 1 - \Gamma_u$"
+
+    rng = np.random.default_rng(5)
+    n_x, n_a, m = 3, 4, 6
+    params = {k: v + 0.5 * rng.normal(size=v.shape)
+              for k, v in init_gru_params(n_x, n_a, 2, seed=5).items()}
+    xt, h_prev = rng.normal(size=(n_x, m)), np.tanh(rng.normal(size=(n_a, m)))
+    a_next, _, (_, _, _, ut, cct, _, _) = gru_cell_forward(xt, h_prev, params)
+    gamma_u = 1 / (1 + np.exp(-(params["Wu"] @ np.concatenate([h_prev, xt]) + params["bu"])))
+    np.testing.assert_allclose(ut, gamma_u)
+    z = 1 - gamma_u
+    np.testing.assert_allclose(z * h_prev + (1 - z) * cct, a_next, rtol=1e-12, atol=1e-12)
+
+
+def test_notebook_10s_lstm_legend_names_the_shapes_the_picture_draws():
+    """'the circles multiply (×) or add (+), and the oval applies tanh to c_t': the shapes
+    rnnlesson.cell_diagrams draws for the LSTM's element-wise parts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, Ellipse
+
+    from rnnlesson.cell_diagrams import LSTM, draw_lstm
+
+    prose = " ".join(markdown(nbformat.read(notebook_path("10"), as_version=4)).split())
+    assert ("the white shapes are element-wise operations with no weights: the circles multiply "
+            "(×) or add (+), and the oval applies tanh to $c_t$") in prose
+    ax = draw_lstm()
+    shapes = {p.get_gid()[len("part:"):]: type(p) for p in ax.patches
+              if (p.get_gid() or "").startswith("part:")}
+    plt.close(ax.figure)
+    circles = {LSTM.parts[name].label for name, kind in shapes.items() if kind is Circle}
+    ovals = [name for name, kind in shapes.items() if kind is Ellipse]
+    assert circles == {"×", "+"}, circles
+    assert [LSTM.parts[name].label for name in ovals] == ["tanh"], ovals
+    (oval,) = ovals
+    assert {s for w in LSTM.wires if w.to == oval for s in w.carries} == {"add"}  # c_t
+
+
+def test_notebook_10s_next_cell_draws_what_the_prose_announces():
+    """'The next cell prints the held-out accuracies as a table and draws them against the lag':
+    the code cell right after that text prints the table and stores a figure."""
+    notebook = nbformat.read(notebook_path("10"), as_version=4)
+    (index,) = [i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"
+                and "The next cell prints the held-out accuracies as a table and draws them"
+                in " ".join(c.source.split())]
+    following = notebook.cells[index + 1]
+    assert following.cell_type == "code"
+    printed = "".join(o.get("text", "") for o in following.outputs)
+    assert "held-out accuracy\nlag " in printed
+    assert any("image/png" in o.get("data", {}) for o in following.outputs)
+    assert "The figure after the next cell" not in markdown(notebook)
