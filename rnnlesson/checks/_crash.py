@@ -239,7 +239,12 @@ ALLOCATORS = {"zeros", "ones", "empty", "full"}
 
 def _could_make(value, frame, seen) -> bool:
     """False only when value is an allocation (np.zeros((n_a, m)), ...) whose shape,
-    evaluated with the frame's sizes, is not the shape seen; True otherwise."""
+    evaluated with the frame's sizes, or an array's name whose shape is not the shape seen;
+    True otherwise."""
+    if seen is not None and isinstance(value, ast.Name):  # a_prev = a0: a0's shape now
+        other = frame.f_locals.get(value.id)
+        shape = getattr(other, "shape", None)
+        return not isinstance(shape, tuple) or str(shape) == seen
     if seen is None or not isinstance(value, ast.Call) or not value.args:
         return True
     func = value.func

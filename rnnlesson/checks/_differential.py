@@ -70,6 +70,8 @@ class Spec:
     probes: [Probe];
     steps: {output: (axis, "forward" | "backward")}: the output's time axis, and which way
         the loop that fills it runs (so that "first" means first computed);
+    cover: depends is complete (every term an output reads is listed), so that one fault
+        explains every wrong output: only the suspects all wrong outputs depend on remain;
     show: the inputs printed in a counterexample (default: all);
     equal: (got, expected) -> bool for one output (default: same shape, relative error
         below tol; exact equality for what is not an array of floats).
@@ -84,6 +86,7 @@ class Spec:
     depends: dict = field(default_factory=dict)
     probes: list = field(default_factory=list)
     steps: dict = field(default_factory=dict)
+    cover: bool = False
     show: tuple | None = None
     equal: Callable | None = None
     tol: float = TOL
@@ -281,6 +284,9 @@ def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
         narrowed &= item.causes if item.causes is not None else item.terms
     if narrowed:
         suspects = narrowed
+    if spec.cover:  # one fault explains every wrong output: the suspects they all depend on
+        cover = {s for s in suspects if all(s in spec.depends.get(k, every) for k in wrong)}
+        suspects = cover or suspects
     return sorted(suspects, key=list(spec.terms).index), right, agree, differ
 
 

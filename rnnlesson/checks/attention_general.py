@@ -19,7 +19,6 @@ from rnnlesson.checks._differential import (
     explain,
     localise,
     numbers,
-    probe,
     shrink,
     zeroed,
 )
@@ -92,6 +91,13 @@ def small_scores(inputs):
     return with_params(inputs, wv=unit_wv(inputs["params"], 1e-3))
 
 
+def same_states(inputs):
+    """Every source step's h_j equal to the first: whatever the scores are made of, they are
+    equal along j, so the weights are uniform over the real steps and context = h_0."""
+    h = inputs["h"]
+    return {**inputs, "h": np.repeat(h[:, :, :1], h.shape[2], axis=2)}
+
+
 def keys_equal_query(inputs):
     return with_params(inputs, Wk=inputs["params"]["Wq"].copy())
 
@@ -118,8 +124,13 @@ SPEC = Spec(
     depends={"alpha": ALPHA_TERMS, "context": ALPHA_TERMS | {"context"}},
     # with every step real the shift cannot meet a padded score: it is not cleared
     probes=[Probe("with every step real", every_step_real, SCORES | {"softmax", "context"}),
-            probe("with wv = 0 (all scores 0)", {"mask", "softmax", "empty", "context"},
-                  "params.wv"),
+            # equal states, equal scores, whatever makes them: the rest is tested alone
+            Probe("with every h_j the same", same_states,
+                  frozenset({"mask", "softmax", "empty", "context"})),
+            Probe("with wv = 0 (all scores 0)", lambda i: zeroed(i, "params.wv"),
+                  frozenset({"mask", "softmax", "empty", "context"}),
+                  # scores that differ here do not come from wv^T tanh(...)
+                  frozenset({"mask", "softmax", "empty", "context", "wv"})),
             Probe("with no example all padded", no_empty_row,
                   SCORES | {"mask", "softmax", "stable", "context"}),
             Probe("with moderate scores", moderate_scores,
@@ -210,6 +221,10 @@ def focus(fn, outcome, witnesses):
                           "above 0; here every real step's exp(e_j - shift) underflowed to 0, "
                           "so your shift is far above that row's largest real score.")
         return SPEC, ""
+    if "keys" in parts and uniform_weights(outcome, witnesses):
+        return only(SPEC, "keys"), ("Yours gives every real step of an example the same "
+                                    "weight: your scores do not change with j. The key term "
+                                    "Wk h_j, one per source step, is what makes them differ.")
     reaches = query_reaches(fn, witnesses) if {"query", "sum"} & set(parts) else None
     if reaches is False:  # the query does not reach the weights: left out, or from elsewhere
         if keys_alone(outcome, witnesses):
@@ -227,6 +242,24 @@ def focus(fn, outcome, witnesses):
             return whole, "Within them, one of: " + "; ".join(PARTS[p] for p in parts) + "."
         return whole, ""
     return only(SPEC, *suspects), ""
+
+
+def uniform_weights(outcome, witnesses):
+    """Whether the learner's weights are equal over the real steps of every example (on
+    every witness) where the lecture's are not."""
+    found = False
+    for _, result in witnesses:
+        if result.failure is not None or "alpha" not in result.got:
+            return False
+        got, expected = result.got["alpha"], result.expected["alpha"]
+        for row_got, row_expected in zip(got, expected, strict=True):
+            real = row_expected > 0
+            if real.sum() < 2:
+                continue
+            if np.ptp(row_got[real]) > 1e-9:
+                return False
+            found |= np.ptp(row_expected[real]) > 1e-6
+    return found
 
 
 def keys_alone(outcome, witnesses):

@@ -295,14 +295,16 @@ SEQ_SPEC = Spec(
     hint="Step t reads da[:, :, t] and caches[t]; time is the last axis.")
 
 
-def indexed_bptt(da, caches, read_da, read_cache, carry_da=False):
+def indexed_bptt(da, caches, read_da, read_cache, carry_da=False, upstream=True):
     """BPTT in which step t reads da[:, :, read_da[t]] and caches[read_cache[t]] (the
-    lecture's: both t); carry_da: da[:, :, t] is added to the carry as well."""
+    lecture's: both t); carry_da: da[:, :, t] is added to the carry as well; upstream=False:
+    step t's upstream is the carry alone (da[:, :, t] then reaches only the carry)."""
     n_a, m, T_x = da.shape
     grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
     da_prev = np.zeros((n_a, m))
     for t in reversed(range(T_x)):
-        step = reference_cell_backward(da[:, :, read_da[t]] + da_prev, caches[read_cache[t]])
+        above = da[:, :, read_da[t]] if upstream else 0
+        step = reference_cell_backward(above + da_prev, caches[read_cache[t]])
         grads["dx"][:, :, t] = step["dxt"]
         da_prev = step["da_prev"] + (da[:, :, t] if carry_da else 0)
         for key in ("dWax", "dWaa", "dba"):
@@ -334,6 +336,11 @@ def index_slip(witnesses):
         return ("carry-adds-da", "da[:, :, t] is counted twice: in step t's upstream "
                 "da[:, :, t] + da_prev and again in the carry that goes to step t - 1. The "
                 "carry is only the da_prev that step t returns.")
+    if matches(lambda da, c: indexed_bptt(da, c, range(da.shape[2]), range(da.shape[2]),
+                                          carry_da=True, upstream=False)):
+        return ("da-added-after-step", "da[:, :, t] is added to the carry after step t's "
+                "backward pass, so it reaches step t - 1 and never step t. Step t's own "
+                "backward pass takes da[:, :, t] + da_prev, before it runs.")
     for which in ("cache", "da"):
         for read in itertools.product(range(T_x), repeat=T_x):
             if read == same:

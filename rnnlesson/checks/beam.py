@@ -29,6 +29,7 @@ from rnnlesson.checks.beam_general import (
     TOY_MODEL,
     agrees,
     args_of,
+    calls_in_order,
     case_text,
     found_cases,
     full,
@@ -292,6 +293,22 @@ def beam_diagnosis(fn, cases):
         return fail("log-p-wrong", f"log_p should be the log P of the ids you return, the "
                     f"sum of step's log-probabilities along them: {true_log_p:.4f} for "
                     f"{show(ids)}.")
+    orders = [calls_in_order(fn, c) for c in cases]
+    def ran_every_step(calls, c):  # step was called on prefixes of length n - 1
+        return max((len(p) for p in calls), default=-1) >= c["n"] - 1
+
+    if variant_matches(fn, cases, kept_candidates=True) and any(
+            any(len(b) < len(a) for a, b in zip(calls, calls[1:], strict=False))
+            or ran_every_step(calls, c) for calls, c in zip(orders, cases, strict=True)):
+        return fail("candidates-not-reset", "the candidates of earlier steps compete again: "
+                    "each step's candidates are the extensions of the beam it starts from, "
+                    "a list started afresh at every step (candidates = [] inside the loop "
+                    "over steps).")
+    if variant_matches(fn, cases, start_copies=True) and any(calls.count(()) > 1
+                                                             for calls in orders):
+        return fail("beam-start-wrong", "the beam starts as beam_width copies of the empty "
+                    "prefix, so its copies fill the beam with the same sequences. It starts as "
+                    "one prefix, [((), 0.0)]: the empty sequence with log P = 0.")
     if len(ids) < n and (end is None or not ids or ids[-1] != end):
         return fail("stops-early", f"ids has {len(ids)} symbol{'s' * (len(ids) != 1)} and "
                     "does not end with the end "

@@ -44,14 +44,18 @@ TOY_MODEL = random_model(0, n_y=3)
 
 def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_probs=False,
            through_end=False, ignore_finished=False, length_without_end=False,
-           no_refill=False, finished_first=False, pool_only=False, one_step=False):
+           no_refill=False, finished_first=False, pool_only=False, one_step=False,
+           kept_candidates=False, start_copies=False):
     """Beam search (the flags give typical mistakes; one_step: every prefix extended with the
-    first prefix's step): (ids tuple, log P, the winner's normalised score, the score the beam
-    was pruned by); pool_only: the final pool instead."""
-    beams, finished = [((), 0.0, 0.0)], []  # (prefix, log P, the score pruned by)
-    width = beam_width
+    first prefix's step; kept_candidates: the candidates of earlier steps compete again;
+    start_copies: the beam starts as beam_width copies of the empty prefix): (ids tuple,
+    log P, the winner's normalised score, the score the beam was pruned by); pool_only: the
+    final pool instead."""
+    beams, finished = [((), 0.0, 0.0)] * (beam_width if start_copies else 1), []
+    width = beam_width  # beams: (prefix, log P, the score pruned by)
+    candidates = []
     for _ in range(n):
-        candidates = []
+        candidates = candidates if kept_candidates else []
         first = step(beams[0][0]) if one_step else None
         for prefix, log_p, score in beams:
             logs = first if one_step else step(prefix)
@@ -223,6 +227,17 @@ def traced(fn, inputs, **changes):
     except CheckFailure:
         return None, set(recording.prefixes)
     return (got["ids"], got["log_p"]), set(recording.prefixes)
+
+
+def calls_in_order(fn, inputs):
+    """The prefixes fn calls step with, in the order of the calls (repeats kept)."""
+    recording = Recording(inputs["step"])
+    changed = {**inputs, "step": recording}
+    try:
+        call(fn, NAME, tuple(args_of(changed)), case_text(changed), HINT)
+    except CheckFailure:
+        pass
+    return list(recording.prefixes)
 
 
 def lecture_calls(inputs, **changes):

@@ -284,3 +284,15 @@ MUTANTS = [
                  "word": ["words"], "sentence": ["sentence", "words"],
                  "lengths": ["lengths", "T_x"]}},
 ]
+
+# Found by an independent review (fresh mistakes, none of them listed before).
+ANSWERS += [
+    {"name": 'whole sentences taken as words', "mistake": 'ex01/words-wrong',
+     "says": ['The fault is in the words'],
+     "checks": ["check_build_vocabulary"],
+     "code": '''
+def build_vocabulary(sentences):
+    """The padding symbol "<pad>", then every distinct word of the sentences, sorted."""
+    return ["<pad>"] + sorted(set(sentences))
+'''},
+]

@@ -235,3 +235,28 @@ MUTANTS = [
                  "loss": ["L = sum(da * a)", "loss"],
                  "errors": ["relative error"], "grads": ["backward"]}},
 ]
+
+# Found by an independent review (fresh mistakes, none of them listed before).
+ANSWERS += [
+    {"name": 'da of the step added to the carry after the step',
+     "mistake": 'ex06/da-added-after-step',
+     "says": ['added to the carry after step t'],
+     "checks": RNN,
+     "code": '''
+def rnn_backward(da, caches):
+    """Backpropagation through time over the T_x steps of rnn_forward."""
+    n_a, m, T_x = da.shape
+    n_x = caches[0][2].shape[0]
+    dx = np.zeros((n_x, m, T_x))
+    dWax, dWaa, dba = 0.0, 0.0, 0.0
+    da_prev = np.zeros((n_a, m))
+    for t in reversed(range(T_x)):
+        step = rnn_cell_backward(da_prev, caches[t])
+        dx[:, :, t] = step["dxt"]
+        da_prev = step["da_prev"] + da[:, :, t]
+        dWax = dWax + step["dWax"]
+        dWaa = dWaa + step["dWaa"]
+        dba = dba + step["dba"]
+    return {"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+'''},
+]

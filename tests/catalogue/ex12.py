@@ -162,7 +162,7 @@ def attention_context(s_prev, h, params, mask):
      "says": ["context"], "code": answer(RIGHT, context="s_prev * alpha.sum(axis=1)")},
     # the parts of the scores, each named (query, keys, sum, tanh, projection)
     {"name": "Wk applied to s_prev", "mistake": "ex12/query-wrong",
-     "says": ["query term Wq s_prev", "with s_prev = 0 yours agrees"],
+     "says": ["query term Wq s_prev"],
      "code": answer(RIGHT, energy=(
          "np.tanh((params['Wk'] @ s_prev)[:, :, None] + " + KEYS + ")"))},
     {"name": "an extra tanh", "mistake": "ex12/tanh-wrong", "says": ["the tanh of", "exactly one"],
@@ -171,7 +171,7 @@ def attention_context(s_prev, h, params, mask):
      "says": ["one tanh of Wq s_prev + Wk h_j together", "same weights whatever s_prev"],
      "code": answer(RIGHT, energy="np.tanh(" + QUERY + ") + np.tanh(" + KEYS + ")")},
     {"name": "a tanh after the projection", "mistake": "ex12/wv-wrong",
-     "says": ["nothing applied after it", "with scores near 0 yours agrees"], "code": answer(
+     "says": ["nothing applied after it"], "code": answer(
          RIGHT, scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
     {"name": "the query left out", "mistake": "ex12/sum-wrong",
      "says": ["those of the keys alone"], "code": answer(RIGHT, energy="np.tanh(" + KEYS + ")")},
@@ -184,7 +184,7 @@ def attention_context(s_prev, h, params, mask):
      "says": ["query term", "decoder's state s_prev"], "code": answer(RIGHT, energy=(
          "np.tanh((params['Wq'] @ h[:, :, 0])[:, :, None] + " + KEYS + ")"))},
     {"name": "Wq on the keys too", "mistake": "ex12/keys-wrong",
-     "says": ["key term Wk h_j", "with Wk = Wq yours agrees"], "code": answer(RIGHT, energy=(
+     "says": ["key term Wk h_j"], "code": answer(RIGHT, energy=(
          "np.tanh(" + QUERY + " + np.einsum('ea,amt->emt', params['Wq'], h))"))},
     {"name": "the keys subtracted", "mistake": "ex12/scores-wrong",
      "says": ["Within them, one of: the key term Wk h_j"],
@@ -209,3 +209,40 @@ MUTANTS = {
                 "Wq": ["scores"], "Wk": ["scores"], "wv": ["scores"],
                 "s_prev": ["scores"], "h": ["context", "scores"]},
 }
+
+# Found by an independent review (fresh mistakes, none of them listed before).
+ANSWERS += [
+    {"name": 'wv left out: energies summed', "mistake": 'ex12/wv-wrong',
+     "says": ['The fault is in the projection'],
+     "code": '''
+def attention_context(s_prev, h, params, mask):
+    """One decoder step of additive attention over a padded batch."""
+    energy = np.tanh((params["Wq"] @ s_prev)[:, :, None]
+                     + np.einsum("ea,amt->emt", params["Wk"], h))
+    scores = energy.sum(axis=0)
+    masked = np.where(mask, scores, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(masked - top)
+    total = weights.sum(axis=1, keepdims=True)
+    alpha = weights / np.where(total > 0, total, 1.0)
+    context = np.einsum("amt,mt->am", h, alpha)
+    return context, alpha
+'''},
+    {"name": 'every key from the last encoder state', "mistake": 'ex12/keys-wrong',
+     "says": ['The fault is in the key term', 'do not change with j'],
+     "code": '''
+def attention_context(s_prev, h, params, mask):
+    """One decoder step of additive attention over a padded batch."""
+    energy = np.tanh((params["Wq"] @ s_prev + params["Wk"] @ h[:, :, -1])[:, :, None])
+    scores = np.einsum("e,emt->mt", params["wv"][:, 0], energy)
+    masked = np.where(mask, scores, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(masked - top)
+    total = weights.sum(axis=1, keepdims=True)
+    alpha = weights / np.where(total > 0, total, 1.0)
+    context = np.einsum("amt,mt->am", h, alpha)
+    return context, alpha
+'''},
+]

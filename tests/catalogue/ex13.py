@@ -254,3 +254,46 @@ MUTANTS = {
     "checks": CHECKS, "outputs": ["ids", "log_p"],
     "aliases": {},
 }
+
+# Found by an independent review (fresh mistakes, none of them listed before).
+ANSWERS += [
+    {"name": 'candidates not reset between steps', "mistake": 'ex13/candidates-not-reset',
+     "says": ['candidates of earlier steps compete again'],
+     "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    """The most likely sequence beam search finds with beam_width prefixes."""
+    beam, finished = [((), 0.0)], []
+    candidates = []
+    for _ in range(n):
+        pass
+        for prefix, log_p in beam:
+            logs = step(prefix)
+            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
+        kept = sorted(candidates, key=lambda c: -c[1])[:beam_width]
+        finished += [c for c in kept if end is not None and c[0][-1] == end]
+        beam = [c for c in kept if end is None or c[0][-1] != end]
+        if not beam:
+            break
+    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return ids, log_p
+'''},
+    {"name": 'the beam started with beam_width empty prefixes', "mistake": 'ex13/beam-start-wrong',
+     "says": ['copies of the empty prefix'],
+     "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    """The most likely sequence beam search finds with beam_width prefixes."""
+    beam, finished = [((), 0.0)] * beam_width, []
+    for _ in range(n):
+        candidates = []
+        for prefix, log_p in beam:
+            logs = step(prefix)
+            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
+        kept = sorted(candidates, key=lambda c: -c[1])[:beam_width]
+        finished += [c for c in kept if end is not None and c[0][-1] == end]
+        beam = [c for c in kept if end is None or c[0][-1] != end]
+        if not beam:
+            break
+    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return ids, log_p
+'''},
+]
