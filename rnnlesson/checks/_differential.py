@@ -223,10 +223,11 @@ def shrink(spec: Spec, fn, case: Case, outcome: Outcome) -> tuple[Case, Outcome]
     return case, outcome
 
 
-def array_text(value, limit: int = 110) -> str:
+def array_text(value, limit: int = 110, precision: int = 3) -> str:
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=3, separator=", ", suppress_small=True,
-                               max_line_width=10_000, threshold=60).replace("\n", "")
+        text = np.array2string(value, precision=precision, separator=", ",
+                               suppress_small=precision <= 3, max_line_width=10_000,
+                               threshold=60).replace("\n", "")
         text = " ".join(text.split())
     elif isinstance(value, dict):
         text = "{" + ", ".join(f"{k}: {array_text(v, 40)}" for k, v in value.items()) + "}"
@@ -325,8 +326,12 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
     shown = spec.show if spec.show is not None else tuple(inputs)
     lines.append(f"Smallest case found ({case.text()}): "
                  + "; ".join(f"{k} = {array_text(inputs[k], 80)}" for k in shown))
-    lines.append(f"{key}: the lecture's {array_text(outcome.expected[key])}, yours "
-                 f"{array_text(outcome.got.get(key))}.")
+    expected, got = outcome.expected[key], outcome.got.get(key)
+    for digits in (3, 5, 8):  # enough digits that the two values read differently
+        shown = array_text(expected, precision=digits), array_text(got, precision=digits)
+        if shown[0] != shown[1]:
+            break
+    lines.append(f"{key}: the lecture's {shown[0]}, yours {shown[1]}.")
     return mistake(spec.name, slug, "\n".join(lines))
 
 
