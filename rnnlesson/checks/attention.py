@@ -164,7 +164,7 @@ def check_attention_context_shapes(attention_context):
     _, _, wrong_axis = run(attention_context, s_prev, h, params, mask)
     if wrong_axis:
         raise context_axis_mistake()
-    passed(NAME)
+    passed(f"{NAME} shapes")
 
 
 @quiet

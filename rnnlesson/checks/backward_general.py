@@ -355,8 +355,9 @@ def index_slip(witnesses):
                 name = "caches[t]" if which == "cache" else "da[:, :, t]"
                 wrong = [f"step {t} reads {name.replace('t]', f'{j}]')}"
                          for t, j in reversed(list(enumerate(read))) if j != t]
-                return ("cache-order-wrong", f"the cache order: step t must read {name}, the "
-                        f"same t as the loop; yours: {'; '.join(wrong[:3])}.")
+                what = "the cache order" if which == "cache" else "the index of da"
+                return ("cache-order-wrong", f"{what}: step t must read {name}, the same t as "
+                        f"the loop; yours: {'; '.join(wrong[:3])}.")
     return None
 
 

@@ -413,7 +413,7 @@ def beam_diagnosis(fn, cases):
 def check_beam_search_greedy(beam_search):
     """beam_width = 1 writes what greedy decoding writes, with its log P (random cases)."""
     general(beam_search, GREEDY_SPEC, count=30)
-    passed(NAME)
+    passed(f"{NAME} with beam_width = 1")
 
 
 @one_message(NAME)

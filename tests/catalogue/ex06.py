@@ -122,7 +122,7 @@ def rnn_backward(da, caches):
      "code": bptt(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
                   "        dba = step['dba']")},
     {"name": "da read one step early", "checks": RNN, "mistake": "ex06/cache-order-wrong",
-     "says": ["the cache order: step t must read da[:, :, t], the same t", "yours: step"],
+     "says": ["the index of da: step t must read da[:, :, t], the same t", "yours: step"],
      "code": bptt(upstream="da[:, :, t - 1] + da_prev")},
     {"name": "da changed in place", "checks": RNN, "mistake": "ex06/changes-its-input",
      "says": ["modified its argument da in place"],
