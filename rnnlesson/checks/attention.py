@@ -68,6 +68,16 @@ def shifted_softmax(scores, mask, shift_axis):
     return weights / np.where(total > 0, total, 1.0)
 
 
+def whole_batch_softmax(scores, mask):
+    """The masked, row-shifted exps divided by their sum over the whole (m, T_x) array."""
+    masked = np.where(mask, scores, -np.inf)
+    with np.errstate(invalid="ignore"):
+        top = masked.max(axis=1, keepdims=True)
+        weights = np.exp(masked - np.where(np.isfinite(top), top, 0.0))
+    total = weights.sum()
+    return weights / total if total > 0 else weights
+
+
 def plain_softmax(scores, axis=1):
     weights = np.exp(scores - scores.max(axis=axis, keepdims=True))  # finite scores only
     return weights / weights.sum(axis=axis, keepdims=True)
@@ -97,6 +107,10 @@ def variants(s_prev, h, params, mask):
         ("mask-inverted", masked_softmax(e, ~mask),
          "the mask was used the wrong way round: mask is True at the real steps, which keep "
          "their weight, and False at the padded ones, which get weight 0."),
+        ("softmax-over-the-batch", whole_batch_softmax(e, mask),
+         "the weights are normalised over the whole batch (divided by one sum over every "
+         "example and step). Each example's weights are a distribution of their own: divide "
+         "by each row's sum, weights.sum(axis=1, keepdims=True)."),
         ("softmax-wrong-axis", masked_softmax(e, mask, axis=0),
          "the softmax ran over the batch axis (axis 0 of the (m, T_x) scores). The weights of "
          "one example are a distribution over its source steps: normalise along axis 1."),

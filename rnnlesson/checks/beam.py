@@ -320,6 +320,10 @@ def beam_diagnosis(fn, cases):
             return fail("best-per-beam", "the beam kept the beam_width best extensions of each "
                         "prefix. Keep the beam_width best over the whole beam: pool every "
                         "prefix's extensions, then take the best beam_width of them all.")
+        if variant_matches(fn, plain, skip_best=True):
+            return fail("pruning-wrong", "the pruning drops the best extension: it keeps "
+                        "those ranked 2 to beam_width + 1. Keep the beam_width best, "
+                        "sorted(candidates, ...)[:beam_width], the first of them included.")
         kept = kept_width(fn, plain)
         if kept == 1:
             return fail("greedy-only", "yours writes the greedy sequence whatever beam_width: "

@@ -45,10 +45,11 @@ TOY_MODEL = random_model(0, n_y=3)
 def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_probs=False,
            through_end=False, ignore_finished=False, length_without_end=False,
            no_refill=False, finished_first=False, pool_only=False, one_step=False,
-           kept_candidates=False, start_copies=False):
+           kept_candidates=False, start_copies=False, skip_best=False):
     """Beam search (the flags give typical mistakes; one_step: every prefix extended with the
     first prefix's step; kept_candidates: the candidates of earlier steps compete again;
-    start_copies: the beam starts as beam_width copies of the empty prefix): (ids tuple,
+    start_copies: the beam starts as beam_width copies of the empty prefix; skip_best: the
+    pruning keeps the extensions ranked 2 to beam_width + 1): (ids tuple,
     log P, the winner's normalised score, the score the beam was pruned by); pool_only: the
     final pool instead."""
     beams, finished = [((), 0.0, 0.0)] * (beam_width if start_copies else 1), []
@@ -65,7 +66,9 @@ def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_p
             if per_beam:
                 extensions = sorted(extensions, key=lambda c: -c[2])[:width]
             candidates += extensions
-        kept = candidates if per_beam else sorted(candidates, key=lambda c: -c[2])[:width]
+        skip = 1 if skip_best else 0  # skip_best: the slice [1:width + 1]
+        kept = candidates if per_beam else sorted(candidates,
+                                                  key=lambda c: -c[2])[skip:width + skip]
         if end is not None and not through_end:
             done = [c for c in kept if c[0][-1] == end]
             finished += done

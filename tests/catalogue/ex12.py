@@ -245,4 +245,19 @@ def attention_context(s_prev, h, params, mask):
     context = np.einsum("amt,mt->am", h, alpha)
     return context, alpha
 '''},
+    {"name": 'weights normalised over the whole batch', "mistake": 'ex12/softmax-over-the-batch',
+     "says": ['normalised over the whole batch'],
+     "code": '''
+def attention_context(s_prev, h, params, mask):
+    energy = np.tanh((params["Wq"] @ s_prev)[:, :, None]
+                     + np.einsum("ea,amt->emt", params["Wk"], h))
+    scores = np.einsum("e,emt->mt", params["wv"][:, 0], energy)
+    masked = np.where(mask, scores, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    weights = np.exp(masked - top)
+    alpha = weights / weights.sum()
+    context = np.einsum("amt,mt->am", h, alpha)
+    return context, alpha
+'''},
 ]

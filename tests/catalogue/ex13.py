@@ -296,4 +296,22 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
     ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
     return ids, log_p
 '''},
+    {"name": 'the pruning slice skips the best extension', "mistake": 'ex13/pruning-wrong',
+     "says": ['drops the best extension'],
+     "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    beam, finished = [((), 0.0)], []
+    for _ in range(n):
+        candidates = []
+        for prefix, log_p in beam:
+            logs = step(prefix)
+            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
+        kept = sorted(candidates, key=lambda c: -c[1])[1:beam_width + 1]
+        finished += [c for c in kept if end is not None and c[0][-1] == end]
+        beam = [c for c in kept if end is None or c[0][-1] != end]
+        if not beam:
+            break
+    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return ids, log_p
+'''},
 ]
