@@ -173,11 +173,10 @@ def edits(node: ast.AST, names: set[str], parent: ast.AST | None = None):
 
 
 class Replace(ast.NodeTransformer):
+    """The tree with one node (target, found by identity) replaced."""
+
     def __init__(self, target, replacement):
         self.target, self.replacement = target, replacement
-
-    def generic_visit(self, node):
-        return super().generic_visit(node)
 
     def visit(self, node):
         if node is self.target:
@@ -185,9 +184,10 @@ class Replace(ast.NodeTransformer):
         return super().visit(node)
 
 
-def mutants(source: str, function: str, limit: int | None = None):
+def mutants(source: str, function: str):
     """Every one-step mutant of function's lines between the solution markers."""
     tree = ast.parse(source)
+    position = {id(node): i for i, node in enumerate(ast.walk(tree))}  # the same in a copy
     lines = solution_lines(source)
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function)
     names = local_names(fn)
@@ -210,9 +210,7 @@ def mutants(source: str, function: str, limit: int | None = None):
             for node in ast.walk(root):
                 for description, replacement in edits(node, names, parents.get(node)):
                     mutated = copy.deepcopy(tree)
-                    # find the same node in the copy by position in a parallel walk
-                    original_nodes, copied_nodes = list(ast.walk(tree)), list(ast.walk(mutated))
-                    twin = copied_nodes[original_nodes.index(node)]
+                    twin = list(ast.walk(mutated))[position[id(node)]]
                     replacement = copy.deepcopy(replacement)
                     new_tree = Replace(twin, replacement).visit(mutated)
                     ast.fix_missing_locations(new_tree)
@@ -231,6 +229,4 @@ def mutants(source: str, function: str, limit: int | None = None):
                         near |= identifiers(holder)
                     found.append(Mutant(f"line {statement.lineno}: {description}",
                                         statement.lineno, text, near | assigned))
-                    if limit and len(found) >= limit:
-                        return found
     return found

@@ -252,11 +252,9 @@ def _could_make(value, frame, seen) -> bool:
     if name not in ALLOCATORS:
         return True
     shape = value.args[0]
-    allowed = (ast.Tuple, ast.Name, ast.Constant, ast.BinOp, ast.Attribute, ast.Subscript,
-               ast.Load, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Index
-               if hasattr(ast, "Index") else ast.Slice)
-    if not all(isinstance(node, allowed) or isinstance(node, ast.operator)
-               for node in ast.walk(shape)):
+    allowed = (ast.Tuple, ast.Name, ast.Constant, ast.BinOp, ast.operator, ast.Attribute,
+               ast.Subscript, ast.Slice, ast.Load)
+    if not all(isinstance(node, allowed) for node in ast.walk(shape)):
         return True
     try:  # names, numbers and arithmetic only (checked above): sizes such as (n_a, m)
         made = eval(compile(ast.Expression(shape), "<shape>", "eval"),  # noqa: S307

@@ -29,7 +29,6 @@ from rnnlesson.checks.beam_general import (
     TOY_MODEL,
     agrees,
     args_of,
-    calls_in_order,
     case_text,
     found_cases,
     full,
@@ -222,11 +221,27 @@ def stops_at(fn, cases):
         got, calls = traced(fn, c)
         if got is None:
             continue
-        longest = max((len(p) for p in calls), default=-1)
-        later = {p for p in lecture_calls(c) if len(p) == longest + 1}
+        reached = longest(calls)
+        later = {p for p in lecture_calls(c) if len(p) == reached + 1}
         if later:
-            return c, longest + 1, later
+            return c, reached + 1, later
     return None
+
+
+def came_back(calls):
+    """Whether step was called on a prefix shorter than one before it: prefixes of an
+    earlier step extended again (calls: in the order made)."""
+    return any(len(b) < len(a) for a, b in zip(calls, calls[1:], strict=False))
+
+
+def longest(calls):
+    """The length of the longest prefix step was called with (-1: never called)."""
+    return max((len(p) for p in calls), default=-1)
+
+
+def ran_every_step(calls, inputs):
+    """Whether step was called on prefixes of length n - 1: the search ran all n steps."""
+    return longest(calls) >= inputs["n"] - 1
 
 
 def beam_diagnosis(fn, cases):
@@ -293,13 +308,10 @@ def beam_diagnosis(fn, cases):
         return fail("log-p-wrong", f"log_p should be the log P of the ids you return, the "
                     f"sum of step's log-probabilities along them: {true_log_p:.4f} for "
                     f"{show(ids)}.")
-    orders = [calls_in_order(fn, c) for c in cases]
-    def ran_every_step(calls, c):  # step was called on prefixes of length n - 1
-        return max((len(p) for p in calls), default=-1) >= c["n"] - 1
-
+    orders = [traced(fn, c)[1] for c in cases]
     if variant_matches(fn, cases, kept_candidates=True) and any(
-            any(len(b) < len(a) for a, b in zip(calls, calls[1:], strict=False))
-            or ran_every_step(calls, c) for calls, c in zip(orders, cases, strict=True)):
+            came_back(calls) or ran_every_step(calls, c)
+            for calls, c in zip(orders, cases, strict=True)):
         return fail("candidates-not-reset", "the candidates of earlier steps compete again: "
                     "each step's candidates are the extensions of the beam it starts from, "
                     "a list started afresh at every step (candidates = [] inside the loop "
@@ -382,7 +394,7 @@ def beam_diagnosis(fn, cases):
                         f"{shows(later)}, and extends it, but yours never calls step there. "
                         "A finished sequence leaves the beam; the others go on until n steps, "
                         "or until the beam is empty.")
-        same = all(lecture_calls(c) <= traced(fn, c)[1] for c in cases)
+        same = all(lecture_calls(c) <= set(traced(fn, c)[1]) for c in cases)
         evidence = ("yours calls step with every prefix the lecture's beam keeps, so the same "
                     "sequences compete at the end, and " if same else "")
 

@@ -222,25 +222,15 @@ class Recording:
 
 
 def traced(fn, inputs, **changes):
-    """((ids, log_p) or None if fn fails, the set of prefixes fn called step with)."""
+    """((ids, log_p) or None if fn fails, the prefixes fn called step with, in the order of
+    the calls, repeats kept)."""
     recording = Recording(inputs["step"])
     changed = {**inputs, **changes, "step": recording}
     try:
         got = read(call(fn, NAME, tuple(args_of(changed)), case_text(changed), HINT), changed)
     except CheckFailure:
-        return None, set(recording.prefixes)
-    return (got["ids"], got["log_p"]), set(recording.prefixes)
-
-
-def calls_in_order(fn, inputs):
-    """The prefixes fn calls step with, in the order of the calls (repeats kept)."""
-    recording = Recording(inputs["step"])
-    changed = {**inputs, "step": recording}
-    try:
-        call(fn, NAME, tuple(args_of(changed)), case_text(changed), HINT)
-    except CheckFailure:
-        pass
-    return list(recording.prefixes)
+        return None, recording.prefixes
+    return (got["ids"], got["log_p"]), recording.prefixes
 
 
 def lecture_calls(inputs, **changes):

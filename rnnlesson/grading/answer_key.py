@@ -110,9 +110,8 @@ def check_code(used=frozenset()) -> dict[Path, set[tuple[str, int]]]:
     for path in sorted((PACKAGE / "checks").glob("[!_]*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         resolved = str(path.resolve())
-        tops = tree.body  # nested functions go with theirs; classes (models) stay
         at_import = called_at_import(tree)
-        for node in tops:
+        for node in tree.body:  # nested functions go with theirs; classes (models) stay
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
@@ -130,21 +129,21 @@ def called_at_import(tree: ast.Module) -> set[str]:
     (they must keep working for the module to import at all)."""
     called = set()
 
-    def visit(node, inside):
+    def visit(node):  # a function's body runs later: only its decorators and defaults now
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             if not isinstance(node, ast.Lambda):
                 for decorator in node.decorator_list:
                     called.update(n.id for n in ast.walk(decorator) if isinstance(n, ast.Name))
                 for default in node.args.defaults + node.args.kw_defaults:
                     if default is not None:
-                        visit(default, inside)
+                        visit(default)
             return
-        if isinstance(node, ast.Call) and not inside and isinstance(node.func, ast.Name):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             called.add(node.func.id)
         for child in ast.iter_child_nodes(node):
-            visit(child, inside)
+            visit(child)
 
-    visit(tree, False)
+    visit(tree)
     # and what those call in turn, for the module's own functions and classes
     bodies = {node.name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call)
                           and isinstance(n.func, ast.Name)}

@@ -142,23 +142,8 @@ MUTANTS = {
 
 # Found by an independent review (fresh mistakes, none of them listed before).
 ANSWERS += [
-    {"name": 'a_prev overwritten by yt_pred', "mistake": 'ex04/raises-error',
-     "says": ['made at line', 'a_prev = yt_pred'],
-     "code": '''
-def rnn_forward(x, a0, params):
-    """Run the cell over all T_x steps of x with the same params."""
-    n_x, m, T_x = x.shape
-    n_y, n_a = params["Wya"].shape
-    a = np.zeros((n_a, m, T_x))
-    y_pred = np.zeros((n_y, m, T_x))
-    caches = []
-    a_prev = a0
-    for t in range(T_x):
-        a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)
-        a_prev = yt_pred
-        a[:, :, t] = a_next
-        y_pred[:, :, t] = yt_pred
-        caches.append(cache)
-    return a, y_pred, caches
-'''},
+    {"name": "a_prev overwritten by yt_pred", "mistake": "ex04/raises-error",
+     "says": ["made at line", "a_prev = yt_pred"],
+     "code": loop(step="a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)"
+                       "\n        a_prev = yt_pred", store="a[:, :, t] = a_next")},
 ]

@@ -9,7 +9,8 @@ from rnnlesson import rnn_forward_by_cells as rnn_forward
 
 def bptt(steps="reversed(range(T_x))", upstream="da[:, :, t] + da_prev", cache="caches[t]",
          add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
-             "        dba = dba + step['dba']", da0="da_prev", before=""):
+             "        dba = dba + step['dba']", da0="da_prev", before="",
+         carry='step["da_prev"]'):
     """The learner's BPTT with one line changed."""
     return f'''
 def rnn_backward(da, caches):
@@ -21,7 +22,7 @@ def rnn_backward(da, caches):
     for t in {steps}:
         step = rnn_cell_backward({upstream}, {cache})
         dx[:, :, t] = step["dxt"]
-        da_prev = step["da_prev"]
+        da_prev = {carry}
         {add}
     return {{"dx": dx, "da0": {da0}, "dWax": dWax, "dWaa": dWaa, "dba": dba}}
 '''
@@ -238,25 +239,7 @@ MUTANTS = [
 
 # Found by an independent review (fresh mistakes, none of them listed before).
 ANSWERS += [
-    {"name": 'da of the step added to the carry after the step',
-     "mistake": 'ex06/da-added-after-step',
-     "says": ['added to the carry after step t'],
-     "checks": RNN,
-     "code": '''
-def rnn_backward(da, caches):
-    """Backpropagation through time over the T_x steps of rnn_forward."""
-    n_a, m, T_x = da.shape
-    n_x = caches[0][2].shape[0]
-    dx = np.zeros((n_x, m, T_x))
-    dWax, dWaa, dba = 0.0, 0.0, 0.0
-    da_prev = np.zeros((n_a, m))
-    for t in reversed(range(T_x)):
-        step = rnn_cell_backward(da_prev, caches[t])
-        dx[:, :, t] = step["dxt"]
-        da_prev = step["da_prev"] + da[:, :, t]
-        dWax = dWax + step["dWax"]
-        dWaa = dWaa + step["dWaa"]
-        dba = dba + step["dba"]
-    return {"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
-'''},
+    {"name": "da of the step added to the carry after the step",
+     "mistake": "ex06/da-added-after-step", "says": ["added to the carry after step t"],
+     "checks": RNN, "code": bptt(upstream="da_prev", carry='step["da_prev"] + da[:, :, t]')},
 ]

@@ -212,52 +212,16 @@ MUTANTS = {
 
 # Found by an independent review (fresh mistakes, none of them listed before).
 ANSWERS += [
-    {"name": 'wv left out: energies summed', "mistake": 'ex12/wv-wrong',
-     "says": ['The fault is in the projection'],
-     "code": '''
-def attention_context(s_prev, h, params, mask):
-    """One decoder step of additive attention over a padded batch."""
-    energy = np.tanh((params["Wq"] @ s_prev)[:, :, None]
-                     + np.einsum("ea,amt->emt", params["Wk"], h))
-    scores = energy.sum(axis=0)
-    masked = np.where(mask, scores, -np.inf)
-    top = masked.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    weights = np.exp(masked - top)
-    total = weights.sum(axis=1, keepdims=True)
-    alpha = weights / np.where(total > 0, total, 1.0)
-    context = np.einsum("amt,mt->am", h, alpha)
-    return context, alpha
-'''},
-    {"name": 'every key from the last encoder state', "mistake": 'ex12/keys-wrong',
-     "says": ['The fault is in the key term', 'do not change with j'],
-     "code": '''
-def attention_context(s_prev, h, params, mask):
-    """One decoder step of additive attention over a padded batch."""
-    energy = np.tanh((params["Wq"] @ s_prev + params["Wk"] @ h[:, :, -1])[:, :, None])
-    scores = np.einsum("e,emt->mt", params["wv"][:, 0], energy)
-    masked = np.where(mask, scores, -np.inf)
-    top = masked.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    weights = np.exp(masked - top)
-    total = weights.sum(axis=1, keepdims=True)
-    alpha = weights / np.where(total > 0, total, 1.0)
-    context = np.einsum("amt,mt->am", h, alpha)
-    return context, alpha
-'''},
-    {"name": 'weights normalised over the whole batch', "mistake": 'ex12/softmax-over-the-batch',
-     "says": ['normalised over the whole batch'],
-     "code": '''
-def attention_context(s_prev, h, params, mask):
-    energy = np.tanh((params["Wq"] @ s_prev)[:, :, None]
-                     + np.einsum("ea,amt->emt", params["Wk"], h))
-    scores = np.einsum("e,emt->mt", params["wv"][:, 0], energy)
-    masked = np.where(mask, scores, -np.inf)
-    top = masked.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    weights = np.exp(masked - top)
-    alpha = weights / weights.sum()
-    context = np.einsum("amt,mt->am", h, alpha)
-    return context, alpha
-'''},
+    {"name": "wv left out: energies summed", "mistake": "ex12/wv-wrong",
+     "says": ["The fault is in the projection"],
+     "code": answer(RIGHT, scores="energy.sum(axis=0)")},
+    {"name": "every key from the last encoder state", "mistake": "ex12/keys-wrong",
+     "says": ["The fault is in the key term", "do not change with j"],
+     "code": answer(RIGHT, energy="np.tanh((params['Wq'] @ s_prev "
+                                  "+ params['Wk'] @ h[:, :, -1])[:, :, None])")},
+    {"name": "weights normalised over the whole batch", "mistake": "ex12/softmax-over-the-batch",
+     "says": ["normalised over the whole batch"],
+     "code": answer(RIGHT.replace(
+         "total = w.sum(axis=1, keepdims=True)\n    alpha = w / np.where(total > 0, total, 1.0)",
+         "alpha = w / w.sum()"))},
 ]

@@ -9,13 +9,15 @@ FUNCTION = "beam_search"
 
 def searcher(score="log_p + logs[y]", keep="sorted(candidates, key=lambda c: -c[1])[:beam_width]",
              finish="if end is not None and c[0][-1] == end", pool="open_ + finished",
-             length="len(c[0])", returned="winner[1]", extend="candidates.append"):
+             length="len(c[0])", returned="winner[1]", extend="candidates.append",
+             start="[((), 0.0)]", before="", fresh="candidates = []"):
     """The learner's beam search with one line changed."""
     return f'''
 def beam_search(step, n, beam_width, end=None, length_norm=0.0):
-    beams, finished = [((), 0.0)], []
+    beams, finished = {start}, []
+    {before}
     for _ in range(n):
-        candidates = []
+        {fresh}
         for prefix, log_p in beams:
             logs = step(prefix)
             for y in range(len(logs)):
@@ -257,61 +259,13 @@ MUTANTS = {
 
 # Found by an independent review (fresh mistakes, none of them listed before).
 ANSWERS += [
-    {"name": 'candidates not reset between steps', "mistake": 'ex13/candidates-not-reset',
-     "says": ['candidates of earlier steps compete again'],
-     "code": '''
-def beam_search(step, n, beam_width, end=None, length_norm=0.0):
-    """The most likely sequence beam search finds with beam_width prefixes."""
-    beam, finished = [((), 0.0)], []
-    candidates = []
-    for _ in range(n):
-        pass
-        for prefix, log_p in beam:
-            logs = step(prefix)
-            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
-        kept = sorted(candidates, key=lambda c: -c[1])[:beam_width]
-        finished += [c for c in kept if end is not None and c[0][-1] == end]
-        beam = [c for c in kept if end is None or c[0][-1] != end]
-        if not beam:
-            break
-    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
-    return ids, log_p
-'''},
-    {"name": 'the beam started with beam_width empty prefixes', "mistake": 'ex13/beam-start-wrong',
-     "says": ['copies of the empty prefix'],
-     "code": '''
-def beam_search(step, n, beam_width, end=None, length_norm=0.0):
-    """The most likely sequence beam search finds with beam_width prefixes."""
-    beam, finished = [((), 0.0)] * beam_width, []
-    for _ in range(n):
-        candidates = []
-        for prefix, log_p in beam:
-            logs = step(prefix)
-            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
-        kept = sorted(candidates, key=lambda c: -c[1])[:beam_width]
-        finished += [c for c in kept if end is not None and c[0][-1] == end]
-        beam = [c for c in kept if end is None or c[0][-1] != end]
-        if not beam:
-            break
-    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
-    return ids, log_p
-'''},
-    {"name": 'the pruning slice skips the best extension', "mistake": 'ex13/pruning-wrong',
-     "says": ['drops the best extension'],
-     "code": '''
-def beam_search(step, n, beam_width, end=None, length_norm=0.0):
-    beam, finished = [((), 0.0)], []
-    for _ in range(n):
-        candidates = []
-        for prefix, log_p in beam:
-            logs = step(prefix)
-            candidates += [(prefix + (y,), log_p + logs[y]) for y in range(len(logs))]
-        kept = sorted(candidates, key=lambda c: -c[1])[1:beam_width + 1]
-        finished += [c for c in kept if end is not None and c[0][-1] == end]
-        beam = [c for c in kept if end is None or c[0][-1] != end]
-        if not beam:
-            break
-    ids, log_p = max(finished + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
-    return ids, log_p
-'''},
+    {"name": "candidates not reset between steps", "mistake": "ex13/candidates-not-reset",
+     "says": ["candidates of earlier steps compete again"],
+     "code": searcher(before="candidates = []", fresh="")},
+    {"name": "the beam started with beam_width empty prefixes",
+     "mistake": "ex13/beam-start-wrong", "says": ["copies of the empty prefix"],
+     "code": searcher(start="[((), 0.0)] * beam_width")},
+    {"name": "the pruning slice skips the best extension", "mistake": "ex13/pruning-wrong",
+     "says": ["drops the best extension"],
+     "code": searcher(keep="sorted(candidates, key=lambda c: -c[1])[1:beam_width + 1]")},
 ]
