@@ -71,7 +71,7 @@ def symbol_step(cell, params, n_x):
 
 
 def translate(params, x, n, start, lengths=None, cell="rnn", beam_width=None, end=None,
-              length_norm=0.0):
+              length_norm=0.0, score="additive"):
     """Decoding with an encoder-decoder (see `encoder_decoder_loss`), greedy by default.
 
     x (n_x, m, T_x) or token ids (m, T_x); n output steps; start: the start-symbol id.
@@ -79,14 +79,15 @@ def translate(params, x, n, start, lengths=None, cell="rnn", beam_width=None, en
     symbol's id, after which the output repeats it) and length_norm α then pick the winner by
     log P / L^α.
     Returns (m, n) output ids; for params from `init_attention`, (ids, alpha) with alpha
-    (m, n, T_x) the attention weights over the source steps at each output step.
+    (m, n, T_x) the attention weights over the source steps at each output step (score: the
+    attention's score, as `init_attention` made it).
     """
     cell = get_cell(cell)
     if isinstance(params, dict) and "attention" in params:
         if beam_width is None:
-            return attention_translate(params, x, n, start, lengths, cell)
+            return attention_translate(params, x, n, start, lengths, cell, score)
         return attention_beam_translate(params, x, n, start, lengths, cell, beam_width, end,
-                                        length_norm)
+                                        length_norm, score)
     check_encoder_decoder(params, cell)
     a_enc, _, last, _ = sequence_forward(x, None, params["encoder"], lengths, cell)
     m = a_enc.shape[1]

@@ -123,3 +123,85 @@ def test_attention_bad_input_is_named(rng):
         attention_loss(params, *task(rng))
     with pytest.raises(ValueError, match=r"start: expected the start symbol's id"):
         R.translate(init_attention(N_X, N_A, N_Y), task(rng)[0], 3, N_Y)
+
+
+# --- the other scores: dot product and scaled dot product -----------------------------------
+
+@pytest.mark.parametrize("score", ["dot", "scaled-dot"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_dot_product_scores_gradients(score, cell, rng):
+    params = perturbed(init_attention(N_X, N_A, N_Y, n_e=N_E, seed=6, cell=cell, score=score))
+    assert set(params["attention"]) == {"Wq", "Wk"}
+    x, y_in, y = task(rng)
+    errors = assert_elementwise(
+        lambda p: attention_loss(p, x, y_in, y, LENGTHS, Y_LENGTHS, cell=cell, score=score),
+        params)
+    assert {"attention.Wq", "attention.Wk"} <= set(errors)
+
+
+@pytest.mark.parametrize("score", ["additive", "dot", "scaled-dot"])
+def test_attention_step_scores_two_ways(score, rng):
+    """The context from attention_forward equals the equations written out one source step
+    at a time, and its gradients check entry by entry."""
+    h, s_prev = rng.normal(size=(N_A, M, T_X)), rng.normal(size=(N_A, M))
+    Wk, Wq, wv = (rng.normal(size=s) for s in ((N_E, N_A), (N_E, N_A), (N_E, 1)))
+    mask = np.arange(T_X) < LENGTHS[:, None]
+    keys = np.einsum("ea,amt->emt", Wk, h)
+    context, alpha, _ = attention_forward(s_prev, h, keys, (wv, Wq), mask, score)
+    for i in range(M):
+        q = Wq @ s_prev[:, i]
+        e = []
+        for j in range(LENGTHS[i]):
+            k = Wk @ h[:, i, j]
+            e.append(float(wv[:, 0] @ np.tanh(q + k)) if score == "additive" else
+                     float(q @ k) / (np.sqrt(N_E) if score == "scaled-dot" else 1.0))
+        weights = np.exp(np.array(e) - max(e))
+        weights /= weights.sum()
+        np.testing.assert_allclose(alpha[i, :LENGTHS[i]], weights, rtol=1e-12)
+        np.testing.assert_allclose(context[:, i], h[:, i, :LENGTHS[i]] @ weights, rtol=1e-12)
+    weights_out = rng.normal(size=(N_A, M))
+
+    def loss_fn(p):
+        k = np.einsum("ea,amt->emt", p["Wk"], p["h"])
+        c, _, cache = attention_forward(p["s_prev"], p["h"], k, (p.get("wv"), p["Wq"]), mask,
+                                        score)
+        g = R.attention_backward(weights_out, cache)
+        grads = {"dh": g["dh"] + np.einsum("ea,emt->amt", p["Wk"], g["dkeys"]),
+                 "ds_prev": g["ds_prev"], "dWq": g["dWq"],
+                 "dWk": np.einsum("emt,amt->ea", g["dkeys"], p["h"])}
+        if "wv" in p:
+            grads["dwv"] = g["dwv"]
+        return float(np.sum(weights_out * c)), grads
+
+    arrays = {"h": h, "s_prev": s_prev, "Wk": Wk, "Wq": Wq}
+    assert_elementwise(loss_fn, {**arrays, "wv": wv} if score == "additive" else arrays)
+
+
+def test_scaling_keeps_the_scores_of_unit_size_as_n_e_grows():
+    """Queries and keys of independent unit-variance entries: q^T k has variance n_e, so the
+    dot scores grow like sqrt(n_e) and the scaled ones stay of unit size."""
+    rng = np.random.default_rng(0)
+    spread = {}
+    for n_e in (4, 64, 1024):
+        q, keys = rng.normal(size=(n_e, 200)), rng.normal(size=(n_e, 200, 1))
+        for score in ("dot", "scaled-dot"):
+            e, _ = R.attention.attention_scores(q, keys, None, score)
+            spread[score, n_e] = e.std()
+    assert spread["dot", 1024] > 10 * spread["dot", 4]
+    for n_e in (4, 64, 1024):
+        assert 0.8 < spread["scaled-dot", n_e] < 1.2
+
+
+def test_a_score_and_its_parameters_must_match(rng):
+    x, y_in, y = task(rng)
+    dot = init_attention(N_X, N_A, N_Y, score="dot")
+    with pytest.raises(ValueError, match=r"params\['attention'\]: expected a dict with keys "
+                                         r"'Wq', 'Wk', 'wv' \(the 'additive' score's"):
+        attention_loss(dot, x, y_in, y)
+    with pytest.raises(ValueError, match=r"score: expected one of 'additive', 'dot', "
+                                         r"'scaled-dot', got 'cosine'"):
+        attention_loss(dot, x, y_in, y, score="cosine")
+    ids, alpha = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot")
+    assert ids.shape == (M, 4) and np.allclose(alpha.sum(axis=2), 1.0)
+    beam_ids, _ = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot", beam_width=1)
+    np.testing.assert_array_equal(beam_ids, ids)  # a beam of one is greedy
