@@ -10,7 +10,10 @@ m examples, T_x steps. A network is a parameter tree, one of:
 - {"layer1": net, "layer2": net, ...}: stacked; layer l's states are layer l+1's input.
 Any of them may carry an output layer Wya (n_y, n_features), by (n_y, 1) at its top level.
 All states start at zero. `deep_forward` / `deep_backward` are the pure pair, and
-`deep_many_to_many_loss` the aligned many-to-many topology on top.
+`deep_many_to_many_loss` the aligned many-to-many topology on top. Their `reverse=` is how the
+backward direction reverses time, `reverse_within_lengths` unless another function
+(x, lengths) -> x reversed, its own inverse and transpose, is given: notebook 15 passes the
+classic bug, the whole padded axis reversed, to measure what it costs.
 """
 
 import numpy as np
@@ -58,20 +61,20 @@ def body(params):
     return {k: v for k, v in params.items() if k not in OUTPUT_KEYS}
 
 
-def unroll_net(x, params, lengths, cell, name, first=True):
+def unroll_net(x, params, lengths, cell, name, first=True, reverse=reverse_within_lengths):
     """Forward through a network (see the module's doc); first: x is the network's own input
-    (checked as a sequence), not the states of a layer below.
-    Returns the top states (n_top, m, T_x) and the cache for `backward_net`."""
+    (checked as a sequence), not the states of a layer below; reverse: the backward direction's
+    reversal of time. Returns the top states (n_top, m, T_x) and the cache for `backward_net`."""
     net = body(params)
     if "forward" in net:
         if set(net) != {"forward", "backward"}:
             fail(name, "a bidirectional net with keys 'forward' and 'backward'", sorted(net))
-        a_f, fwd = unroll_net(x, net["forward"], lengths, cell, f"{name}['forward']", first)
-        reversed_x = reverse_within_lengths(x, lengths)
-        a_b, bwd = unroll_net(reversed_x, net["backward"], lengths, cell, f"{name}['backward']",
-                              first)
-        a = np.concatenate([a_f, reverse_within_lengths(a_b, lengths)])
-        return a, ("bidirectional", fwd, bwd, a_f.shape[0], lengths)
+        a_f, fwd = unroll_net(x, net["forward"], lengths, cell, f"{name}['forward']", first,
+                              reverse)
+        a_b, bwd = unroll_net(reverse(x, lengths), net["backward"], lengths, cell,
+                              f"{name}['backward']", first, reverse)
+        a = np.concatenate([a_f, reverse(a_b, lengths)])
+        return a, ("bidirectional", fwd, bwd, a_f.shape[0], lengths, reverse)
     if "layer1" in net:
         caches, h = [], x
         for layer in range(1, len(net) + 1):
@@ -79,7 +82,7 @@ def unroll_net(x, params, lengths, cell, name, first=True):
             if key not in net:
                 fail(name, f"layers 'layer1' to 'layer{len(net)}'", sorted(net))
             h, cache = unroll_net(h, net[key], lengths, cell, f"{name}['{key}']",
-                                  first and layer == 1)
+                                  first and layer == 1, reverse)
             caches.append(cache)
         return h, ("stacked", caches)
     n_x, n_a, _ = cell.check(net, name)
@@ -104,16 +107,16 @@ def backward_net(da, cache, cell):
         for layer in reversed(range(len(cache[1]))):
             grads[f"layer{layer + 1}"], da = backward_net(da, cache[1][layer], cell)
         return grads, da
-    _, fwd, bwd, n_f, lengths = cache
+    _, fwd, bwd, n_f, lengths, reverse = cache
     g_f, dx_f = backward_net(np.ascontiguousarray(da[:n_f]), fwd, cell)
-    g_b, dx_b = backward_net(reverse_within_lengths(da[n_f:], lengths), bwd, cell)
-    dx = None if dx_f is None else dx_f + reverse_within_lengths(dx_b, lengths)
+    g_b, dx_b = backward_net(reverse(da[n_f:], lengths), bwd, cell)
+    dx = None if dx_f is None else dx_f + reverse(dx_b, lengths)
     return {"forward": g_f, "backward": g_b}, dx
 
 
-def deep_forward(x, params, lengths=None, cell="rnn"):
+def deep_forward(x, params, lengths=None, cell="rnn", reverse=reverse_within_lengths):
     """Run a stacked and/or bidirectional network over x (n_x, m, T_x) floats or (m, T_x)
-    token ids; lengths (m,) for a padded batch.
+    token ids; lengths (m,) for a padded batch; reverse: see the module's doc.
     Returns a (n_top, m, T_x), the top layer's states; y_pred (n_y, m, T_x) or None without
     Wya; and the cache for `deep_backward`."""
     cell = get_cell(cell)
@@ -122,7 +125,7 @@ def deep_forward(x, params, lengths=None, cell="rnn"):
              type(params).__name__)
     m, T_x = x.shape[-2:] if isinstance(x, np.ndarray) and x.ndim >= 2 else (1, 1)
     lengths = check_lengths(lengths, m, T_x)
-    a, cache = unroll_net(x, params, lengths, cell, "params")
+    a, cache = unroll_net(x, params, lengths, cell, "params", reverse=reverse)
     return a, sequence_outputs(a, params), (cache, cell)
 
 
@@ -134,9 +137,10 @@ def deep_backward(da, caches):
     return {**grads, "dx": dx}
 
 
-def deep_many_to_many_loss(params, x, y, lengths=None, cell="rnn"):
+def deep_many_to_many_loss(params, x, y, lengths=None, cell="rnn",
+                           reverse=reverse_within_lengths):
     """A label per step read from the top states: loss and gradients (a tree like params)."""
-    a, y_pred, caches = deep_forward(x, params, lengths, cell)
+    a, y_pred, caches = deep_forward(x, params, lengths, cell, reverse)
     if y_pred is None:
         fail("params", "the output layer's keys 'Wya' and 'by' at the top level",
              sorted(params))

@@ -19,20 +19,23 @@ without an Axes or Figure, the drawing functions make a pyplot figure, so `plt.s
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.path import Path
 
 from rnnlesson.shapes import (
     DEFAULT_LENGTHS,
     ENCODER_DECODER,
     TOPOLOGIES,
     array_shapes,
+    check_length,
     check_topology,
     fail,
     shapes_table,
 )
 
 __all__ = ["DECODER_COLOR", "INPUT_COLOR", "OUTPUT_COLOR", "RNN_COLOR", "ROLE_COLORS",
-           "TOPOLOGIES", "array_shapes", "draw_gallery", "draw_topology", "gallery_alt",
-           "shapes_table", "topology_alt", "weight_set"]
+           "TOPOLOGIES", "array_shapes", "bidirectional_alt", "draw_bidirectional",
+           "draw_gallery", "draw_stacked", "draw_topology", "gallery_alt", "shapes_table",
+           "stacked_alt", "topology_alt", "weight_set"]
 
 INPUT_COLOR = "#D55E00"  # Okabe-Ito vermilion
 RNN_COLOR = "#009E73"  # Okabe-Ito bluish green
@@ -260,3 +263,140 @@ def draw_gallery(fig=None):
     for name, ax in panels:
         draw_topology(name, ax=ax)
     return fig
+
+
+# ---- stacked and bidirectional networks (notebook 15), from the same boxes and arrows -------
+# A stacked net's layer l is a row of cells a^[l]_t, one weight set per layer ("weights:layer<l>",
+# the keys of `rnnlesson.deep.init_deep`). A bidirectional net has a forward row (green) and a
+# backward row (darker green: weights of its own), "weights:forward" and "weights:backward".
+
+MAX_LAYERS = 4
+BI_PITCH = 2.0  # wider columns: the bent arrows run in the gaps between them
+
+
+def _canvas(ax, extent, title, default_title):
+    """The Axes to draw on (a new pyplot figure if None), set up for extent (left, right,
+    bottom, top) and titled (True: default_title); returns (ax, fontsize, arrow size), sized as
+    `draw_topology` sizes them."""
+    if ax is not None and not isinstance(ax, Axes):
+        fail("ax", "a matplotlib Axes or None", ax)
+    if not isinstance(title, (bool, str)):
+        fail("title", "True, False or a string", title)
+    left, right, bottom, top = extent
+    if ax is None:
+        import matplotlib.pyplot as plt  # here, not at import: pyplot picks a backend
+
+        inches = min(0.55, 7.6 / (right - left))
+        _, ax = plt.subplots(figsize=(inches * (right - left) + 0.4,
+                                      inches * (top - bottom) + 0.75), layout="constrained")
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title if isinstance(title, str) else default_title, fontsize=10)
+    unit = points_per_unit(ax, right - left, top - bottom)
+    return ax, min(13.0, max(6.0, 0.3 * unit)), min(14.0, max(6.0, 0.3 * unit))
+
+
+def _bent_arrow(ax, points, scale):
+    """An arrow along the polyline through points, its head at the last one."""
+    ax.add_patch(FancyArrowPatch(path=Path(points), arrowstyle="-|>", mutation_scale=scale,
+                                 color=ARROW_COLOR, linewidth=min(1.5, max(0.7, scale / 9)),
+                                 shrinkA=0, shrinkB=0))
+
+
+def stacked_alt(n_layers=2, T_x=4):
+    """A sentence saying what `draw_stacked(n_layers, T_x)` draws (its alt text)."""
+    n_layers, T_x = check_length("n_layers", n_layers, MAX_LAYERS), check_length("T_x", T_x, 8)
+    return (f"A stacked RNN of {_count(n_layers, 'layer', 'layers')} unrolled in time, one "
+            f"column per step: the inputs {_steps('x', T_x)} (red) enter layer 1's chained "
+            f"cells {_steps('a^[1]', T_x)} (green); "
+            + (f"the states of each layer are the inputs of the chained cells of the layer "
+               f"above, up to layer {n_layers}'s {_steps(f'a^[{n_layers}]', T_x)}; "
+               if n_layers > 1 else "")
+            + f"the top layer's states give the outputs {_steps('ŷ', T_x)} (blue). Each layer "
+            f"has its own weights and its own starting state a^[l]_0.")
+
+
+def draw_stacked(n_layers=2, T_x=4, ax=None, title=True):
+    """Draw a stacked RNN unrolled over T_x steps (1..8): red inputs x_t, n_layers (1..4) rows
+    of green cells a^[l]_t, layer l's states the inputs of layer l + 1, blue outputs ŷ_t read
+    off the top layer. ax: the Axes (None: a new pyplot figure); title as in `draw_topology`.
+    Returns the Axes."""
+    n_layers, T_x = check_length("n_layers", n_layers, MAX_LAYERS), check_length("T_x", T_x, 8)
+    rise = ROW_Y["rnn"] - ROW_Y["input"]
+    top_y = (n_layers + 1) * rise
+    extent = (-PITCH / 2 - 0.9, (T_x - 0.5) * PITCH + 1.1, -0.45, top_y + 0.45)
+    ax, fontsize, arrow = _canvas(ax, extent, title, f"stacked RNN, "
+                                  f"{_count(n_layers, 'layer', 'layers')}, $T_x$ = {T_x}")
+    gap = BOX_H / 2 + 0.03
+    for t in range(T_x):
+        x = t * PITCH
+        draw_box(ax, x, 0.0, INPUT_COLOR, f"$x_{{{t + 1}}}$", fontsize)
+        for layer in range(1, n_layers + 1):
+            y = layer * rise
+            draw_box(ax, x, y, RNN_COLOR, f"$a^{{[{layer}]}}_{{{t + 1}}}$", fontsize,
+                     gid=f"weights:layer{layer}")
+            draw_arrow(ax, (x, y - rise + gap), (x, y - gap), arrow)  # from the row below
+            start = x - PITCH + BOX_W / 2 + 0.03 if t else extent[0] + 0.1
+            draw_arrow(ax, (start, y), (x - BOX_W / 2 - 0.03, y), arrow)
+            if t == 0:
+                ax.text((start + x - BOX_W / 2) / 2, y + 0.1, f"$a^{{[{layer}]}}_0$",
+                        ha="center", va="bottom", fontsize=0.8 * fontsize, color=ARROW_COLOR)
+            if t == T_x - 1:
+                ax.text(x + BOX_W / 2 + 0.15, y, f"layer {layer}", ha="left", va="center",
+                        fontsize=0.8 * fontsize, color=ARROW_COLOR, style="italic")
+        draw_box(ax, x, top_y, OUTPUT_COLOR, f"$\\hat{{y}}_{{{t + 1}}}$", fontsize)
+        draw_arrow(ax, (x, top_y - rise + gap), (x, top_y - gap), arrow)
+    return ax
+
+
+def bidirectional_alt(T_x=4):
+    """A sentence saying what `draw_bidirectional(T_x)` draws (its alt text)."""
+    T_x = check_length("T_x", T_x, 8)
+    return (f"A bidirectional RNN unrolled in time, one column per step: each input of "
+            f"{_steps('x', T_x)} (red) feeds a forward cell of {_steps('a→', T_x)} (green), "
+            f"chained left to right from a→_0, and a backward cell of {_steps('a←', T_x)} "
+            f"(darker green: weights of its own), chained right to left from a←_{T_x + 1}; "
+            f"each output of {_steps('ŷ', T_x)} (blue) reads both states of its step.")
+
+
+def draw_bidirectional(T_x=4, ax=None, title=True):
+    """Draw a bidirectional RNN unrolled over T_x steps (1..8): red inputs x_t below, a row of
+    forward cells (green, chained left to right), a row of backward cells above it (darker
+    green, chained right to left), blue outputs ŷ_t on top reading both cells of their step.
+    ax, title: as in `draw_stacked`. Returns the Axes."""
+    T_x = check_length("T_x", T_x, 8)
+    rise = ROW_Y["rnn"] - ROW_Y["input"]
+    f_y, b_y, out_y = rise, 2 * rise, 3 * rise
+    extent = (-BI_PITCH / 2 - 0.8, (T_x - 0.5) * BI_PITCH + 0.8, -0.45, out_y + 0.45)
+    ax, fontsize, arrow = _canvas(ax, extent, title, f"bidirectional RNN, $T_x$ = {T_x}")
+    gap, side, lane = BOX_H / 2 + 0.03, BOX_W / 2 + 0.03, BOX_W / 2 + 0.22
+    for t in range(T_x):
+        x = t * BI_PITCH
+        draw_box(ax, x, 0.0, INPUT_COLOR, f"$x_{{{t + 1}}}$", fontsize)
+        draw_box(ax, x, f_y, RNN_COLOR, f"$\\overrightarrow{{a}}_{{{t + 1}}}$", fontsize,
+                 gid="weights:forward")
+        draw_box(ax, x, b_y, DECODER_COLOR, f"$\\overleftarrow{{a}}_{{{t + 1}}}$", fontsize,
+                 gid="weights:backward")
+        draw_box(ax, x, out_y, OUTPUT_COLOR, f"$\\hat{{y}}_{{{t + 1}}}$", fontsize)
+        draw_arrow(ax, (x, gap), (x, f_y - gap), arrow)  # x_t into the forward cell
+        draw_arrow(ax, (x, b_y + gap), (x, out_y - gap), arrow)  # the backward state to ŷ_t
+        # x_t into the backward cell, up the gap on its right; the forward state to ŷ_t, up
+        # the gap on its left (each crosses the other direction's chain)
+        _bent_arrow(ax, [(x + side, 0.12), (x + lane, 0.12), (x + lane, b_y - 0.17),
+                         (x + side, b_y - 0.17)], arrow)
+        _bent_arrow(ax, [(x - side, f_y + 0.17), (x - lane, f_y + 0.17),
+                         (x - lane, out_y - 0.12), (x - side, out_y - 0.12)], arrow)
+        start = x - BI_PITCH + side if t else extent[0] + 0.1
+        draw_arrow(ax, (start, f_y), (x - side, f_y), arrow)  # forward: left to right
+        end = x + BI_PITCH - side if t < T_x - 1 else extent[1] - 0.1
+        draw_arrow(ax, (end, b_y), (x + side, b_y), arrow)  # backward: right to left
+    ax.text((extent[0] + 0.1 - side) / 2, f_y - 0.1, "$\\overrightarrow{a}_0$", ha="center",
+            va="top", fontsize=0.8 * fontsize, color=ARROW_COLOR)
+    last = (T_x - 1) * BI_PITCH
+    ax.text((extent[1] - 0.1 + last + side) / 2, b_y + 0.1,
+            f"$\\overleftarrow{{a}}_{{{T_x + 1}}}$", ha="center", va="bottom",
+            fontsize=0.8 * fontsize, color=ARROW_COLOR)
+    return ax

@@ -24,6 +24,7 @@ from rnnlesson.checks.encoding import reference_vocabulary
 from rnnlesson.checks.sentiment import reference_predict
 from rnnlesson.checks.topologies import expected_answer
 from rnnlesson.checks.truncated import cut_bptt
+from rnnlesson.deep import deep_forward, reverse_within_lengths
 
 ALL_CHECKS = [
     checks.check_build_vocabulary, checks.check_one_hot_sentence, checks.check_encode_batch,
@@ -37,6 +38,7 @@ ALL_CHECKS = [
     checks.check_lstm_cell_backward_shapes, checks.check_lstm_cell_backward,
     checks.check_attention_context_shapes, checks.check_attention_context,
     checks.check_beam_search_greedy, checks.check_beam_search,
+    checks.check_reverse_within_lengths, checks.check_bidirectional_rnn_forward,
 ]
 
 
@@ -166,6 +168,11 @@ REFERENCES = [
     (checks.check_predict, reference_predict, (), "reference_predict"),
     (checks.check_rnn_backward_truncated,
      lambda da, c, k: cut_bptt(da, c, lambda t: t % k == 0 and t > 0), (), "cut_bptt"),
+    (checks.check_reverse_within_lengths, reverse_within_lengths, (),
+     "rnnlesson.deep.reverse_within_lengths"),
+    (checks.check_bidirectional_rnn_forward,
+     lambda x, lengths, pf, pb: deep_forward(x, {"forward": pf, "backward": pb}, lengths)[0],
+     (), "rnnlesson.deep.deep_forward"),
 ]
 
 
@@ -347,3 +354,18 @@ def test_a_right_answer_that_warns_passes_with_nothing_on_stderr(capfd):
     captured = capfd.readouterr()
     assert captured.err == ""
     assert "rnn_cell_forward: all checks passed" in captured.out
+
+
+def test_the_general_check_does_not_repeat_a_learners_prints(capsys):
+    """A learner's print shows for the check's own cases, not once per random case."""
+    def rnn_cell_forward(xt, a_prev, params):
+        print("hello from the learner")
+        a_next = np.tanh(params["Waa"] @ a_prev + params["Wax"] @ xt + params["ba"])
+        z = params["Wya"] @ a_next + params["by"]
+        y = np.exp(z - z.max(axis=0)) / np.exp(z - z.max(axis=0)).sum(axis=0)
+        return a_next, y, (a_next, a_prev, xt, params)
+
+    checks.check_rnn_cell_forward(rnn_cell_forward)
+    out = capsys.readouterr().out
+    assert "rnn_cell_forward: all checks passed" in out
+    assert 0 < out.count("hello from the learner") <= 12  # the named cases, not 24 more

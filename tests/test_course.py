@@ -163,7 +163,7 @@ def tiny_course(tmp_path):
     write_notebook(tmp_path / "00-index.ipynb", "# Index\n\nWelcome.", stale, code)
     write_notebook(tmp_path / "01-first-steps.ipynb", "# First steps\n\nText.")
     write_notebook(tmp_path / "05-the-cell.ipynb", "# The cell: one step")
-    write_notebook(tmp_path / "16-extra.ipynb", "# Extra")
+    write_notebook(tmp_path / "17-extra.ipynb", "# Extra")
     return tmp_path
 
 
@@ -172,7 +172,7 @@ def test_course_map_lists_each_part_in_order(tiny_course):
         course.MAP_MARKER, "## Course map",
         "", "**Foundations**", "", "1. [First steps](01-first-steps.ipynb)",
         "", "**The RNN**", "", "5. [The cell: one step](05-the-cell.ipynb)",
-        "", f"**{course.OTHER_PART}**", "", "16. [Extra](16-extra.ipynb)",
+        "", f"**{course.OTHER_PART}**", "", "17. [Extra](17-extra.ipynb)",
     ])
 
 

@@ -109,3 +109,28 @@ def test_bad_layers_are_named(rng):
         deep_forward(rng.normal(size=(N_X, M, T_X)), params)
     with pytest.raises(ValueError, match=r"x: expected .*n_x = 3"):
         deep_forward(rng.normal(size=(N_X + 1, M, T_X)), init_deep(N_X, N_A, N_Y, 2, True))
+
+
+def reverse_whole_axis(x, lengths):
+    """Notebook 15's bug: the whole padded axis reversed, lengths ignored."""
+    return x[..., ::-1]
+
+
+@pytest.mark.parametrize("shape", SHAPES[1:], ids=SHAPE_IDS[1:])
+def test_another_reversal_is_used_in_both_passes(shape, rng):
+    """reverse= replaces the reversal forward and backward: the whole-axis flip (notebook 15's
+    bug) gets exact gradients, and on a padded batch it gives other backward states than the
+    reversal within lengths, except for the example of full length."""
+    params = perturbed(init_deep(N_X, N_A, N_Y, *shape, seed=1))
+    x, y = rng.integers(0, N_X, (M, T_X)), rng.integers(0, N_Y, (M, T_X))
+    assert_elementwise(lambda p: deep_many_to_many_loss(p, x, y, lengths=LENGTHS,
+                                                        reverse=reverse_whole_axis), params)
+    one = init_deep(N_X, N_A, N_Y, 1, bidirectional=True, seed=1)
+    right, _, _ = deep_forward(x, one, LENGTHS)
+    wrong, _, _ = deep_forward(x, one, LENGTHS, reverse=reverse_whole_axis)
+    np.testing.assert_array_equal(wrong[:N_A], right[:N_A])  # the forward half is untouched
+    for i, n in enumerate(LENGTHS):
+        same = np.allclose(wrong[N_A:, i, :n], right[N_A:, i, :n], rtol=0, atol=1e-12)
+        assert same == (n == T_X), f"example {i} of length {n}"
+    full, _, _ = deep_forward(x, one, None, reverse=reverse_whole_axis)
+    np.testing.assert_allclose(full, deep_forward(x, one, None)[0], rtol=0, atol=0)

@@ -372,3 +372,86 @@ def test_no_two_labels_overlap_at_any_length():
                         in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)]
             plt.close(ax.figure)
     assert clashes == []
+
+
+# ---- notebook 15's stacked and bidirectional pictures, against rnnlesson.deep ---------------
+
+def arrows(ax):
+    from matplotlib.patches import FancyArrowPatch
+
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+def texts_overlap(ax):
+    import itertools
+
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text()]
+    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+            if box_a.overlaps(box_b)]
+
+
+@pytest.mark.parametrize("n_layers, T_x", [(1, 1), (2, 4), (3, 8), (4, 5)])
+def test_draw_stacked_draws_a_row_of_cells_per_layer_with_the_packages_weight_sets(n_layers,
+                                                                                    T_x):
+    from rnnlesson.deep import body, init_deep
+    from rnnlesson.diagrams import draw_stacked
+
+    ax = draw_stacked(n_layers, T_x)
+    assert count_boxes(ax) == (T_x, n_layers * T_x, T_x)
+    cells, labels = drawn_cells(ax)
+    params = body(init_deep(4, 3, 2, n_layers=n_layers, seed=0))
+    expected = set(params) if n_layers > 1 else {"layer1"}  # one layer: the cell's own weights
+    assert {name for name, _ in cells} == expected
+    for layer in range(1, n_layers + 1):
+        assert sum(name == f"layer{layer}" for name, _ in cells) == T_x
+        assert f"$a^{{[{layer}]}}_{{{T_x}}}$" in labels
+    # per column: x -> layer 1 -> ... -> ŷ, and one chain arrow per layer (a_0 included)
+    assert len(arrows(ax)) == T_x * (2 * n_layers + 1)
+    assert_labels_fit(ax)
+    assert texts_overlap(ax) == []
+
+
+@pytest.mark.parametrize("T_x", [1, 2, 4, 8])
+def test_draw_bidirectional_draws_two_rows_with_the_packages_two_weight_sets(T_x):
+    from rnnlesson.deep import body, init_deep
+    from rnnlesson.diagrams import draw_bidirectional
+
+    ax = draw_bidirectional(T_x)
+    assert count_boxes(ax) == (T_x, 2 * T_x, T_x)
+    cells, labels = drawn_cells(ax)
+    assert {name for name, _ in cells} == set(body(init_deep(4, 3, 2, 1, bidirectional=True)))
+    colours = {name: {face for n, face in cells if n == name} for name in ("forward", "backward")}
+    assert colours["forward"] == {to_rgba(RNN_COLOR)}
+    assert colours["backward"] == {to_rgba(DECODER_COLOR)}  # weights of its own
+    assert r"$\overrightarrow{a}_{1}$" in labels and rf"$\overleftarrow{{a}}_{{{T_x}}}$" in labels
+    # per column: x into both cells, both states to ŷ, and one chain arrow each way
+    assert len(arrows(ax)) == 6 * T_x
+    assert_labels_fit(ax)
+    assert texts_overlap(ax) == []
+
+
+@pytest.mark.parametrize("T_x", [1, 4, 8])
+def test_the_new_alt_texts_name_the_steps_drawn(T_x):
+    from rnnlesson.diagrams import bidirectional_alt, stacked_alt
+
+    for alt in (stacked_alt(2, T_x), bidirectional_alt(T_x)):
+        assert f"x_{T_x}" in alt and f"ŷ_{T_x}" in alt
+        assert f"x_{T_x + 1}" not in alt and f"ŷ_{T_x + 1}" not in alt
+    assert "2 layers" in stacked_alt(2, T_x) and "one layer" in stacked_alt(1, T_x)
+    assert f"a←_{T_x + 1}" in bidirectional_alt(T_x)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: d.draw_stacked(n_layers=5), r"n_layers: expected an int >= 1 and <= 4, got 5"),
+    (lambda d: d.draw_stacked(T_x=0), r"T_x: expected an int >= 1 and <= 8, got 0"),
+    (lambda d: d.draw_bidirectional(T_x=9), r"T_x: expected an int >= 1 and <= 8, got 9"),
+    (lambda d: d.draw_bidirectional(ax="axes"), r"ax: expected a matplotlib Axes or None"),
+    (lambda d: d.draw_stacked(title=1), r"title: expected True, False or a string"),
+])
+def test_the_new_pictures_reject_bad_input(call, message):
+    import rnnlesson.diagrams as diagrams
+
+    with pytest.raises(ValueError, match=message):
+        call(diagrams)

@@ -685,14 +685,14 @@ def test_an_exercise_header_names_its_notebooks_as_they_title_themselves(path):
 def test_notebook_10s_gru_in_chos_form_is_the_packages_gru():
     """'Their gate z says how much of the old state to keep, h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃_t
     ... so their z is exactly 1 - Γ_u': Cho et al.'s update, with z = 1 - Γ_u computed from the
-    package's own gate, gives the package's GRU step; notebook 15's table says the same."""
+    package's own gate, gives the package's GRU step; notebook 16's table says the same."""
     from rnnlesson import gru_cell_forward, init_gru_params
 
     prose = " ".join(markdown(nbformat.read(notebook_path("10"), as_version=4)).split())
     assert r"$$h_t = z \odot h_{t-1} + (1 - z) \odot \tilde{h}_t ,$$" in prose
     assert r"so their $z$ is exactly $1 - \Gamma_u$ (and $\Gamma_u = 1 - z$)" in prose
     assert "We write it as the Coursera course *Sequence Models* does" in prose
-    table = markdown(nbformat.read(notebook_path("15"), as_version=4))
+    table = markdown(nbformat.read(notebook_path("16"), as_version=4))
     header = next(line for line in table.splitlines()
                   if line.startswith("| ours |") and "Cho et al." in line)
     column = [c.strip() for c in header.split("|")].index("Cho et al. (2014)")

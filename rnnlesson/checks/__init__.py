@@ -19,6 +19,10 @@ from rnnlesson.checks.backward import (
     check_rnn_cell_backward_shapes,
 )
 from rnnlesson.checks.beam import check_beam_search, check_beam_search_greedy
+from rnnlesson.checks.bidirectional import (
+    check_bidirectional_rnn_forward,
+    check_reverse_within_lengths,
+)
 from rnnlesson.checks.encoding import (
     check_build_vocabulary,
     check_encode_batch,
@@ -44,13 +48,15 @@ from rnnlesson.checks.truncated import check_rnn_backward_truncated
 
 __all__ = [
     "SIZES", "CheckFailure", "check_attention_context", "check_attention_context_shapes",
-    "check_beam_search", "check_beam_search_greedy", "check_bptt_gradient_check",
+    "check_beam_search", "check_beam_search_greedy", "check_bidirectional_rnn_forward",
+    "check_bptt_gradient_check",
     "check_build_vocabulary", "check_clip_by_global_norm", "check_encode_batch",
     "check_held_out_accuracy", "check_lstm_cell_backward", "check_lstm_cell_backward_shapes",
     "check_lstm_cell_forward", "check_lstm_cell_forward_shapes", "check_one_hot_sentence",
     "check_predict", "check_rnn_backward",
     "check_rnn_backward_truncated", "check_rnn_cell_backward", "check_rnn_cell_backward_shapes",
     "check_rnn_cell_forward", "check_rnn_cell_forward_shapes", "check_rnn_forward",
-    "check_rnn_forward_shapes", "check_sample", "check_task_shapes", "check_train_sentiment",
+    "check_rnn_forward_shapes", "check_reverse_within_lengths", "check_sample",
+    "check_task_shapes", "check_train_sentiment",
     "guarded", "mistake_ids",
 ]

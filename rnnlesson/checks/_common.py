@@ -27,6 +27,7 @@ EXERCISE = {
     "train_sentiment": "ex08", "held_out_accuracy": "ex08", "rnn_backward_truncated": "ex09",
     "lstm_cell_forward": "ex10", "lstm_cell_backward": "ex11",
     "attention_context": "ex12", "beam_search": "ex13",
+    "reverse_within_lengths": "ex14", "bidirectional_rnn_forward": "ex14",
 }
 TAG = re.compile(r"\[mistake: (ex\d\d/[a-z0-9-]+)\]")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

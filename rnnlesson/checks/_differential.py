@@ -26,7 +26,9 @@ what every other wrong answer gets, and it never blames a term that a probe show
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,11 +148,14 @@ def sizes_text(inputs: dict) -> str:
 
 
 def run(spec: Spec, fn, inputs: dict) -> Outcome:
-    """fn and the reference on copies of inputs; which outputs differ."""
+    """fn and the reference on copies of inputs; which outputs differ. What fn prints is not
+    shown: the general check calls it dozens of times (the check's own cases, before it,
+    show a learner's prints once)."""
     expected = spec.reference(**copy.deepcopy(inputs))
     try:
-        result = call(fn, spec.name, tuple(copy.deepcopy(inputs).values()), sizes_text(inputs),
-                      spec.hint)
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = call(fn, spec.name, tuple(copy.deepcopy(inputs).values()),
+                          sizes_text(inputs), spec.hint)
         got = spec.read(result, copy.deepcopy(inputs))
     except CheckFailure as failure:
         return Outcome(list(expected), {}, expected, failure)

@@ -65,6 +65,11 @@ def _examples():
     def toy_loss(q):
         return float(np.sum(q["w"] ** 2)), {"dw": 2 * q["w"]}
 
+    from rnnlesson import deep
+    from rnnlesson.checks import bidirectional as bidirectional_checks
+
+    both = {"forward": {k: p[k] for k in ("Wax", "Waa", "ba")},
+            "backward": {k: -p[k] for k in ("Wax", "Waa", "ba")}}
     lstm_p = R.init_lstm_params(3, 4, 3, seed=0)
     lstm_step = R.lstm_cell_forward(x[:, :, 0], a0, a0, lstm_p)
 
@@ -141,6 +146,15 @@ def _examples():
                                       beam_checks.TOY_MODEL, 3, 2, 0, 1.0)),
         "beam_model": ("rnnlesson.checks.beam.random_model", lambda: (
             beam_checks.random_model(0)(()), beam_checks.TOY_MODEL((1, 2)))),
+        "deep.reverse_within_lengths": ("rnnlesson.deep.reverse_within_lengths", lambda: (
+            deep.reverse_within_lengths(x, lengths), deep.reverse_within_lengths(ids, lengths))),
+        "reference_reverse": ("rnnlesson.checks.bidirectional.within",
+                              lambda: bidirectional_checks.within(x, lengths)),
+        "deep_forward": ("rnnlesson.deep.deep_forward", lambda: (
+            deep.deep_forward(x, both, lengths), deep.deep_forward(x, both))),
+        "reference_bidirectional": ("rnnlesson.checks.bidirectional.reference_bidirectional",
+                                    lambda: bidirectional_checks.reference_bidirectional(
+                                        x, lengths, both["forward"], both["backward"])),
         "reference_predict": ("rnnlesson.checks.sentiment.reference_predict",
                               lambda: sentiment.reference_predict(p, ids, lengths)),
     }
@@ -180,6 +194,13 @@ GUARDS = {
                                (*AFTER_EX05, "rnn_backward_by_cells")),
     "attention_context": (("attention_forward", "reference_attention"), AFTER_EX06),
     "beam_search": (("beam_search", "reference_beam_search"), (*AFTER_EX06, "beam_model")),
+    # the bidirectional network may run the package's reversal, which the exercise's first
+    # function asked for, and the forward loop
+    "reverse_within_lengths": (("deep.reverse_within_lengths", "reference_reverse",
+                                "deep_forward"), AFTER_EX06),
+    "bidirectional_rnn_forward": (("deep_forward", "reference_bidirectional"),
+                                  (*AFTER_EX06, "deep.reverse_within_lengths",
+                                   "reference_reverse")),
     # the LSTM step: the sigmoid and the parameters are given; exercise 11 may run the forward
     "lstm_cell_forward": (("lstm_cell_forward", "lstm_forward"),
                           (*GIVEN, "sigmoid", "init_lstm_params")),
