@@ -12,8 +12,10 @@ from rnnlesson.attention import (
     init_attention,
 )
 from rnnlesson.beam import beam_search
+from rnnlesson.bleu import corpus_bleu
 from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward, softmax
 from rnnlesson.cells import Cell, get_cell, sequence_forward
+from rnnlesson.ctc import ctc_greedy_decode, ctc_loss, ctc_prefix_beam_search
 from rnnlesson.datasets import (
     Vocabulary,
     load_corpus,
@@ -70,6 +72,7 @@ __all__ = [
     "lstm_forward",
     "Cell", "get_cell", "sequence_forward", "init_deep", "deep_forward", "deep_backward",
     "deep_many_to_many_loss", "init_attention", "attention_forward", "attention_backward",
-    "attention_loss", "beam_search",
+    "attention_loss", "beam_search", "corpus_bleu", "ctc_loss", "ctc_greedy_decode",
+    "ctc_prefix_beam_search",
 ]
 __version__ = "0.1.0"

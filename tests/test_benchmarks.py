@@ -48,8 +48,9 @@ def test_rnnlesson_step_and_the_classic_loop_make_the_same_update():
 
 @pytest.mark.parametrize("script, batches, measured",
                          [(BENCH, ["1", "2"], 2),
-                          (BENCH.with_name("bench_lstm_step.py"), ["2"], 7)],
-                         ids=["training-step", "lstm-step"])
+                          (BENCH.with_name("bench_lstm_step.py"), ["2"], 7),
+                          (BENCH.with_name("bench_ctc.py"), ["1", "2"], 1)],
+                         ids=["training-step", "lstm-step", "ctc"])
 def test_benchmark_script_runs_and_prints_a_row_per_batch(script, batches, measured):
     """measured: the figures every row has whether or not PyTorch is installed."""
     out = subprocess.run([sys.executable, str(script), "--batches", *batches, "--seconds",
