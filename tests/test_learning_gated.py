@@ -1,5 +1,10 @@
 """What the gated cells and attention are for, shown by training: a symbol remembered across
-a long lag of noise, and long sequences translated with and without attention."""
+a long lag of noise, and long sequences translated with and without attention.
+
+The lag task's claims hold for the starts they name (rnnlesson.gate_init) and for the budget of
+notebook 10: 16 units, 200 steps of 32 examples, seed 0. With chrono initialisation the gated
+cells remember across a lag of 60; with their gate biases at zero (the package's default) they
+stay near chance there, so a gate's advantage comes with the start of its biases."""
 
 import numpy as np
 import pytest
@@ -9,22 +14,24 @@ from rnnlesson.cells import get_cell, sequence_forward
 from rnnlesson.datasets import LAG_NOISE as NOISE
 from rnnlesson.datasets import LAG_SYMBOLS as SYMBOLS
 from rnnlesson.datasets import lag_task
+from rnnlesson.gate_init import chrono_biases, zero_gate_biases
 from rnnlesson.sequence import output_forward
 
+LONG_LAG, UNITS, STEPS, BATCH = 60, 16, 200, 32  # notebook 10's budget, at a longer lag
 
-def lag_accuracy(cell, lag, steps=300, seed=0):
-    """Held-out accuracy on the lag task after training (chance: 1 / SYMBOLS)."""
-    params = get_cell(cell).init(SYMBOLS + NOISE, 16, SYMBOLS, seed)
-    # the gates start in their keeping position, as is usual for long memories (Gers et al.
-    # 2000; Jozefowicz et al. 2015): the LSTM's forget gate open and input gate mostly shut,
-    # the GRU's update gate mostly shut; the plain cell has no such knob
-    if cell == "lstm":
-        params = {**params, "bf": params["bf"] + 5.0, "bi": params["bi"] - 2.0}
-    if cell == "gru":
-        params = {**params, "bu": params["bu"] - 2.0}
+
+def lag_accuracy(cell, lag, gates=None, seed=0):
+    """Held-out accuracy on the lag task after training (chance: 1 / SYMBOLS). gates: how the
+    gated cells' biases start, "zero" or "chrono" (T_max = T_x = lag + 1, as in notebook 10);
+    None for the plain cell, which has no gates."""
+    params = get_cell(cell).init(SYMBOLS + NOISE, UNITS, SYMBOLS, seed)
+    if gates == "zero":
+        params = zero_gate_biases(cell, params)
+    elif gates == "chrono":
+        params = chrono_biases(cell, params, t_max=lag + 1, seed=100 + seed)
     rng = np.random.default_rng(seed)
     params, _ = R.train(lambda p, x, y: R.many_to_one_loss(p, x, y, cell=cell), params,
-                        lambda step: lag_task(rng, 64, lag), steps=steps,
+                        lambda step: lag_task(rng, BATCH, lag), steps=STEPS,
                         optimizer=R.adam(0.01), clip_norm=5.0, progress=False)
     x, y = lag_task(np.random.default_rng(99), 500, lag)
     a, _, _, _ = sequence_forward(x, None, params, cell=cell)
@@ -35,13 +42,16 @@ def test_the_plain_cell_remembers_across_a_short_lag():
     assert lag_accuracy("rnn", lag=10) > 0.95
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_beyond_a_long_lag_only_the_gated_cells_remember(cell):
-    accuracy = lag_accuracy(cell, lag=60)
-    if cell == "rnn":
-        assert accuracy < 0.6, f"the plain cell remembered across 60 steps: {accuracy:.3f}"
-    else:
-        assert accuracy > 0.95, f"{cell}: held-out accuracy {accuracy:.3f} at lag 60"
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_with_chrono_initialisation_the_gated_cells_remember_across_a_long_lag(cell):
+    accuracy = lag_accuracy(cell, LONG_LAG, gates="chrono")
+    assert accuracy > 0.95, f"{cell} from chrono: held-out accuracy {accuracy:.3f} at lag 60"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_with_zero_gate_biases_the_gated_cells_stay_near_chance_across_a_long_lag(cell):
+    accuracy = lag_accuracy(cell, LONG_LAG, gates="zero")
+    assert accuracy < 0.4, f"{cell} from zero biases remembered across 60 steps: {accuracy:.3f}"
 
 
 REVERSE_SYMBOLS = 8  # the task's symbols; the decoder's start symbol is one more
