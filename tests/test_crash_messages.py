@@ -233,3 +233,32 @@ def test_lecture_shapes_evaluates_the_letters_a_case_gives():
     assert shapes["y_pred"] == ((2, 4, 6), "(n_y, m, T_x)")
     assert shapes["Wf"] == ((5, 8), "(n_a, n_a + n_x)")
     assert "y_pred" not in lecture_shapes(n_a=5, m=4)
+
+
+@pytest.mark.parametrize("message, words", [
+    ("operands could not be broadcast together with shapes (2,4) (2,) ",
+     "(2,) is one of shape (2, 4) with axis 1 reduced away"),
+    ("operands could not be broadcast together with shapes (3,) (3,3) ",
+     "with one axis reduced away"),
+    ("operands could not be broadcast together with shapes (2,1,2) (2,2,4) ",
+     "size-1 axis at position 1; against (2, 2, 4) it is needed at position 2"),
+    ("operands could not be broadcast together with shapes (5,3) (3,5) ", None),
+    ("could not broadcast input array from shape (2,0) into shape (2,3)", None),
+])
+def test_a_broadcasting_error_is_read_for_what_its_shapes_say(message, words):
+    from rnnlesson.checks._crash import broadcast_hint
+
+    hint = broadcast_hint(message)
+    assert (hint is None) if words is None else (words in hint), hint
+
+
+def test_a_reduction_without_keepdims_is_named_in_the_learners_crash():
+    def attention_context(s_prev, h, params, mask):
+        scores = np.einsum("amt,am->mt", h, s_prev)
+        weights = np.exp(scores - scores.max(axis=1))  # (m, T_x) - (m,): no keepdims
+        alpha = weights / weights.sum(axis=1, keepdims=True)
+        return np.einsum("amt,mt->am", h, alpha), alpha
+
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.check_attention_context_shapes(attention_context)
+    assert "keepdims=True" in str(info.value) and len(str(info.value).splitlines()) <= 6

@@ -12,7 +12,13 @@ import warnings
 import numpy as np
 
 from rnnlesson.cell import init_params
-from rnnlesson.checks._crash import explain, facts, learner_line, lecture_shapes  # noqa: F401
+from rnnlesson.checks._crash import (  # noqa: F401
+    broadcast_hint,
+    explain,
+    facts,
+    learner_line,
+    lecture_shapes,
+)
 from rnnlesson.checks._guard import Watch
 from rnnlesson.gradcheck import numerical_gradient, rel_error
 
@@ -158,9 +164,11 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
         raise mistake(name, found[0], "\n".join([f"{name}: {found[1]}",
                                                  *explain(crash_of(error), shapes, False)]))
     said = " ".join(str(error).split())  # one line, whatever the error's text
+    broadcast = broadcast_hint(said)
     raise mistake(name, "raises-error", "\n".join([
         f"your {name} raised {type(error).__name__}{where(error)}: {said}",
         *explain(crash_of(error), shapes, line is not None),
+        *([broadcast] if broadcast else []),
         f"It was called with {sizes}. {hint}"]))
 
 

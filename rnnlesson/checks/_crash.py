@@ -353,3 +353,46 @@ def explain(crash, shapes, line_shown=True):
         lines.append(text + (f", made at line {made[0]}: `{made[1]}`." if made else "."))
         break
     return lines
+
+
+BROADCAST = re.compile(r"could not be broadcast together with (?:remapped )?shapes "
+                       r"((?:\[[^\]]*\]|\([^)]*\))\s*)+")
+SHAPE = re.compile(r"[\[(]([^\])]*)[\])]")
+
+
+def _compatible(a, b):
+    """Whether shapes a and b (same length) broadcast against each other."""
+    return all(x == y or x == 1 or y == 1 for x, y in zip(a, b, strict=True))
+
+
+def broadcast_hint(message):
+    """One line on what a broadcasting error's two shapes say, or None: an axis reduced
+    without keepdims (the shorter shape is the longer with one axis gone), or a size-1 axis
+    put in the wrong place (moved elsewhere, it would broadcast)."""
+    found = BROADCAST.search(str(message))
+    if not found:
+        return None
+    shapes = [tuple(int(n) for n in re.findall(r"-?\d+", group))
+              for group in SHAPE.findall(found.group(0))]
+    if len(shapes) != 2:
+        return None
+    for long, short in (shapes, shapes[::-1]):
+        axes = [j for j in range(len(long)) if long[:j] + long[j + 1:] == short] \
+            if len(long) == len(short) + 1 else []
+        if axes:
+            which = f"axis {axes[0]}" if len(axes) == 1 else "one axis"
+            return (f"An array of shape {short} is one of shape {long} with {which} reduced "
+                    "away (a sum, max or mean): keep that axis as size 1 (keepdims=True) so "
+                    "that it broadcasts against the other.")
+    for a, b in (shapes, shapes[::-1]):
+        if len(a) != len(b) or 1 not in a or _compatible(a, b):
+            continue
+        j = a.index(1)
+        rest = a[:j] + a[j + 1:]
+        for k in range(len(a)):
+            moved = rest[:k] + (1,) + rest[k:]
+            if k != j and _compatible(moved, b):
+                return (f"The array of shape {a} has its size-1 axis at position {j}; against "
+                        f"{b} it is needed at position {k}, giving {moved} (put the None or "
+                        "the reshape's 1 there).")
+    return None

@@ -66,6 +66,15 @@ def assert_gradient_dict(name, grads, shapes, formulas=None):
             raise mistake(name, "dba-not-a-column", f"{name}: dba should have shape {letters} = "
                           f"{shape}, received {grads[key].shape}. Keep the column: "
                           "dz.sum(axis=1, keepdims=True).")
+        value = grads[key]
+        if key == "dba" and isinstance(value, np.ndarray) and value.ndim == 2 \
+                and value.shape[0] == shape[0] and value.shape[1] > 1 \
+                and np.all(value == value[:, :1]):
+            raise mistake(name, "dba-broadcast", f"{name}: dba should have shape {letters} = "
+                          f"{shape}, received {value.shape}: the same column repeated "
+                          f"{value.shape[1]} times. A sum that starts from an array of shape "
+                          f"(n_a, m) (np.zeros((n_a, m))) takes each (n_a, 1) term added to it "
+                          "across all m columns; start it from 0.0 or np.zeros((n_a, 1)).")
         if key == "dba" and getattr(grads[key], "shape", (0, 1))[1:] not in ((1,), ()):
             raise mistake(name, "dba-not-summed", f"{name}: dba should have shape {letters} = "
                           f"{shape}, received {grads[key].shape}. Sum dz over the m examples: "
@@ -198,14 +207,16 @@ def check_rnn_cell_backward(rnn_cell_backward, forward=reference_cell_forward):
 
 
 def bptt_variant(da, caches, cut=lambda t: False, carry=True, accumulate=True,
-                 forwards=False, shift=0, reset=lambda t: False, direct=True, first=0):
+                 forwards=False, shift=0, reset=lambda t: False, direct=True, first=0,
+                 dropped=lambda t: ()):
     """BPTT over cell caches, right by default, or with one of the usual mistakes:
 
     cut(t): the gradient from step t into step t - 1 is dropped (truncation);
     carry=False: da_prev is never added; direct=False: da[:, :, t] is never added;
     accumulate=False: weight gradients overwritten; forwards: the loop runs t = 0..T_x-1;
     first=1: the loop stops at t = 1 (step 0 skipped); shift=1: step t reads caches[t - 1];
-    reset(t): the weight sums restart at step t (a sum kept per window).
+    reset(t): the weight sums restart at step t (a sum kept per window); dropped(t): the
+    weights whose share of step t is not added.
     """
     n_a, m, T_x = da.shape
     grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
@@ -216,6 +227,8 @@ def bptt_variant(da, caches, cut=lambda t: False, carry=True, accumulate=True,
         grads["dx"][:, :, t] = step["dxt"]
         da_prev = np.zeros((n_a, m)) if cut(t) else step["da_prev"]
         for key in ("dWax", "dWaa", "dba"):
+            if key in dropped(t):
+                continue
             keep = accumulate and not reset(t)
             grads[key] = grads[key] + step[key] if keep else step[key]
     grads["da0"] = da_prev

@@ -18,6 +18,8 @@ wrong answer gets the general check's message (`_differential`).
 """
 
 import itertools
+import re
+import warnings
 
 import numpy as np
 
@@ -98,6 +100,14 @@ def describe_map(out, lengths, n_x):
             return "examples-mixed", (f"example {i} at step {t} holds example {origin[1]}'s "
                                       f"step {origin[2]}: reverse along the time axis (the last, "
                                       "axis 2), each example within its own length.")
+    eff = [within_length(source, i, T_x) for i in range(m)]  # the length each was reversed in
+    if None not in eff and eff != list(lengths) and sorted(eff) == sorted(lengths):
+        i = next(i for i in range(m) if eff[i] != lengths[i])
+        j = list(lengths).index(eff[i])
+        return "lengths-misassigned", (
+            f"example {i} was reversed within {eff[i]} steps, the length of example {j} "
+            f"(lengths[{j}]), but its own is lengths[{i}] = {lengths[i]}: each example is "
+            "reversed within its own length, lengths[i] for x[:, i, :].")
     for i, L in enumerate(lengths):
         got = [source[0, i, t][2] for t in range(T_x)]
         want = [L - 1 - t if t < L else t for t in range(T_x)]
@@ -133,11 +143,32 @@ def describe_map(out, lengths, n_x):
     return None
 
 
+def within_length(source, i, T_x):
+    """The length L' within which example i's steps were reversed (1: not reversed), or None
+    when its map is no such reversal."""
+    got = [source[0, i, t][2] if source[0, i, t] is not None else None for t in range(T_x)]
+    for other in range(1, T_x + 1):
+        if got == [other - 1 - t if t < other else t for t in range(T_x)]:
+            return other
+    return None
+
+
+def empty_slice(error, line):
+    """A reversed slice whose stop is -1 (x[:, i, L - 1:-1:-1]) is empty: named, not a crash."""
+    if isinstance(error, ValueError) and re.search(r":\s*-1\s*:\s*-1\s*\]", line or ""):
+        return "empty-reversed-slice", (
+            f"the slice on your line `{line.strip()}` is empty: in a slice a stop of -1 means "
+            "the last element, not 'before step 0', so L - 1:-1:-1 selects nothing. Leave the "
+            "stop out, x[:, i, L - 1::-1], or reverse the first L steps: x[:, i, :L][:, ::-1].")
+    return None
+
+
 def run_reverse(fn, x, lengths):
     n_x, m, T_x = x.shape
     out = call_on_copies(fn, NAME_REVERSE, {"x": x.copy(), "lengths": lengths.copy()},
                          f"x (n_x, m, T_x) = {x.shape}, lengths (m,) = {lengths.tolist()}",
-                         HINT_REVERSE, shapes=lecture_shapes(n_x=n_x, m=m, T_x=T_x))
+                         HINT_REVERSE, diagnose=empty_slice,
+                         shapes=lecture_shapes(n_x=n_x, m=m, T_x=T_x))
     assert_shape(NAME_REVERSE, "the result", out, x.shape, "(n_x, m, T_x)")
     return out
 
@@ -317,6 +348,12 @@ def check_a(a, inputs):
                 raise mistake(NAME_BIDIRECTIONAL, slug, f"{NAME_BIDIRECTIONAL}: a has shape "
                               f"(n_a, m, T_x) = {a.shape}: {said}, (2 n_a, m, T_x) = "
                               f"{expected}.")
+    if isinstance(a, np.ndarray) and a.shape in ((2, n_a, m, T_x), (n_a, m, T_x, 2)):
+        raise mistake(NAME_BIDIRECTIONAL, "stacked-on-a-new-axis", f"{NAME_BIDIRECTIONAL}: a "
+                      f"has shape {a.shape}: the two directions are stacked on a new axis "
+                      "(np.stack). Join them along the existing first axis, the units: "
+                      f"np.concatenate([a_forward, a_backward], axis=0), (2 n_a, m, T_x) = "
+                      f"{expected}.")
     if isinstance(a, np.ndarray) and a.shape in ((n_a, m, 2 * T_x), (n_a, 2 * m, T_x)) \
             and a.shape != expected:
         axis = 2 if a.shape[2] == 2 * T_x else 1
@@ -368,10 +405,30 @@ def check_bidirectional_rnn_forward(bidirectional_rnn_forward):
     back, the forward weights used backwards, the halves swapped, added or joined on another
     axis) on padded batches; then the general check on random inputs of every size.
     """
+    own_reversal(bidirectional_rnn_forward)
     check_network(bidirectional_rnn_forward, 3, 4, (5, 2, 3), 5, seed=14)
     check_network(bidirectional_rnn_forward, 2, 3, (6, 6, 1, 4), 6, seed=15)
     general(BIDIRECTIONAL_SPEC, bidirectional_rnn_forward)
     passed(NAME_BIDIRECTIONAL)
+
+
+def own_reversal(fn):
+    """If the network's code can see a reverse_within_lengths of the learner's that is wrong,
+    say so first: the network reads through it, and its own messages would blame the cell."""
+    mine = getattr(fn, "__globals__", {}).get(NAME_REVERSE)
+    if not callable(mine) or getattr(mine, "__module__", "").startswith("rnnlesson"):
+        return
+    x, lengths = coded(2, 3, 5), np.array([5, 2, 3])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            right = np.array_equal(mine(x.copy(), lengths.copy()), within(x, lengths))
+    except Exception:  # noqa: BLE001 - any failure of the learner's reversal counts as wrong
+        right = False
+    if not right:
+        raise mistake(NAME_BIDIRECTIONAL, "own-reversal-wrong", f"{NAME_BIDIRECTIONAL} reads "
+                      f"through your {NAME_REVERSE}, which does not yet reverse each example "
+                      f"within its length (its check above says how): fix it first.")
 
 
 def build_bidirectional(sizes, rng, simple, lengths=None):

@@ -104,6 +104,7 @@ def check_one_hot_sentence(one_hot_sentence):
                       f"{(n_x, T_x)}; received {result.shape}. It is transposed: one column "
                       "per word, one row per vocabulary entry.")
     if result.shape != (n_x, T_x):
+        read_one_hot(result, {"sentence": sentence, "vocab": vocab})  # names its rows' mistake
         raise mistake(name, "wrong-shape", f"{name}: for a sentence of T_x = {T_x} words and a "
                       f"vocabulary of n_x = {n_x} symbols the result should have shape "
                       f"(n_x, T_x) = {(n_x, T_x)}; received {result.shape}.")
@@ -125,6 +126,10 @@ def check_one_hot_sentence(one_hot_sentence):
             raise mistake(name, "wrong-row", f"{name}: column {t} (the word {word!r}) should "
                           f"have its 1 in row {i}, the word's id (its position in vocab); it "
                           f"is in row {int(np.argmax(column))}.")
+    short = "a cat sat"  # the vocabulary's last words ('the', 'to') are not in it
+    read_one_hot(call(one_hot_sentence, name, (short, list(vocab)),
+                      f"sentence = {short!r} and vocab = {vocab}"),
+                 {"sentence": short, "vocab": vocab})
     general(name, one_hot_sentence)
     passed(name)
 
@@ -263,7 +268,10 @@ VOCAB_SPEC = Spec(
 
 
 def build_one_hot_inputs(sizes, rng, simple):
-    sentences = build_sentences(sizes, rng, simple)
+    """A sentence and a vocabulary built from it and from one more sentence of the same pool,
+    so that the vocabulary often holds words the sentence does not (its last word among them:
+    the number of rows is n_x = len(vocab), not the largest id of the sentence's words + 1)."""
+    sentences = build_sentences({**sizes, "m": 2}, rng, simple)
     return {"sentence": sentences[0], "vocab": reference_vocabulary(sentences)}
 
 
@@ -290,6 +298,14 @@ def read_one_hot(result, inputs):
                       f"should have shape (n_x, T_x) = {shape}, one column per word; yours has "
                       f"{result.shape}, one per distinct word: a set drops the repeated words "
                       "and their order. Go through sentence.split() in order.")
+    if result.shape != shape and result.shape[1:] == shape[1:] and result.shape[0] == 1 + max(
+            vocab.index(word) for word in words):
+        raise mistake(name, "rows-from-the-ids", f"{name}: for {inputs['sentence']!r} and a "
+                      f"vocabulary of {len(vocab)} symbols the result should have n_x = "
+                      f"len(vocab) = {len(vocab)} rows, one per symbol; yours has "
+                      f"{result.shape[0]}, the largest id of the sentence's words + 1. Every "
+                      "one-hot column has a row for every symbol of the vocabulary, used in "
+                      "the sentence or not.")
     if result.shape != shape:
         raise mistake(name, "wrong-shape", f"{name}: for {inputs['sentence']!r} the result "
                       f"should have shape (n_x, T_x) = {shape}; received {result.shape}.")

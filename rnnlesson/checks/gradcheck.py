@@ -29,6 +29,7 @@ def run_gradient_check(fn, backward, x, a0, params, da):
     originals = snapshot(args)
     sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, da = {da.shape}"
     errors = call(fn, NAME_CHECK, (backward, *args.values()), sizes)
+    not_restored(originals, args)
     assert_unchanged(NAME_CHECK, originals, args)
     if not isinstance(errors, dict) or any(key not in errors for key in SEQ_KEYS):
         raise mistake(NAME_CHECK, "wrong-return", f"{NAME_CHECK} should return a dict of "
@@ -40,6 +41,40 @@ def run_gradient_check(fn, backward, x, a0, params, da):
             raise mistake(NAME_CHECK, "not-a-number", f"{NAME_CHECK}: errors['{key}'] should be "
                           f"one relative error, a number >= 0; received {value!r}.")
     return errors
+
+
+def arrays_of(args):
+    """{path: array} of every array among the checker's arguments (params' entries too)."""
+    found = {}
+    for name, value in args.items():
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for key, array in items:
+            if isinstance(array, np.ndarray):
+                found[name if key is None else f"{name}['{key}']"] = array
+    return found
+
+
+def not_restored(originals, args, eps=1e-5):
+    """The checker nudges entries in place, as the exercise asks; an entry left nudged (off by
+    a multiple of eps, or by a nudge of another size) is named as such, not as a copy to make."""
+    after = arrays_of(args)
+    for path, before in arrays_of(originals).items():
+        now = after.get(path)
+        if not isinstance(now, np.ndarray) or now.shape != before.shape \
+                or np.array_equal(now, before):
+            continue
+        off = now - before
+        index = tuple(int(i) for i in np.argwhere(off != 0)[0])
+        steps = off[off != 0] / eps
+        exact = np.allclose(steps, np.round(steps), rtol=0, atol=1e-3)
+        raise mistake(NAME_CHECK, "entry-not-restored", f"{NAME_CHECK}: after your check "
+                      f"{path}{list(index)} is off by {off[index]:.3g}"
+                      + (f" ({steps[0]:+.0f} eps)" if exact else "")
+                      + f", and {np.count_nonzero(off)} entr"
+                      + ("y" if np.count_nonzero(off) == 1 else "ies") + " in all: an entry "
+                      "nudged to compute L(θ + ε) and L(θ - ε) must get its saved value back "
+                      "(value[i] = saved) before the next entry is nudged, or every later "
+                      "loss is computed with it still nudged.")
 
 
 def zero_backward(da, caches):

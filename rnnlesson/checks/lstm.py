@@ -272,6 +272,15 @@ def read_grads(grads, n_x, n_a, m):
         got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
         raise mistake(BACKWARD, "wrong-return", f"{BACKWARD} should return a dict with the keys "
                       f"{sorted(GRAD_SHAPES)}; received {got}.")
+    dxt, da_prev = grads["dxt"], grads["da_prev"]
+    if isinstance(dxt, np.ndarray) and isinstance(da_prev, np.ndarray) \
+            and dxt.ndim == da_prev.ndim == 2 and dxt.shape[1] == da_prev.shape[1] == m \
+            and dxt.shape[0] + da_prev.shape[0] == n_a + n_x and dxt.shape[0] != n_x:
+        raise mistake(BACKWARD, "dconcat-split-wrong", f"{BACKWARD}: dxt has {dxt.shape[0]} "
+                      f"rows and da_prev {da_prev.shape[0]}: together the n_a + n_x = "
+                      f"{n_a + n_x} rows of dconcat = W.T @ dz, cut in the wrong place. The "
+                      f"stacked column is [a_prev; xt], so da_prev = dconcat[:n_a] (n_a = "
+                      f"{n_a}, from a_prev or da_next) and dxt = dconcat[n_a:] (n_x = {n_x}).")
     for key, letters in GRAD_SHAPES.items():
         shape = tuple(sizes[k] for k in letters)
         hint = (" It looks transposed: dW = dz @ concat.T is (n_a, n_a + n_x)."
@@ -289,7 +298,11 @@ def check_backward_values(fn, n_x, n_a, m, seed):
         return
     for slip, text in BACKWARD_SLIPS.items():
         variant = step_backward(da_next, dc_next, cache, slip)
-        if all(close(grads[k], variant[k]) for k in GRAD_SHAPES):
+        # a stacked column read in the other order shows in every dW, whatever the learner
+        # then cut dxt and da_prev from
+        keys = [k for k in GRAD_SHAPES if k.startswith("dW")] \
+            if slip == "stacked-wrong-order" else GRAD_SHAPES
+        if all(close(grads[k], variant[k]) for k in keys):
             raise mistake(BACKWARD, slip, f"{BACKWARD}: {text}")
     general_backward(fn)
     key = wrong_keys[0]

@@ -79,6 +79,11 @@ def window_mistakes(da, caches, k):
         (bptt_variant(da, caches, cut, reset=starts), "sums-reset-per-window",
          "the weight gradients keep only the last window's sum: they restart at each window. "
          "Truncation cuts da_prev only; dWax, dWaa and dba still add up every step's share."),
+        *[({key: bptt_variant(da, caches, cut, dropped=lambda t, key=key: (key,) if cut(t)
+                              else ())[key]}, f"{key.lower()}-share-dropped-at-cut",
+           f"{key} misses the share of the steps where a cut is made (t = {k}, {2 * k}, ...): "
+           f"a cut drops da_prev only, and every step's share of {key} is still added.")
+          for key in ("dWax", "dWaa", "dba")],
         *bptt_mistakes(da, caches, cut),
     ]
 
@@ -202,6 +207,7 @@ TERMS = {
            "(t = k, 2k, ...) is dropped, and only that one",
     "cache": "step t's own cache, caches[t]",
     "dx-stored": "dx[:, :, t], where step t's dxt is stored",
+    "every-step": "every step's backward pass, from t = T_x - 1 down to 0, in every window",
     **{f"{key.lower()}-sum": f"{key}, the sum of every step's share of {key}, in every window"
        for key in ("dWax", "dWaa", "dba")},
     "da0": "da0, the da_prev of step t = 0 (the first window is not cut from a0)",
@@ -209,12 +215,14 @@ TERMS = {
 SPEC = Spec(
     NAME, {"n_x": (1, 3), "n_a": (1, 3), "m": (1, 2), "T_x": (1, 6), "k": (1, 4)},
     build_truncated, reference_truncated, read_truncated, terms=TERMS,
-    depends={"dx": {"da-from-above", "carry", "cut", "cache", "dx-stored"},
-             "da0": {"da-from-above", "carry", "cache", "da0"},
-             **{key: {"da-from-above", "carry", "cut", "cache", f"{key.lower()}-sum"}
+    depends={"dx": {"da-from-above", "carry", "cut", "cache", "dx-stored", "every-step"},
+             "da0": {"da-from-above", "carry", "cache", "da0", "every-step"},
+             **{key: {"da-from-above", "carry", "cut", "cache", f"{key.lower()}-sum",
+                      "every-step"}
                 for key in ("dWax", "dWaa", "dba")}},
+    # one window shows no fault that only a window's end makes (a loop that stops there)
     probes=[Probe("with k = 100 > T_x (one window: full BPTT)", one_window,
-                  frozenset(TERMS) - {"cut"}),
+                  frozenset(TERMS) - {"cut", "every-step"}),
             Probe("with Waa = 0 (no gradient from step t + 1 into step t)", no_recurrence,
                   frozenset(TERMS) - {"carry", "cut", "da0"})],
     steps={"dx": (2, "backward")}, show=("da", "k"),
@@ -246,6 +254,16 @@ def step_slip(t, got_t, da, caches, k):
     another step's da, another step's cache, another step's dxt stored in its place."""
     T_x = da.shape[2]
     carry = carried_into(t, da, caches, k, (t + 1) % k != 0)
+    # its own da[:, :, t] alone gives a dxt: a zero dx is no carry dropped, the step got nothing
+    if np.allclose(got_t, 0) and not np.allclose(cell_dxt(da[:, :, t], caches[t]), 0):
+        return "every-step", (f"dx[:, :, {t}] is 0: step {t}'s backward pass got no gradient "
+                              "or did not run. Every step runs it, in every window, with its "
+                              f"own da[:, :, {t}] from above, plus what comes back from step "
+                              f"{t + 1} unless a cut lies between")
+    if not np.allclose(da[:, :, t], 0) and same(got_t, cell_dxt(carry, caches[t])):
+        return "da-from-above", (f"step {t} gets only what comes back from step {t + 1}: its "
+                                 f"own da[:, :, {t}] from above is missing (a cut drops da_prev "
+                                 "only, never da[:, :, t])")
     others = [s for s in (t - 1, t + 1, T_x - 1 - t) if 0 <= s < T_x and s != t]
     stored = cut_bptt(da, caches, lambda u: u % k == 0 and u > 0)["dx"]
     for s in others:

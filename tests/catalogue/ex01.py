@@ -102,6 +102,15 @@ def one_hot_sentence(sentence, vocab):
 def one_hot_sentence(sentence, vocab):
     return np.eye(len(vocab))[:, [vocab.index(w) for w in sentence.split()]]
 '''},
+    {"name": "as many rows as the largest id needs", "checks": ["check_one_hot_sentence"],
+     "mistake": "ex01/rows-from-the-ids", "says": ["n_x = len(vocab)", "the largest id"],
+     "code": '''
+def one_hot_sentence(sentence, vocab):
+    ids = [vocab.index(w) for w in sentence.split()]
+    x = np.zeros((max(ids) + 1, len(ids)))
+    x[ids, np.arange(len(ids))] = 1.0
+    return x
+'''},
     {"name": "one row per word", "checks": ["check_one_hot_sentence"],
      "mistake": "ex01/transposed", "says": ["transposed", "one column per word"], "code": '''
 def one_hot_sentence(sentence, vocab):

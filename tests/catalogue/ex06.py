@@ -63,6 +63,10 @@ RNN = ["check_rnn_backward"]
 CHECK = ["check_bptt_gradient_check"]
 
 ANSWERS = [
+    {"name": "the dba sum started as an (n_a, m) array", "checks": ["check_rnn_backward"],
+     "mistake": "ex06/dba-broadcast", "says": ["the same column repeated", "np.zeros((n_a, 1))"],
+     "code": bptt(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
+                      "        dba = (np.zeros((n_a, m)) if t == T_x - 1 else dba) + step['dba']")},
     {"name": "BPTT, a loop with sums", "right": True, "checks": RNN, "code": bptt()},
     {"name": "BPTT, dicts summed with +=", "right": True, "checks": RNN, "code": '''
 def rnn_backward(da, caches):
@@ -180,7 +184,7 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
                                              "da, eps=1e-5):", "def bptt_gradient_check("
                                              "backward, x, a0, params, da, eps=0.3):")},
     {"name": "nudged entries not put back", "checks": CHECK,
-     "mistake": "ex06/changes-its-input", "says": ["modified its argument"],
+     "mistake": "ex06/entry-not-restored", "says": ["(+1 eps)", "must get its saved value back"],
      "code": checker("            value[i] = saved\n            numeric",
                      "            value[i] = saved + eps\n            numeric")},
     {"name": "gradients compared with the wrong arrays", "checks": CHECK,

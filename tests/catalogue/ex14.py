@@ -121,6 +121,14 @@ def reverse_within_lengths(x, lengths):
 '''},
     {"name": "nothing reversed", "checks": REVERSE, "mistake": "ex14/not-reversed",
      "says": ["Nothing was reversed"], "code": reverse("pass")},
+    {"name": "the lengths in the other order", "checks": REVERSE,
+     "mistake": "ex14/lengths-misassigned", "says": ["its own is lengths[0]"],
+     "code": reverse("for i, L in enumerate(lengths[::-1]):\n"
+                     "        out[:, i, :L] = x[:, i, :L][:, ::-1]")},
+    {"name": "a reversed slice that stops at -1", "checks": REVERSE,
+     "mistake": "ex14/empty-reversed-slice", "says": ["a stop of -1 means the last element"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, L - 1:-1:-1]")},
     {"name": "steps moved by one instead", "checks": REVERSE,
      "mistake": "ex14/steps-misplaced", "says": ["the reversal within its length"],
      "code": reverse("for i, L in enumerate(lengths):\n"
@@ -161,6 +169,12 @@ def bidirectional_rnn_forward(x, lengths, params_f, params_b):
     {"name": "the forward states twice", "checks": NETWORK, "mistake": "ex14/forward-twice",
      "says": ["both halves hold the forward cell's states"],
      "code": network(stack="np.concatenate([a_forward, a_forward], axis=0)")},
+    {"name": "the halves stacked on a new axis", "checks": NETWORK,
+     "mistake": "ex14/stacked-on-a-new-axis", "says": ["np.stack", "np.concatenate"],
+     "code": network(stack="np.stack([a_forward, a_backward])")},
+    {"name": "a network on a wrong reversal", "checks": NETWORK,
+     "mistake": "ex14/own-reversal-wrong", "says": ["fix it first"],
+     "code": reverse("out = x[:, :, ::-1].copy()") + network().replace(RIGHT_REVERSE, "")},
     {"name": "the halves added", "checks": NETWORK, "mistake": "ex14/directions-added",
      "says": ["added", "np.concatenate"], "code": network(stack="a_forward + a_backward")},
     {"name": "the halves joined along time", "checks": NETWORK,
