@@ -18,8 +18,8 @@ PARTS = (
     ("Foundations", 1, 4),
     ("The RNN", 5, 7),
     ("Learning", 8, 10),
-    ("Models", 11, 15),
-    ("Beyond", 16, 16),
+    ("Models", 11, 16),
+    ("Beyond", 17, 17),
 )
 OTHER_PART = "More"  # for a notebook numbered past the parts above
 

@@ -223,10 +223,15 @@ def mutants(source: str, function: str):
                     near = identifiers(node) | identifiers(replacement)
                     holder = parents.get(node) if isinstance(node, ast.Constant) else None
                     while holder is not None and not isinstance(holder, (ast.Call, ast.BinOp,
-                                                                         ast.Subscript)):
+                                                                         ast.Subscript,
+                                                                         ast.Compare)):
                         holder = parents.get(holder)
                     if holder is not None:
                         near |= identifiers(holder)
+                    if isinstance(statement, ast.For) and node in set(ast.walk(statement.iter)):
+                        # a loop's range: what it changes is the loop variable's values
+                        near |= {n.id for n in ast.walk(statement.target)
+                                 if isinstance(n, ast.Name)}
                     found.append(Mutant(f"line {statement.lineno}: {description}",
                                         statement.lineno, text, near | assigned))
     return found

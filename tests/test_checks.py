@@ -24,6 +24,7 @@ from rnnlesson.checks.encoding import reference_vocabulary
 from rnnlesson.checks.sentiment import reference_predict
 from rnnlesson.checks.topologies import expected_answer
 from rnnlesson.checks.truncated import cut_bptt
+from rnnlesson.ctc import ctc_forward_backward, ctc_log_likelihood, extend_labels
 from rnnlesson.deep import deep_forward, reverse_within_lengths
 
 ALL_CHECKS = [
@@ -39,6 +40,7 @@ ALL_CHECKS = [
     checks.check_attention_context_shapes, checks.check_attention_context,
     checks.check_beam_search_greedy, checks.check_beam_search,
     checks.check_reverse_within_lengths, checks.check_bidirectional_rnn_forward,
+    checks.check_ctc_forward,
 ]
 
 
@@ -173,6 +175,13 @@ REFERENCES = [
     (checks.check_bidirectional_rnn_forward,
      lambda x, lengths, pf, pb: deep_forward(x, {"forward": pf, "backward": pb}, lengths)[0],
      (), "rnnlesson.deep.deep_forward"),
+    (checks.check_ctc_forward, lambda log_y, labels: (
+        ctc_forward_backward(log_y[:, None], *extend_labels(np.array([labels], dtype=int),
+                                                            np.array([len(labels)])),
+                             np.array([log_y.shape[1]]), np.array([len(labels)]))[0][:, 0],
+        float(ctc_log_likelihood(log_y[:, None], np.array([labels], dtype=int),
+                                 np.array([log_y.shape[1]]), np.array([len(labels)]))[0])),
+     (), "rnnlesson.ctc.extend_labels"),
 ]
 
 

@@ -141,6 +141,18 @@ def test_a_link_named_by_a_notebooks_number_opens_that_notebook(path):
     assert not wrong, f"links whose text says one notebook and opens another: {wrong}"
 
 
+NEXT_LINK = re.compile(r"\*\*Next:\*\*\s*\[[^\]]*\]\(\s*<?([^)\s>]+)>?\s*\)")
+
+
+@pytest.mark.parametrize("path", FILES[:-1], ids=ids(FILES[:-1]))
+def test_next_opens_the_following_notebook(path):
+    """Every notebook but the last ends by pointing at the one after it (a notebook put in
+    between must be pointed at by the one before)."""
+    targets = NEXT_LINK.findall(markdown_text(load(path)))
+    following = FILES[FILES.index(path) + 1].name
+    assert targets and unquote(targets[-1]) == following, (targets, following)
+
+
 def test_numbered_links_reads_the_number_in_the_text_and_in_the_target():
     text = ("[11 · Sentiment](../notebooks/11-sentiment.ipynb), [Notebook 10](10-gated.ipynb), "
             "[12 · A model](../notebooks/13-other.ipynb), "
@@ -163,7 +175,7 @@ def tiny_course(tmp_path):
     write_notebook(tmp_path / "00-index.ipynb", "# Index\n\nWelcome.", stale, code)
     write_notebook(tmp_path / "01-first-steps.ipynb", "# First steps\n\nText.")
     write_notebook(tmp_path / "05-the-cell.ipynb", "# The cell: one step")
-    write_notebook(tmp_path / "17-extra.ipynb", "# Extra")
+    write_notebook(tmp_path / "18-extra.ipynb", "# Extra")
     return tmp_path
 
 
@@ -172,7 +184,7 @@ def test_course_map_lists_each_part_in_order(tiny_course):
         course.MAP_MARKER, "## Course map",
         "", "**Foundations**", "", "1. [First steps](01-first-steps.ipynb)",
         "", "**The RNN**", "", "5. [The cell: one step](05-the-cell.ipynb)",
-        "", f"**{course.OTHER_PART}**", "", "17. [Extra](17-extra.ipynb)",
+        "", f"**{course.OTHER_PART}**", "", "18. [Extra](18-extra.ipynb)",
     ])
 
 

@@ -224,5 +224,5 @@ def test_the_one_directional_net_never_answers_1(printed):
 
 def test_it_links_its_exercise_and_the_next_notebook(prose):
     assert "[Exercise 14](../exercises/ex14-bidirectional.ipynb)" in prose
-    assert prose.endswith("**Next:** [Where next: the same cells in other codebases]"
-                          "(16-where-next.ipynb).")
+    assert prose.endswith("**Next:** [Speech recognition without alignments: CTC]"
+                          "(16-speech-recognition-with-ctc.ipynb).")

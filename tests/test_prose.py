@@ -685,14 +685,14 @@ def test_an_exercise_header_names_its_notebooks_as_they_title_themselves(path):
 def test_notebook_10s_gru_in_chos_form_is_the_packages_gru():
     """'Their gate z says how much of the old state to keep, h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃_t
     ... so their z is exactly 1 - Γ_u': Cho et al.'s update, with z = 1 - Γ_u computed from the
-    package's own gate, gives the package's GRU step; notebook 16's table says the same."""
+    package's own gate, gives the package's GRU step; notebook 17's table says the same."""
     from rnnlesson import gru_cell_forward, init_gru_params
 
     prose = " ".join(markdown(nbformat.read(notebook_path("10"), as_version=4)).split())
     assert r"$$h_t = z \odot h_{t-1} + (1 - z) \odot \tilde{h}_t ,$$" in prose
     assert r"so their $z$ is exactly $1 - \Gamma_u$ (and $\Gamma_u = 1 - z$)" in prose
     assert "We write it as the Coursera course *Sequence Models* does" in prose
-    table = markdown(nbformat.read(notebook_path("16"), as_version=4))
+    table = markdown(nbformat.read(notebook_path("17"), as_version=4))
     header = next(line for line in table.splitlines()
                   if line.startswith("| ours |") and "Cho et al." in line)
     column = [c.strip() for c in header.split("|")].index("Cho et al. (2014)")
@@ -750,3 +750,15 @@ def test_notebook_10s_next_cell_draws_what_the_prose_announces():
     assert "held-out accuracy\nlag " in printed
     assert any("image/png" in o.get("data", {}) for o in following.outputs)
     assert "The figure after the next cell" not in markdown(notebook)
+
+
+def test_exercise_15_shows_the_recursion_equal_to_all_alignments_and_a_product_underflowing():
+    notebook = nbformat.read(NOTEBOOKS.parent / "solutions" / "ex15-ctc-forward.ipynb",
+                             as_version=4)
+    text = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    found = re.search(r"by the recursion: ([\d.]+), by all (\d+) alignments: ([\d.]+)", text)
+    assert found and found[1] == found[3] and int(found[2]) == 3 ** 6
+    assert "one alignment's product of probabilities as a float64: 0.0" in text
+    prose = markdown(notebook)
+    assert "comes out as 0" in prose and "800 frames" in prose

@@ -34,6 +34,7 @@ EXERCISE = {
     "lstm_cell_forward": "ex10", "lstm_cell_backward": "ex11",
     "attention_context": "ex12", "beam_search": "ex13",
     "reverse_within_lengths": "ex14", "bidirectional_rnn_forward": "ex14",
+    "ctc_forward": "ex15",
 }
 TAG = re.compile(r"\[mistake: (ex\d\d/[a-z0-9-]+)\]")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -219,6 +220,8 @@ def changed_part(before, after, path):
                 return found
         return None
     if isinstance(before, (list, tuple)):
+        if not isinstance(after, (list, tuple)) or len(after) != len(before):
+            return path  # items inserted, removed or the list replaced
         for i, item in enumerate(before):
             found = changed_part(item, after[i], f"{path}[{i}]")
             if found:
@@ -228,6 +231,9 @@ def changed_part(before, after, path):
         if not isinstance(after, np.ndarray) or after.shape != before.shape \
                 or not np.array_equal(before, after):
             return path
+        return None
+    if isinstance(before, (int, float, str, bool)) and before != after:
+        return path  # a plain value replaced inside a list or dict
     return None
 
 

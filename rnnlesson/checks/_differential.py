@@ -316,7 +316,7 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
     elif 1 < len(suspects) <= 3:
         fault = "The fault is in one of: " + "; ".join(spec.terms[s] for s in suspects)
     evidence = "; ".join([f"{p.label} yours agrees" for p in agree[:2]]
-                         + [f"{p.label} it does not" for p in differ[:2]])
+                         + [f"{p.label} yours differs" for p in differ[:2]])
     if fault:
         head += f" {fault}" + (f" ({evidence})" if evidence else "") + "."
     elif evidence:

@@ -65,8 +65,11 @@ def _examples():
     def toy_loss(q):
         return float(np.sum(q["w"] ** 2)), {"dw": 2 * q["w"]}
 
-    from rnnlesson import deep
+    from rnnlesson import ctc, deep
     from rnnlesson.checks import bidirectional as bidirectional_checks
+    from rnnlesson.checks import ctc as ctc_checks
+
+    ctc_logits = rng.normal(size=(3, 1, 6))
 
     both = {"forward": {k: p[k] for k in ("Wax", "Waa", "ba")},
             "backward": {k: -p[k] for k in ("Wax", "Waa", "ba")}}
@@ -155,6 +158,16 @@ def _examples():
         "reference_bidirectional": ("rnnlesson.checks.bidirectional.reference_bidirectional",
                                     lambda: bidirectional_checks.reference_bidirectional(
                                         x, lengths, both["forward"], both["backward"])),
+        "ctc_log_likelihood": ("rnnlesson.ctc.ctc_log_likelihood", lambda: (
+            ctc.ctc_log_likelihood(ctc_logits, np.array([[1, 2]]), np.array([4]), np.array([2])),
+            ctc.ctc_loss(ctc_logits, np.array([[1, 1]]), np.array([4]), np.array([2])))),
+        "reference_alpha": ("rnnlesson.checks.ctc.reference_alpha",
+                            lambda: ctc_checks.reference_alpha(ctc.log_softmax(ctc_logits[:, 0]),
+                                                               [1, 2, 2])),
+        "extend_labels": ("rnnlesson.ctc.extend_labels", lambda: ctc.extend_labels(
+            np.array([[1, 2, 2]]), np.array([3]))),
+        "log_softmax": ("rnnlesson.ctc.log_softmax",
+                        lambda: ctc.log_softmax(ctc_logits[:, 0])),
         "reference_predict": ("rnnlesson.checks.sentiment.reference_predict",
                               lambda: sentiment.reference_predict(p, ids, lengths)),
     }
@@ -198,6 +211,9 @@ GUARDS = {
     # function asked for, and the forward loop
     "reverse_within_lengths": (("deep.reverse_within_lengths", "reference_reverse",
                                 "deep_forward"), AFTER_EX06),
+    # the exercise gives log_softmax; the package's likelihood and loss run the recursion
+    "ctc_forward": (("ctc_log_likelihood", "reference_alpha", "extend_labels"),
+                    (*GIVEN, "log_softmax")),
     "bidirectional_rnn_forward": (("deep_forward", "reference_bidirectional"),
                                   (*AFTER_EX06, "deep.reverse_within_lengths",
                                    "reference_reverse")),

@@ -216,6 +216,11 @@ def check_attention_context(attention_context):
         if close(context, np.einsum("amt,mt->am", h, np.ones_like(alpha))):
             raise mistake(NAME, "context-unweighted", f"{NAME}: the context is the plain sum "
                           "of the h_j; weight each h_j by alpha: sum_j alpha[:, j] h[:, :, j].")
+        real_mean = np.einsum("amt,mt->am", h, mask / mask.sum(axis=1, keepdims=True))
+        if close(context, real_mean) or close(context, h.mean(axis=2)):
+            raise mistake(NAME, "context-unweighted", f"{NAME}: the context is the plain mean "
+                          "of the h_j, every step weighted alike; weight each h_j by its own "
+                          "alpha: sum_j alpha[:, j] h[:, :, j].")
         general(attention_context)
         raise mistake(NAME, "context-wrong", f"{NAME}: the weights are right but the context "
                       "is not sum_j alpha[:, j] h[:, :, j] (shape (n_a, m)).")
@@ -228,6 +233,14 @@ def check_attention_context(attention_context):
                       "-inf is NaN. Give such a row weights 0 and context 0 (e.g. divide by the "
                       "row sum only where it is above 0).")
     if np.any(alpha[1] != 0) or np.any(context[:, 1] != 0):
+        T_x = alpha.shape[1]
+        if np.allclose(alpha[1], 1.0 / T_x):
+            raise mistake(NAME, "all-masked-uniform", f"{NAME}: an example whose steps are all "
+                          f"padded (length 0) gets weight 1/T_x = 1/{T_x} on each step from "
+                          "yours: its padded scores, however negative (-1e9), are finite and "
+                          "all equal, so the softmax spreads the weight evenly. Such an "
+                          "example gets weights 0 and context 0: -inf for padded scores (and "
+                          "no division by a zero sum), or np.where(mask, weights, 0).")
         raise mistake(NAME, "all-masked-not-zero", f"{NAME}: an example whose steps are all "
                       "padded should get weights 0 and context 0.")
 

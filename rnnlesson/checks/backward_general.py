@@ -168,8 +168,8 @@ def dz_failure(fn, case, outcome, witnesses):
     at_zero = all(not run(CELL_SPEC, fn, zero_a_next(c.inputs(CELL_SPEC))).wrong
                   for c, _ in witnesses)
     evidence = ("with a_next = 0, where tanh' = 1, yours agrees: the factor 1 - a_next**2 is "
-                "what differs" if at_zero else "with a_next = 0, where tanh' = 1, it does "
-                "not: there dz is da_next itself")
+                "what differs" if at_zero else "with a_next = 0, where tanh' = 1, yours "
+                "differs: there dz is da_next itself")
     wrong = [key for key in CELL_KEYS if any(key in o.wrong for _, o in witnesses)]
     lines = [f"{NAME_CELL}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong. "
              f"The fault is in {DZ}: your gradients are the lecture's products (dxt = Wax.T @ "

@@ -263,8 +263,11 @@ def beam_diagnosis(fn, cases):
         return mistake(NAME, slug, "\n".join([f"{NAME}: {text}"] + lines))
 
     if end is not None and end in ids[:-1]:
+        zero = (" Here end = 0: a test written `if end and ...` takes the id 0 for no end "
+                "symbol at all; test `end is not None`.") if end == 0 else ""
         return fail("continues-after-end", "a sequence that wrote the end symbol was extended "
-                    "further. It is finished: take it out of the beam and keep it aside.")
+                    "further. It is finished: take it out of the beam and keep it aside."
+                    + zero)
     if len(ids) > n or any(not 0 <= y < step.n_y for y in ids):
         return fail("not-a-sequence", f"ids should be at most n = {n} symbols, each an id "
                     f"below n_y = {step.n_y}.")
@@ -347,6 +350,13 @@ def beam_diagnosis(fn, cases):
         skipped = one_call_per_step(fn, plain + cases)
         if skipped:
             c, t, theirs, mine = skipped
+            _, longer = traced(fn, dict(c, n=c["n"] + 1))  # one step more: does it branch?
+            if any(len({p for p in longer or [] if len(p) == u}) > 1
+                   for u in range(c["n"] + 1)):
+                return fail("pruning-wrong", f"after step {t}{probe_text(c, inputs)} yours "
+                            f"keeps one prefix, {shows(mine)}, where the beam holds "
+                            f"{shows(theirs)}; run one step longer, it extends several. Keep "
+                            "the beam_width best at every step, the first one included.")
             return fail("step-not-per-prefix", "each prefix is extended with its own "
                         f"step(prefix). At step {t + 1}{probe_text(c, inputs)} the beam holds "
                         f"{shows(theirs)}, and the lecture's search calls step on each; yours "

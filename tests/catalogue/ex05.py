@@ -46,7 +46,7 @@ ANSWERS = [
                   dba="dz.mean(axis=1, keepdims=True)")},
     # through the general check: the term at fault found, not recognised from a list
     {"name": "tanh's derivative written as the sigmoid's", "mistake": "ex05/dz-wrong",
-     "says": ["The fault is in dz = da_next * (1 - a_next**2)", "it does not: there dz is "
+     "says": ["The fault is in dz = da_next * (1 - a_next**2)", "yours differs: there dz is "
               "da_next itself", "dz: the lecture's"],
      "code": step(dz="da_next * a_next * (1 - a_next)")},
     {"name": "da_next forgotten in dz", "mistake": "ex05/dz-wrong",

@@ -61,7 +61,7 @@ def clip_by_global_norm(grads, max_norm):
          "return {key: g * scale for key, g in grads.items()}, norm",
          "return {key: g * scale for key, g in grads.items()}, min(norm, max_norm)")},
     {"name": "always scaled", "checks": CLIP, "mistake": "ex07/clipped-wrong",
-     "says": ["scale only when norm > max_norm", "far above the norm it does not"],
+     "says": ["scale only when norm > max_norm", "far above the norm yours differs"],
      "code": RIGHT_CLIP.replace(
          "max_norm / norm if norm > max_norm else 1.0",
          "max_norm / norm if norm > 0 else 1.0")},

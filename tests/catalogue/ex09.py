@@ -37,7 +37,8 @@ ANSWERS = [
     {"name": "the cut drops the step's dWaa share too", "mistake": "ex09/dwaa-share-dropped-at-cut",
      "says": ["dWaa misses the share of the steps where a cut is made"],
      "code": truncated(add="dWax = dWax + step['dWax']\n        dba = dba + step['dba']\n"
-                           "        dWaa = dWaa if (t % k == 0 and t > 0) else dWaa + step['dWaa']")},
+                           "        dWaa = dWaa if (t % k == 0 and t > 0) else "
+                           "dWaa + step['dWaa']")},
     {"name": "one loop, a cut at t = k, 2k, ...", "right": True, "code": truncated()},
     {"name": "a loop over windows", "right": True, "code": '''
 def rnn_backward_truncated(da, caches, k):

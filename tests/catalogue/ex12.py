@@ -33,6 +33,15 @@ RIGHT = '''
 
 
 ANSWERS = [
+    {"name": "padded scores filled with -1e9", "mistake": "ex12/all-masked-uniform",
+     "says": ["weight 1/T_x", "finite and all equal"], "code": answer('''
+    masked = np.where(mask, scores, -1e9)
+    w = np.exp(masked - masked.max(axis=1, keepdims=True))
+    alpha = w / w.sum(axis=1, keepdims=True)''')},
+    {"name": "the context as the mean of the real h_j", "mistake": "ex12/context-unweighted",
+     "says": ["plain mean of the h_j", "its own alpha"],
+     "code": answer(RIGHT, context="np.einsum('amt,mt->am', h, mask / np.maximum("
+                                   "mask.sum(axis=1, keepdims=True), 1))")},
     {"name": "where -inf, max subtracted, empty rows guarded", "right": True,
      "code": answer(RIGHT)},
     {"name": "exp, then mask and renormalise", "right": True, "code": answer('''

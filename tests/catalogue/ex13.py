@@ -39,6 +39,13 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
 
 
 ANSWERS = [
+    {"name": "one prefix kept after the first step", "mistake": "ex13/pruning-wrong",
+     "says": ["keeps one prefix", "the first one included"],
+     "code": searcher(keep="sorted(candidates, key=lambda c: -c[1])[:beam_width if "
+                           "len(candidates[0][0]) > 1 else 1]")},
+    {"name": "the end symbol tested by its truth", "mistake": "ex13/continues-after-end",
+     "says": ["Here end = 0", "end is not None"],
+     "code": searcher(finish="if end and c[0][-1] == end")},
     {"name": "sorted candidates, finished set aside", "right": True, "code": searcher()},
     {"name": "heapq, numpy log-probabilities and lists", "right": True, "code": '''
 import heapq

@@ -1,0 +1,170 @@
+"""Exercise 15: ctc_forward, the forward recursion α of CTC in log space."""
+
+PRELUDE = '''
+import numpy as np
+from rnnlesson.ctc import log_softmax
+BLANK = 0
+'''
+CHECKS = ["check_ctc_forward"]
+
+LINES = {
+    "extended": "[BLANK] + [k for label in labels for k in (label, BLANK)]",
+    "start": "log_alpha[:2, 0] = log_y[extended[:2], 0]",
+    "stay": "paths = log_alpha[s, t - 1]",
+    "next": "paths = np.logaddexp(paths, log_alpha[s - 1, t - 1]) if s >= 1 else paths",
+    "skip_if": "s >= 2 and extended[s] != BLANK and extended[s] != extended[s - 2]",
+    "skip": "paths = np.logaddexp(paths, log_alpha[s - 2, t - 1])",
+    "emit": "log_alpha[s, t] = log_y[extended[s], t] + paths",
+    "end": "log_p = np.logaddexp.reduce(log_alpha[max(L - 2, 0):, T - 1])",
+}
+
+
+def forward(**changed):
+    """The learner's recursion with the given lines changed."""
+    lines = {**LINES, **changed}
+    return f'''
+def ctc_forward(log_y, labels):
+    extended = {lines["extended"]}
+    L, T = len(extended), log_y.shape[1]
+    log_alpha = np.full((L, T), -np.inf)
+    {lines["start"]}
+    for t in range(1, T):
+        for s in range(L):
+            {lines["stay"]}
+            {lines["next"]}
+            if {lines["skip_if"]}:
+                {lines["skip"]}
+            {lines["emit"]}
+    {lines["end"]}
+    return log_alpha, float(log_p)
+'''
+
+
+ANSWERS = [
+    {"name": "the recursion entry by entry", "right": True, "code": forward()},
+    {"name": "vectorised over s with shifted copies", "right": True, "code": '''
+def ctc_forward(log_y, labels):
+    ext = np.array([BLANK] + [k for label in labels for k in (label, BLANK)])
+    L, T = len(ext), log_y.shape[1]
+    skip = np.zeros(L, dtype=bool)
+    skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    log_alpha = np.full((L, T), -np.inf)
+    log_alpha[:2, 0] = log_y[ext[:2], 0]
+    for t in range(1, T):
+        prev = log_alpha[:, t - 1]
+        one, two = np.full(L, -np.inf), np.full(L, -np.inf)
+        one[1:], two[2:] = prev[:-1], prev[:-2]
+        two = np.where(skip, two, -np.inf)
+        log_alpha[:, t] = log_y[ext, t] + np.logaddexp(np.logaddexp(prev, one), two)
+    ends = log_alpha[-2:, -1] if L > 1 else log_alpha[-1:, -1]
+    return log_alpha, float(np.logaddexp.reduce(ends))
+'''},
+    {"name": "only the blank at the start", "mistake": "ex15/start-wrong",
+     "says": ["frame t = 0, s = 1", "for s = 0, 1"],
+     "code": forward(start="log_alpha[0, 0] = log_y[BLANK, 0]")},
+    {"name": "no staying on a symbol", "mistake": "ex15/stay-missing",
+     "says": ["α_{t-1}(s) is missing"], "code": forward(stay="paths = -np.inf")},
+    {"name": "no moving on", "mistake": "ex15/next-missing",
+     "says": ["α_{t-1}(s-1) is missing"],
+     "code": forward(next="paths = paths")},
+    {"name": "no skip at all", "mistake": "ex15/skip-missing",
+     "says": ["skip the blank between two different labels"],
+     "code": forward(skip_if="False")},
+    {"name": "a skip wherever s >= 2", "mistake": "ex15/skip-into-blank",
+     "says": ["no path skips into a blank"], "code": forward(skip_if="s >= 2")},
+    {"name": "a skip between equal labels", "mistake": "ex15/skip-between-equal-labels",
+     "says": ["a a needs a blank between"],
+     "code": forward(skip_if="s >= 2 and extended[s] != BLANK")},
+    {"name": "no emission", "mistake": "ex15/emission-missing",
+     "says": ["log y_t(l'_s) is not added"],
+     "code": forward(emit="log_alpha[s, t] = paths")},
+    {"name": "the previous frame's emission", "mistake": "ex15/emission-of-previous-frame",
+     "says": ["read at frame t - 1"],
+     "code": forward(emit="log_alpha[s, t] = log_y[extended[s], t - 1] + paths")},
+    {"name": "the emission of symbol s", "mistake": "ex15/emission-of-s",
+     "says": ["read at symbol s instead of l'_s"],
+     "code": forward(emit="log_alpha[s, t] = log_y[s % log_y.shape[0], t] + paths")},
+    {"name": "log-probabilities added", "mistake": "ex15/probabilities-added-as-logs",
+     "says": ["combine them with np.logaddexp"],
+     "code": forward(next="paths = paths + log_alpha[s - 1, t - 1] if s >= 1 and "
+                          "np.isfinite(paths) and np.isfinite(log_alpha[s - 1, t - 1]) else "
+                          "np.logaddexp(paths, log_alpha[s - 1, t - 1]) if s >= 1 else paths",
+                     skip="paths = paths + log_alpha[s - 2, t - 1] if np.isfinite(paths) and "
+                          "np.isfinite(log_alpha[s - 2, t - 1]) else np.logaddexp(paths, "
+                          "log_alpha[s - 2, t - 1])")},
+    {"name": "the best path (max) instead of the sum", "mistake": "ex15/max-instead-of-sum",
+     "says": ["single best path (Viterbi)"],
+     "code": forward(next="paths = np.maximum(paths, log_alpha[s - 1, t - 1]) if s >= 1 "
+                          "else paths",
+                     skip="paths = np.maximum(paths, log_alpha[s - 2, t - 1])")},
+    {"name": "the end on the last blank only", "mistake": "ex15/end-wrong",
+     "says": ["the last blank only", "np.logaddexp(log α_{T-1}(2S), log α_{T-1}(2S - 1))"],
+     "code": forward(end="log_p = log_alpha[L - 1, T - 1]")},
+    {"name": "no blank after the last label", "mistake": "ex15/extended-labels-wrong",
+     "says": ["2S + 1", "one after the last"],
+     "code": forward(extended="[BLANK] + [k for label in labels for k in (label, BLANK)][:-1]",
+                     end="log_p = np.logaddexp.reduce(log_alpha[max(L - 1, 0):, T - 1])")},
+    {"name": "the recursion on probabilities, the log at the end", "mistake": "ex15/underflow",
+     "says": ["below the smallest float64", "Keep log α throughout"], "code": '''
+def ctc_forward(log_y, labels):
+    ext = [BLANK] + [k for label in labels for k in (label, BLANK)]
+    L, T = len(ext), log_y.shape[1]
+    y = np.exp(log_y)
+    alpha = np.zeros((L, T))
+    alpha[:2, 0] = y[ext[:2], 0]
+    for t in range(1, T):
+        for s in range(L):
+            paths = alpha[s, t - 1] + (alpha[s - 1, t - 1] if s >= 1 else 0.0)
+            if s >= 2 and ext[s] != BLANK and ext[s] != ext[s - 2]:
+                paths += alpha[s - 2, t - 1]
+            alpha[s, t] = y[ext[s], t] * paths
+    with np.errstate(divide="ignore"):
+        return np.log(alpha), float(np.log(alpha[max(L - 2, 0):, T - 1].sum()))
+'''},
+    {"name": "blanks inserted into the labels list", "mistake": "ex15/changes-its-input",
+     "says": ["modified its argument labels"], "code": '''
+def ctc_forward(log_y, labels):
+    for i in range(len(labels), 0, -1):
+        labels.insert(i, BLANK)
+    labels.insert(0, BLANK)
+    extended = labels
+    L, T = len(extended), log_y.shape[1]
+    log_alpha = np.full((L, T), -np.inf)
+    log_alpha[:2, 0] = log_y[extended[:2], 0]
+    for t in range(1, T):
+        for s in range(L):
+            paths = log_alpha[s, t - 1]
+            if s >= 1:
+                paths = np.logaddexp(paths, log_alpha[s - 1, t - 1])
+            if s >= 2 and extended[s] != BLANK and extended[s] != extended[s - 2]:
+                paths = np.logaddexp(paths, log_alpha[s - 2, t - 1])
+            log_alpha[s, t] = log_y[extended[s], t] + paths
+    return log_alpha, float(np.logaddexp.reduce(log_alpha[max(L - 2, 0):, T - 1]))
+'''},
+    {"name": "log y times the paths", "mistake": "ex15/logs-multiplied",
+     "says": ["a product of probabilities is a sum"],
+     "code": forward(emit="log_alpha[s, t] = log_y[extended[s], t] * paths")},
+    {"name": "repeats merged before extending", "mistake": "ex15/extended-labels-wrong",
+     "says": ["every label counts, repeats included"],
+     "code": forward(extended="[BLANK] + [k for i, label in enumerate(labels) if i == 0 or "
+                              "label != labels[i - 1] for k in (label, BLANK)]")},
+    {"name": "the end read at L - 2 whatever S", "mistake": "ex15/end-wrong",
+     "says": ["with no label (S = 0)"],
+     "code": forward(end="log_p = np.logaddexp(log_alpha[L - 1, T - 1], "
+                         "log_alpha[L - 2, T - 1])")},
+    {"name": "log_alpha as (T, 2S + 1)", "mistake": "ex15/transposed",
+     "says": ["one row per position s of l'"],
+     "code": forward().replace("return log_alpha, float(log_p)",
+                               "return log_alpha.T, float(log_p)")},
+]
+
+MUTANTS = {
+    "function": "ctc_forward", "spec": "rnnlesson.checks.ctc:SPEC", "checks": CHECKS,
+    "outputs": ["log_alpha", "log_p"], "at_least": 8,
+    "aliases": {"extended": ["l'", "l'_s", "blank"], "labels": ["l'", "label"],
+                "log_alpha": ["α", "α_{t-1}(s)"], "paths": ["α_{t-1}", "predecessor",
+                                                             "logaddexp"],
+                "log_y": ["emission", "log y_t", "y_0"], "log_p": ["log p", "end"],
+                "BLANK": ["blank"], "L": ["2S + 1", "last"], "T": ["frame"],
+                "s": ["s-1", "s-2", "α_{t-1}(s)"], "t": ["frame"]},
+}
