@@ -7,11 +7,13 @@
              two equal labels)
     log p = log(α_{T-1}(2S) + α_{T-1}(2S-1))                       (only α_{T-1}(0) if S = 0)
 
-The learner returns log α (2S+1, T) and log p. Their α is compared with the lecture's one
-frame at a time, and the first entry that differs is explained by which of the three
-predecessors (s, s-1, s-2), the emission y_t(l'_s), or the start it reads wrongly: each of
-those is tried in turn as a change of the lecture's recursion at that single entry. A log p
-wrong with α right names the end. Anything else gets the general check's message.
+The learner returns log α (2S+1, T) and log p. A slip is a change of the recursion (a
+predecessor left out, read from another row or without its guard, a skip where none is
+allowed, the emission, logs multiplied, a max for a sum): the check recomputes the whole α
+with each change and names the one that gives the learner's numbers exactly; failing that, the
+first entry that differs, frame by frame, is explained by a change at that entry alone. A log
+p wrong with α right names the end; an utterance of 400 frames shows a recursion run in
+probabilities (it underflows). Anything else gets the general check's message.
 """
 
 import numpy as np
