@@ -7,32 +7,10 @@ states of the shorter sequences and costs more than ten points, all on the short
 import re
 from pathlib import Path
 
-import nbformat
-import pytest
+import stored_text
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "15-deep-and-bidirectional.ipynb"
-
-
-@pytest.fixture(scope="module")
-def notebook():
-    return nbformat.read(NOTEBOOK, as_version=4)
-
-
-@pytest.fixture(scope="module")
-def printed(notebook):
-    return "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
-                     for o in c.get("outputs", []))
-
-
-@pytest.fixture(scope="module")
-def prose(notebook):
-    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-    return " ".join(text.split())
-
-
-@pytest.fixture(scope="module")
-def source(notebook):
-    return "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+notebook, printed, prose, source = stored_text.fixtures(NOTEBOOK)
 
 
 def shape(text):

@@ -7,9 +7,9 @@ stands behind; edit one and the test says so, change the runs and the tables say
 import re
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+import stored_text
 import test_learning_gated
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "10-gated-cells.ipynb"
@@ -17,24 +17,7 @@ RUNS = ("plain RNN", "LSTM, zero biases", "LSTM, b_f = 1", "LSTM, chrono", "GRU,
         "GRU, chrono")
 LEARNED = 0.99  # "counting a run as having learned the task when its accuracy is 0.99 or more"
 NUMBER = r"\d+(?:\.\d+)?(?:e[+-]\d+)?"
-
-
-@pytest.fixture(scope="module")
-def notebook():
-    return nbformat.read(NOTEBOOK, as_version=4)
-
-
-@pytest.fixture(scope="module")
-def prose(notebook):
-    """The Markdown, with every run of white space one space."""
-    return " ".join(" ".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-                    .split())
-
-
-@pytest.fixture(scope="module")
-def printed(notebook):
-    return "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
-                     for o in c.get("outputs", []))
+notebook, printed, prose, source = stored_text.fixtures(NOTEBOOK)
 
 
 def says(prose, *sentences):
