@@ -246,7 +246,13 @@ def test_opening_a_notebook_leaves_it_unmodified(path, lab_server, browser_conte
             assert seen["stored"] == seen["kernel"], seen
             assert not seen["dirty"] and not lab.is_modified(), (
                 f"{rel} is marked modified on open ({seen}): run scripts/store_notebooks.py")
-            shown_folded = lab.page.locator(".jp-Notebook .jp-Cell .jp-InputPlaceholder").count()
+            # the cells render after the notebook opens, a long notebook's last ones later
+            # on a busy machine: the folded count is waited for (20 s at most), not read once
+            placeholders = lab.page.locator(".jp-Notebook .jp-Cell .jp-InputPlaceholder")
+            deadline = time.monotonic() + 20
+            while (shown_folded := placeholders.count()) != folded \
+                    and time.monotonic() < deadline:
+                lab.page.wait_for_timeout(250)
             assert shown_folded == folded, f"{rel}: {shown_folded} cells folded, {folded} stored"
         except Exception:
             _shoot_failure(lab, f"unmodified-{path.stem}", attempt)
