@@ -119,10 +119,6 @@ def entry(log_alpha, log_y, l_ext, skip, s, t, slip=None):
     return emission + combined
 
 
-def T_of(array):
-    return array.shape[1]
-
-
 def alpha_reading(rows, log_y, l_ext, skip, start):
     """log α when the predecessors are read from other rows: rows(s, L) -> (stay, next, skip)
     row indices (None: not read; negative: numpy's rows from the end, as a missing guard reads
@@ -208,7 +204,7 @@ def explain_entry(got, log_y, labels, blank):
     if t > 0 and np.all(np.isneginf(got[:, t])):
         return "frame-not-computed", (f"{at}: frame {t} is still log 0 everywhere, never "
                                       "computed: the loop over frames runs t = 1, ..., T - 1.")
-    if t == 0 and np.all(np.isneginf(got[:, 0])) and T_of(got) > 1:
+    if t == 0 and np.all(np.isneginf(got[:, 0])) and got.shape[1] > 1:
         return "start-wrong", (f"{at}: frame 0 is log 0 everywhere: the start was never set, "
                                "or a loop from t = 0 overwrote it reading log_alpha[:, -1] (the "
                                "last frame) as t - 1. Set log α_0(0), log α_0(1), then loop from "
