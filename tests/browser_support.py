@@ -349,20 +349,52 @@ class LabPage:
 
     # -- kernel and running
 
-    def wait_kernel_idle(self, timeout_ms: int = 60_000) -> None:
-        """Wait for the kernel; if Lab asks which kernel to use, press Select as a learner would."""
-        idle = f'{PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
-        self.page.wait_for_selector(f"{idle}, .jp-Dialog", state="attached", timeout=timeout_ms)
+    def answer_kernel_dialog(self) -> None:
+        """If Lab asks which kernel to use, press Select as a learner would; any other dialog
+        in the way fails the test with its text (it would block every click)."""
         dialog = self.page.locator(".jp-Dialog")
-        if dialog.count() and "kernel" in dialog.first.inner_text().lower():
+        if not dialog.count():
+            return
+        text = dialog.first.inner_text()
+        if "kernel" in text.lower() and "select" in text.lower():
             dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+            dialog.first.wait_for(state="detached")
+            return
+        raise AssertionError(f"{self.relpath}: a dialog is in the way: {text.strip()!r}")
+
+    def wait_kernel_idle(self, timeout_ms: int = 60_000) -> None:
+        """Wait until the notebook's kernel is started and idle, answering the kernel dialog.
+
+        The execution indicator says idle before a kernel exists, and Lab can ask for a
+        kernel after that: so wait for the session's kernel itself, then for idle."""
+        idle = f'{PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+        has_kernel = """(path) => {
+          if (document.querySelector('.jp-Dialog')) return true;
+          const app = window.jupyterapp;
+          if (!app) return false;
+          const panel = [...app.shell.widgets('main')].find(
+            w => w.context && w.context.path === path);
+          const kernel = panel && panel.sessionContext && panel.sessionContext.session
+                         && panel.sessionContext.session.kernel;
+          return !!kernel && kernel.status === 'idle';
+        }"""
+        for _ in range(2):  # a kernel dialog answered, then the kernel it starts
+            self.page.wait_for_function(has_kernel, arg=self.relpath, timeout=timeout_ms,
+                                        polling=200)
+            self.answer_kernel_dialog()
         self.page.wait_for_selector(idle, state="attached", timeout=timeout_ms)
 
     def _start_run_all(self, tries: int = 3) -> None:
         """Run > Run All Cells until the prompts show `[*]` (a click can land too early)."""
         item = self.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]')
         for _ in range(tries):
-            self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            self.answer_kernel_dialog()
+            try:
+                self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
+                    timeout=15_000)
+            except Exception:  # noqa: BLE001 - something covered the menu: say what, retry
+                self.answer_kernel_dialog()
+                continue
             item.wait_for(state="visible")
             if "lm-mod-disabled" in (item.get_attribute("class") or ""):
                 # The notebook is not the current widget yet: close the menu, click into it.
@@ -375,7 +407,8 @@ class LabPage:
                 return
             except Exception:  # noqa: BLE001 - the click did not take; try again
                 continue
-        raise AssertionError(f"{self.relpath}: Run > Run All Cells did not start a run")
+        raise AssertionError(f"{self.relpath}: Run > Run All Cells did not start a run; "
+                             f"dialogs: {self.dialogs()}")
 
     def run_all(self, timeout_ms: int = 120_000) -> None:
         """Run > Run All Cells, then wait until no prompt shows `[*]` and the kernel is idle."""
