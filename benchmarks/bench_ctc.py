@@ -72,7 +72,7 @@ def measure(impl, m, seconds):
 def main():
     args = arguments(__doc__.splitlines()[0], [1, 32], 7)
     if args.worker:
-        impl, m, seconds = args.worker
+        impl, m, seconds, _ = args.worker  # the loss runs in float64 (its recursion's range)
         print(measure(impl, int(m), float(seconds)))
         return
     torch_version = installed_torch()
@@ -85,7 +85,7 @@ def main():
         for _ in range(args.rounds):
             for impl in impls:
                 times[impl].append(in_fresh_process(impl, m, args.seconds, args.threads,
-                                                    script=__file__))
+                                                    "float64", script=__file__))
         ours = statistics.median(times["rnnlesson"])
         if torch_version:
             theirs = statistics.median(times["torch"])

@@ -26,8 +26,8 @@ MAX_KEPT_BYTES = 16 * 2**20
 _arrays = threading.local()
 
 
-def scratch(name, shape, order="C"):
-    """An uninitialised float64 array of the given shape and memory order ("C" or "F"), kept
+def scratch(name, shape, order="C", dtype=np.float64):
+    """An uninitialised array of the given shape, memory order ("C" or "F") and dtype, kept
     for the next call with this name (unless larger than MAX_KEPT_BYTES).
 
     The previous call's contents are overwritten: only use it for values that die before the
@@ -35,10 +35,11 @@ def scratch(name, shape, order="C"):
     """
     store = _arrays.__dict__.setdefault("store", {})
     array = store.get(name)
-    if array is not None and array.shape == shape and array.flags[f"{order}_CONTIGUOUS"]:
+    if (array is not None and array.shape == shape and array.dtype == dtype
+            and array.flags[f"{order}_CONTIGUOUS"]):
         return array
     store.pop(name, None)  # a kept array of another shape is let go
-    array = np.empty(shape, order=order)
-    if 8 * math.prod(shape) <= MAX_KEPT_BYTES:
+    array = np.empty(shape, dtype=dtype, order=order)
+    if array.itemsize * math.prod(shape) <= MAX_KEPT_BYTES:
         store[name] = array
     return array

@@ -42,22 +42,71 @@ def check_finite(name, value):
         fail(name, "finite numbers", f"{bad} NaN or infinite entries")
 
 
-def check_float_array(name, value, shape, letters):
-    """A finite float array of the given shape; ``letters`` spells the shape, e.g. '(n_a, m)'."""
+def check_float_array(name, value, shape, letters, dtype=None):
+    """A finite float array of the given shape; ``letters`` spells the shape, e.g. '(n_a, m)'.
+    dtype: the parameters' dtype, which the array must have (None: any float dtype)."""
     if not isinstance(value, np.ndarray):
         fail(name, f"a numpy array of shape {letters} = {shape}", describe(value))
     if not np.issubdtype(value.dtype, np.floating):
         fail(name, f"a float array of shape {letters} = {shape}", describe(value))
     if value.shape != shape:
         fail(name, f"shape {letters} = {shape}", f"shape {value.shape}")
+    if dtype is not None:
+        check_dtype(name, value, dtype)
     check_finite(name, value)
     return value
 
 
-def check_step(name, x, n_x):
-    """One step of a batch: a finite float array (n_x, m), any m >= 1; return m."""
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(name, value, dtype):
+    """value's dtype is the parameters' dtype: the computation runs in one precision."""
+    if value.dtype != dtype:
+        fail(name, f"dtype {dtype}, the parameters' dtype (convert with .astype(np.{dtype}))",
+             f"dtype {value.dtype}")
+
+
+def params_dtype(params, keys, name="params"):
+    """The one float dtype of params[key] for each key: float32 or float64, the same for all
+    (the parameters' dtype decides the computation's)."""
+    first = keys[0]
+    dtype = params[first].dtype
+    if dtype not in FLOAT_DTYPES:
+        fail(f"{name}['{first}']", "dtype float32 or float64", f"dtype {dtype}")
+    for key in keys[1:]:
+        if params[key].dtype != dtype:
+            fail(f"{name}['{key}']", f"dtype {dtype}, as {name}['{first}'] (one dtype for "
+                 "all the parameters)", f"dtype {params[key].dtype}")
+    return dtype
+
+
+def float_dtype(dtype, name="dtype"):
+    """np.float32 or np.float64 (or their names), as a numpy dtype."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        found = None
+    if dtype is None or found not in FLOAT_DTYPES:
+        fail(name, "np.float32 or np.float64", describe(dtype))
+    return found
+
+
+def dtype_of(params):
+    """The dtype of checked parameters (nested dicts: of the first array found)."""
+    for value in params.values():
+        if isinstance(value, np.ndarray):
+            return value.dtype
+        if isinstance(value, dict):
+            return dtype_of(value)
+    return np.dtype(np.float64)
+
+
+def check_step(name, x, n_x, dtype=None):
+    """One step of a batch: a finite float array (n_x, m), any m >= 1; return m.
+    dtype: the parameters', which x must have (None: any float dtype)."""
     m = x.shape[1] if isinstance(x, np.ndarray) and x.ndim == 2 and x.shape[1] > 0 else 1
-    check_float_array(name, x, (n_x, m), "(n_x, m)")
+    check_float_array(name, x, (n_x, m), "(n_x, m)", dtype)
     return m
 
 
@@ -87,11 +136,13 @@ def check_params(params, keys=ALL_KEYS, name="params"):
     for key, shape in expected.items():
         if key in params:
             check_float_array(f"{name}['{key}']", params[key], shape, PARAM_SHAPES[key])
+    params_dtype(params, [key for key in expected if key in params], name)
     return n_x, n_a, n_y
 
 
-def check_sequence(x, n_x, name="x"):
-    """x is floats (n_x, m, T_x) or int token ids (m, T_x) in [0, n_x); return (m, T_x)."""
+def check_sequence(x, n_x, name="x", dtype=None):
+    """x is floats (n_x, m, T_x) or int token ids (m, T_x) in [0, n_x); return (m, T_x).
+    dtype: the parameters' dtype, which float x must have (None: any float dtype)."""
     expected = (f"a float array (n_x, m, T_x) with n_x = {n_x}, "
                 f"or an int array of token ids (m, T_x) with ids in [0, {n_x})")
     if not isinstance(x, np.ndarray) or x.dtype == bool:
@@ -107,15 +158,17 @@ def check_sequence(x, n_x, name="x"):
         fail(name, expected, describe(x))
     if x.shape[1] < 1 or x.shape[2] < 1:
         fail(name, "m >= 1 and T_x >= 1", f"shape {x.shape}")
+    if dtype is not None:
+        check_dtype(name, x, dtype)
     check_finite(name, x)
     return x.shape[1:]
 
 
-def check_state(a0, n_a, m, name="a0"):
-    """The initial hidden state (n_a, m); None stands for zeros."""
+def check_state(a0, n_a, m, name="a0", dtype=None):
+    """The initial hidden state (n_a, m); None stands for zeros. dtype: the parameters'."""
     if a0 is None:
-        return np.zeros((n_a, m))
-    return check_float_array(name, a0, (n_a, m), "(n_a, m)")
+        return np.zeros((n_a, m), dtype)
+    return check_float_array(name, a0, (n_a, m), "(n_a, m)", dtype)
 
 
 def check_lengths(lengths, m, T_x, name="lengths"):

@@ -164,7 +164,7 @@ def decoder_step(cell, params, h, keys, mask, n_y, score):
     def step(ids, state):
         context, alpha, att_cache = attention_forward(state[0], h, keys,
                                                       (att.get("wv"), att["Wq"]), mask, score)
-        xt = np.concatenate([one_hot(ids, n_y), context])  # [y_{t-1}; context_t]
+        xt = np.concatenate([one_hot(ids, n_y, h.dtype), context])  # [y_{t-1}; context_t]
         state, cell_cache = cell.step(xt, state, recurrence)
         return state, alpha, (att_cache, cell_cache)
 
@@ -195,7 +195,7 @@ def attention_loss(params, x, y_in, y, lengths=None, y_lengths=None, cell="rnn",
     check_labels(y_in, (m, T_y), "(m, T_y)", n_y, "y_in")
     check_labels(y, (m, T_y), "(m, T_y)", n_y)
     step = decoder_step(cell, params, h, keys, mask, n_y, score)
-    s = np.empty((n_a, m, T_y), order="F")
+    s = np.empty((n_a, m, T_y), h.dtype, order="F")
     caches = []
     for t in range(T_y):
         state, _, cache = step(y_in[:, t], state)
@@ -208,8 +208,8 @@ def attention_loss(params, x, y_in, y, lengths=None, y_lengths=None, cell="rnn",
     dec, ds = output_backward(dz, flat(s), params["decoder"])
     ds = ds.reshape((n_a, m, T_y), order="F")
     att = {f"d{key}": 0.0 for key in params["attention"] if key != "Wk"}
-    dkeys, dh = np.zeros(keys.shape), np.zeros(h.shape)
-    dstate = tuple(np.zeros((n_a, m)) for _ in cell.state)
+    dkeys, dh = np.zeros_like(keys), np.zeros_like(h)
+    dstate = tuple(np.zeros((n_a, m), h.dtype) for _ in cell.state)
     for t in reversed(range(T_y)):
         att_cache, cell_cache = caches[t]
         dstate = (dstate[0] + ds[:, :, t],) + dstate[1:]
@@ -238,7 +238,8 @@ def attention_translate(params, x, n, start, lengths=None, cell="rnn", score="ad
     step = decoder_step(cell, params, h, keys, mask, n_y, score)
     m, T_x = mask.shape
     check_start(start, n_y)
-    ids, out, weights = np.full(m, start), np.empty((m, n), dtype=int), np.empty((m, n, T_x))
+    ids, out = np.full(m, start), np.empty((m, n), dtype=int)
+    weights = np.empty((m, n, T_x), h.dtype)
     for t in range(n):
         state, weights[:, t], _ = step(ids, state)
         ids = output_forward(state[0], params["decoder"]).argmax(axis=0)
@@ -256,7 +257,7 @@ def attention_beam_translate(params, x, n, start, lengths, cell, beam_width, end
     beam_width = check_beam(beam_width, length_norm, end, n_y)
     h, keys, mask, state, _ = encode(params, x, lengths, cell)
     m, T_x = mask.shape
-    out, weights = np.empty((m, n), dtype=int), np.empty((m, n, T_x))
+    out, weights = np.empty((m, n), dtype=int), np.empty((m, n, T_x), h.dtype)
     for i in range(m):
         def step(ids, prefixes, i=i):
             columns = np.full(ids.size, i)  # example i's source, once per prefix

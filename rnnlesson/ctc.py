@@ -202,12 +202,13 @@ def ctc_loss(logits, labels, input_lengths, label_lengths, blank=0):
     logits (n_y, m, T_x): scores before the softmax at each frame; labels (m, S) int ids,
     padded beyond label_lengths (m,); input_lengths (m,): frames of each example; blank: the
     blank's id. Returns loss (float) and dlogits (n_y, m, T_x), 0 from frame T_i on:
-    (y_t(k) - (1/p) Σ_{s: l'_s = k} α_t(s) β_t(s)) / m.
+    (y_t(k) - (1/p) Σ_{s: l'_s = k} α_t(s) β_t(s)) / m. float32 logits are summed over their
+    alignments in float64 (the recursion needs its range) and dlogits comes back in float32.
     """
     labels, input_lengths, label_lengths = check_ctc(logits, labels, input_lengths,
                                                      label_lengths, blank)
     n_y, m, T_x = logits.shape
-    log_y = log_softmax(logits)
+    log_y = log_softmax(logits.astype(np.float64, copy=False))
     l_ext, skip = extend_labels(labels, label_lengths, blank)
     within = np.arange(T_x) < input_lengths[:, None]  # (m, T_x)
     y = np.exp(log_y)
@@ -228,7 +229,7 @@ def ctc_loss(logits, labels, input_lengths, label_lengths, blank=0):
     for s_row, ids in zip(gamma[1::2], l_ext[1::2], strict=True):  # (m, T_x) and (m,)
         dlogits[ids, np.arange(m)] -= s_row
     dlogits *= within / m
-    return float(-log_p.mean()), dlogits
+    return float(-log_p.mean()), dlogits.astype(logits.dtype, copy=False)
 
 
 def ctc_greedy_decode(logits, input_lengths, blank=0):

@@ -18,7 +18,7 @@ classic bug, the whole padded axis reversed, to measure what it costs.
 
 import numpy as np
 
-from rnnlesson._validate import check_labels, check_lengths, check_sequence, fail
+from rnnlesson._validate import check_labels, check_lengths, check_sequence, dtype_of, fail
 from rnnlesson.cells import get_cell
 from rnnlesson.losses import cross_entropy, output_backward
 from rnnlesson.sequence import flat, sequence_outputs, step_mask
@@ -86,12 +86,13 @@ def unroll_net(x, params, lengths, cell, name, first=True, reverse=reverse_withi
             caches.append(cache)
         return h, ("stacked", caches)
     n_x, n_a, _ = cell.check(net, name)
+    dtype = dtype_of(net)
     if first:
-        check_sequence(x, n_x)
+        check_sequence(x, n_x, dtype=dtype)
     elif x.shape[0] != n_x:
         fail(name, f"n_x = {x.shape[0]} inputs, the states of the layer below", f"n_x = {n_x}")
     m = x.shape[-2]
-    cache = cell.unroll(x, tuple(np.zeros((n_a, m)) for _ in cell.state), net, lengths)
+    cache = cell.unroll(x, tuple(np.zeros((n_a, m), dtype) for _ in cell.state), net, lengths)
     return cache.a, ("cell", cache)
 
 

@@ -2,17 +2,12 @@
 
 Letters: n_x input features, n_a hidden units, n_y output classes, m examples, T_x steps.
 A gate reads the stacked column [a_{t-1}; x_t] of shape (n_a + n_x, m) through its own W
-(n_a, n_a + n_x) and b (n_a, 1). Writing W [a_{t-1}; x_t] = W[:, :n_a] a_{t-1} + W[:, n_a:] x_t
-splits each W into a recurrent half and an input half; the sequence-level fast paths stack the
-gates' halves row on row, so that the input halves of every gate run for all steps at once
-(a column lookup for token ids) and the recurrent halves are one matrix product per step.
+(n_a, n_a + n_x) and b (n_a, 1).
 """
 
 import numpy as np
 
-from rnnlesson._scratch import scratch
-from rnnlesson._validate import check_float_array, describe, fail, is_int_array
-from rnnlesson.sequence import flat, input_projection, sum_columns_by_id
+from rnnlesson._validate import check_float_array, describe, fail, float_dtype, params_dtype
 
 
 def sigmoid(z, out=None):
@@ -57,11 +52,13 @@ def check_gated_params(params, gates, cell, name="params"):
         n_y = Wya.shape[0]
         check_float_array(f"{name}['Wya']", Wya, (n_y, n_a), "(n_y, n_a)")
         check_float_array(f"{name}['by']", params.get("by"), (n_y, 1), "(n_y, 1)")
+    params_dtype(params, keys + (["Wya", "by"] if n_y is not None else []), name)
     return n_x, n_a, n_y
 
 
-def init_gated_params(n_x, n_a, n_y, gates, seed):
-    """Weights drawn with std 1/sqrt(n_a + n_x), zero biases, and the output layer."""
+def init_gated_params(n_x, n_a, n_y, gates, seed, dtype=np.float64):
+    """Weights drawn with std 1/sqrt(n_a + n_x), zero biases, and the output layer; drawn in
+    float64 and then stored in dtype, so both precisions start from the same numbers."""
     rng = np.random.default_rng(seed)
     params = {}
     for g in gates:
@@ -69,55 +66,4 @@ def init_gated_params(n_x, n_a, n_y, gates, seed):
         params[f"b{g}"] = np.zeros((n_a, 1))
     params["Wya"] = rng.normal(0.0, 1.0 / np.sqrt(n_a), (n_y, n_a))
     params["by"] = np.zeros((n_y, 1))
-    return params
-
-
-def stacked_halves(params, gates, n_a):
-    """The gates' weights row on row: recurrent halves (k n_a, n_a) in Fortran order, input
-    halves (k n_a, n_x), biases (k n_a, 1), for k = len(gates)."""
-    Ws = [params[f"W{g}"] for g in gates]
-    W_a = np.asfortranarray(np.concatenate([W[:, :n_a] for W in Ws]))
-    W_x = np.concatenate([W[:, n_a:] for W in Ws])
-    b = np.concatenate([params[f"b{g}"] for g in gates])
-    return W_a, W_x, b
-
-
-def project_inputs(x, W_x, b, m, T_x, transient=False, name="gates"):
-    """W_x x_t + b for every step at once: (k n_a, m, T_x), Fortran order. transient: in
-    scratch memory (only for values that die before the caller returns)."""
-    shape = (W_x.shape[0], m, T_x)
-    out = scratch(name, shape, order="F") if transient else np.empty(shape, order="F")
-    return input_projection(x, {"Wax": W_x, "ba": b}, out=out)
-
-
-def input_grads(dz, x, W_x):
-    """From dz (k n_a, m, T_x), the gradient at every step's W_x x_t + b: returns dW_x
-    (k n_a, n_x), db (k n_a, 1) and dx (n_x, m, T_x), None for token ids."""
-    dz_flat = flat(dz)
-    n_x = W_x.shape[1]
-    db = dz_flat.sum(axis=1, keepdims=True)
-    if is_int_array(x):
-        return sum_columns_by_id(dz_flat, x.T.ravel(), n_x), db, None
-    dx = (W_x.T @ dz_flat).reshape((n_x,) + dz.shape[1:], order="F")
-    return dz_flat @ flat(x).T, db, dx
-
-
-def recurrent_grad(dz, h0, h):
-    """Σ_t dz_t h_{t-1}^T for dz (k n_a, m, T_x), h0 (n_a, m) and h (n_a, m, T_x) = h_1..h_T
-    (step 1 reads h_0, step t > 1 reads h_{t-1}): (k n_a, n_a)."""
-    m = h0.shape[1]
-    dz_flat, h_flat = flat(dz), flat(h)
-    # computed as its transpose, Σ_t h_{t-1} dz_t^T: BLAS runs this layout faster here
-    out = h0 @ dz_flat[:, :m].T
-    out += h_flat[:, :-m] @ dz_flat[:, m:].T
-    return out.T
-
-
-def split_gate_grads(dW_a, dW_x, db, gates, n_a):
-    """Stacked gradients back into dW<g> (n_a, n_a + n_x) and db<g> (n_a, 1) per gate."""
-    grads = {}
-    for k, g in enumerate(gates):
-        rows = slice(k * n_a, (k + 1) * n_a)
-        grads[f"dW{g}"] = np.concatenate([dW_a[rows], dW_x[rows]], axis=1)
-        grads[f"db{g}"] = db[rows].copy()
-    return grads
+    return {key: value.astype(float_dtype(dtype)) for key, value in params.items()}

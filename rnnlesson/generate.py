@@ -6,7 +6,7 @@ previous symbol, so n_x = n_y), m sequences generated side by side, n steps.
 
 import numpy as np
 
-from rnnlesson._validate import check_positive, fail, is_int_array
+from rnnlesson._validate import check_positive, dtype_of, fail, is_int_array
 from rnnlesson.attention import attention_beam_translate, attention_translate
 from rnnlesson.beam import beam_search, check_beam
 from rnnlesson.cells import check_output, get_cell, sequence_forward
@@ -36,7 +36,8 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False, cel
     ids = np.atleast_1d(np.asarray(start))
     if not is_int_array(ids) or ids.ndim != 1 or ids.min() < 0 or ids.max() >= n_y:
         fail("start", f"an int symbol id in [0, n_y) = [0, {n_y}), or (m,) of them", start)
-    state = cell.initial_state(a0, n_a, ids.size)
+    dtype = dtype_of(params)
+    state = cell.initial_state(a0, n_a, ids.size, dtype=dtype)
     recurrence = cell.recurrence(params)
     if beam_width is not None:
         beam_width = check_beam(beam_width, length_norm, end, n_y)
@@ -47,7 +48,7 @@ def sample(params, n, start, a0=None, temperature=1.0, seed=0, greedy=False, cel
     rng = np.random.default_rng(seed)
     out = np.empty((ids.size, n), dtype=int)
     for t in range(n):
-        state, _ = cell.step(one_hot(ids, n_x), state, recurrence)
+        state, _ = cell.step(one_hot(ids, n_x, dtype), state, recurrence)
         p = output_forward(state[0], params)  # (n_y, m)
         if greedy:
             ids = p.argmax(axis=0)
@@ -64,7 +65,7 @@ def symbol_step(cell, params, n_x):
     recurrence = cell.recurrence(params)
 
     def step(ids, state):
-        state, _ = cell.step(one_hot(ids, n_x), state, recurrence)
+        state, _ = cell.step(one_hot(ids, n_x, dtype_of(params)), state, recurrence)
         return np.log(output_forward(state[0], params)), state, None
 
     return step

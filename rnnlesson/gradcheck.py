@@ -108,14 +108,22 @@ class GradientCheck(dict):
 def gradient_check(loss_fn, params, eps=1e-5, max_entries=None, seed=0):
     """Check loss_fn(params) -> (loss, grads) against centred differences.
 
-    Works on a float64 copy of params (nested dicts allowed), so the caller's arrays are never
-    touched. max_entries checks that many random entries per parameter instead of all.
+    Works on a float64 copy of params (nested dicts allowed), whatever their dtype, so the
+    caller's arrays are never touched; loss_fn's own inputs must be float64 too.
+    max_entries checks that many random entries per parameter instead of all.
     Returns a GradientCheck: {parameter path: worst element-wise relative error} (see
     `elementwise_rel_error`), with the norm-wise `rel_error` of each path in .normwise.
     """
     flat = {path: np.array(value, dtype=np.float64) for path, value in flatten(params).items()}
     tree = unflatten(flat)  # the same arrays, so nudging flat[path] changes what loss_fn reads
-    _, grads = loss_fn(tree)
+    try:
+        _, grads = loss_fn(tree)
+    except ValueError as exc:
+        if "the parameters' dtype" not in str(exc):
+            raise
+        raise ValueError(f"{exc}. gradient_check runs in float64 whatever the parameters' "
+                         "dtype (float32's rounding would swamp the differences): give loss_fn "
+                         "float64 inputs too") from exc
     analytic = flatten(grads)
     rng = np.random.default_rng(seed)
     elementwise, normwise = {}, {}

@@ -11,9 +11,12 @@ The state is the memory itself, c_t = a_t:
 Each W is (n_a, n_a + n_x), each b (n_a, 1). This is not PyTorch's `nn.GRU`, which applies its
 reset gate after the product (r ⊙ (W_hn h + b_hn)) and lets z multiply the old state (its z
 is our 1 - Γ_u), so weights do not move across unchanged.
-"""
 
-from dataclasses import dataclass
+`gru_step` / `gru_step_backward` are one step, the equations above; `gru_cell_forward` /
+`gru_cell_backward` check their arguments and add the output layer; `gru_forward` /
+`gru_backward` run the step over a sequence through the one loop every cell shares
+(`rnnlesson.contract`), which takes the GRU's fast path (`rnnlesson.fast.gru`).
+"""
 
 import numpy as np
 
@@ -24,19 +27,12 @@ from rnnlesson._validate import (
     check_sequence,
     check_state,
     check_step,
+    dtype_of,
 )
 from rnnlesson.cell import softmax
-from rnnlesson.gated import (
-    check_gated_params,
-    init_gated_params,
-    input_grads,
-    project_inputs,
-    recurrent_grad,
-    sigmoid,
-    split_gate_grads,
-    stacked_halves,
-)
-from rnnlesson.sequence import flat, sequence_outputs, step_mask
+from rnnlesson.contract import Cell
+from rnnlesson.gated import check_gated_params, init_gated_params, sigmoid
+from rnnlesson.sequence import sequence_outputs
 
 GATES = ("r", "u", "c")
 
@@ -46,47 +42,34 @@ def check_gru_params(params, name="params"):
     return check_gated_params(params, GATES, "GRU", name)
 
 
-def init_gru_params(n_x, n_a, n_y, seed=0):
+def init_gru_params(n_x, n_a, n_y, seed=0, dtype=np.float64):
     """Wr, Wu, Wc (n_a, n_a + n_x) with std 1/sqrt(n_a + n_x); br, bu, bc (n_a, 1) zero;
-    Wya (n_y, n_a), by (n_y, 1)."""
+    Wya (n_y, n_a), by (n_y, 1); all in dtype (np.float64 or np.float32)."""
     n_x, n_a, n_y = (check_positive(k, v, int) for k, v in (("n_x", n_x), ("n_a", n_a),
                                                              ("n_y", n_y)))
-    return init_gated_params(n_x, n_a, n_y, GATES, seed)
+    return init_gated_params(n_x, n_a, n_y, GATES, seed, dtype)
 
 
-def gru_cell_forward(xt, a_prev, params):
-    """One step. xt (n_x, m), a_prev (n_a, m) (= c_{t-1}).
-    Returns a_next (n_a, m), yt_pred (n_y, m) (None without Wya) and the cache."""
-    n_x, n_a, n_y = check_gru_params(params)
-    m = check_step("xt", xt, n_x)
-    check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)")
-    return gru_step(xt, a_prev, params)
-
-
-def gru_step(xt, a_prev, params):
-    """`gru_cell_forward` on checked arguments."""
+def gru_step(xt, state, params):
+    """One step on checked arguments: xt (n_x, m), state = (a_{t-1},) (= c_{t-1}) (n_a, m).
+    Returns the state (a_t,) and the cache for `gru_step_backward`."""
+    (a_prev,) = state
     concat = np.concatenate([a_prev, xt])  # (n_a + n_x, m)
     rt = sigmoid(params["Wr"] @ concat + params["br"])
     ut = sigmoid(params["Wu"] @ concat + params["bu"])
     reset = np.concatenate([rt * a_prev, xt])  # [Γ_r ⊙ c_{t-1}; x_t]
     cct = np.tanh(params["Wc"] @ reset + params["bc"])
     a_next = ut * cct + (1.0 - ut) * a_prev
-    yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
-    return a_next, yt_pred, (a_next, a_prev, rt, ut, cct, xt, params)
+    return (a_next,), (a_next, a_prev, rt, ut, cct, xt, params)
 
 
-def gru_cell_backward(da_next, cache):
-    """Backward through one step; da_next (n_a, m) is all the gradient reaching a_t.
+def gru_step_backward(dstate, cache):
+    """Backward through one step on checked arguments; dstate = (da_next,), all the gradient
+    reaching a_t, (n_a, m):
         dc̃ = da ⊙ Γ_u,  dΓ_u = da ⊙ (c̃_t - c_{t-1}),  and c_{t-1} gets da ⊙ (1 - Γ_u) directly,
         Γ_r ⊙ c_{t-1} gets Wc[:, :n_a]^T dz_c, which gives dΓ_r = (...) ⊙ c_{t-1} and c_{t-1} more.
-    Returns dxt (n_x, m), da_prev (n_a, m), dWr, dWu, dWc (n_a, n_a + n_x), dbr, dbu, dbc."""
-    a_next, a_prev, rt, ut, cct, xt, params = cache
-    check_float_array("da_next", da_next, a_next.shape, "(n_a, m)")
-    return gru_step_backward(da_next, cache)
-
-
-def gru_step_backward(da_next, cache):
-    """`gru_cell_backward` on checked arguments."""
+    Returns dxt (n_x, m), (da_prev,) and {dWr, dbr, dWu, dbu, dWc, dbc}."""
+    (da_next,) = dstate
     a_next, a_prev, rt, ut, cct, xt, params = cache
     n_a = a_next.shape[0]
     dz_c = da_next * ut * (1.0 - cct**2)
@@ -96,66 +79,51 @@ def gru_step_backward(da_next, cache):
     concat = np.concatenate([a_prev, xt])
     reset = np.concatenate([rt * a_prev, xt])
     dconcat = params["Wr"].T @ dz_r + params["Wu"].T @ dz_u
-    return {
-        "dxt": dconcat[n_a:] + dreset[n_a:],
-        "da_prev": dconcat[:n_a] + dreset[:n_a] * rt + da_next * (1.0 - ut),
+    da_prev = dconcat[:n_a] + dreset[:n_a] * rt + da_next * (1.0 - ut)
+    return dconcat[n_a:] + dreset[n_a:], (da_prev,), {
         "dWr": dz_r @ concat.T, "dbr": dz_r.sum(axis=1, keepdims=True),
         "dWu": dz_u @ concat.T, "dbu": dz_u.sum(axis=1, keepdims=True),
         "dWc": dz_c @ reset.T, "dbc": dz_c.sum(axis=1, keepdims=True),
     }
 
 
-@dataclass(frozen=True)
-class GRUCache:
-    """What `gru_backward` needs."""
-
-    x: np.ndarray  # (n_x, m, T_x) floats or (m, T_x) token ids
-    a0: np.ndarray  # (n_a, m)
-    a: np.ndarray  # (n_a, m, T_x), Fortran order
-    gates: np.ndarray  # (3 n_a, m, T_x): Γ_r, Γ_u, c̃ row on row
-    reset: np.ndarray  # (n_a, m, T_x): Γ_r ⊙ c_{t-1}
-    params: dict
-    lengths: np.ndarray | None
+GRU = Cell(name="gru", keys=tuple(k for g in GATES for k in (f"W{g}", f"b{g}")), state=("a",),
+           init=init_gru_params, check=check_gru_params, step=gru_step,
+           step_backward=gru_step_backward)
 
 
-def gru_unroll(x, a0, params, lengths, transient=False):
-    """The recurrence on checked arguments (see `gru_forward`)."""
-    n_a, m = a0.shape
-    T_x = x.shape[-1]
-    W_a, W_x, b = stacked_halves(params, GATES, n_a)
-    # Γ_r, Γ_u read c_{t-1}; c̃ reads Γ_r ⊙ c_{t-1}
-    W_ru, W_c = np.asfortranarray(W_a[: 2 * n_a]), np.asfortranarray(W_a[2 * n_a :])
-    gates = project_inputs(x, W_x, b, m, T_x, transient, "gru: gates")
-    a, reset = np.empty((n_a, m, T_x), order="F"), np.empty((n_a, m, T_x), order="F")
-    active = None if lengths is None else step_mask(lengths, m, T_x).T
-    a_prev = a0
-    for t in range(T_x):
-        g = gates[:, :, t]
-        ru, cct = g[: 2 * n_a], g[2 * n_a :]
-        ru += W_ru @ a_prev
-        sigmoid(ru, out=ru)
-        rt, ut = ru[:n_a], ru[n_a:]
-        rc = reset[:, :, t]
-        np.multiply(rt, a_prev, out=rc)
-        cct += W_c @ rc
-        np.tanh(cct, out=cct)
-        a_t = a[:, :, t]
-        np.subtract(cct, a_prev, out=a_t)  # c_t = c_{t-1} + Γ_u ⊙ (c̃_t - c_{t-1})
-        a_t *= ut
-        a_t += a_prev
-        if active is not None:
-            np.copyto(a_t, a_prev, where=~active[t])
-        a_prev = a_t
-    return GRUCache(x, a0, a, gates, reset, params, lengths)
+def gru_cell_forward(xt, a_prev, params):
+    """One step. xt (n_x, m), a_prev (n_a, m) (= c_{t-1}).
+    Returns a_next (n_a, m), yt_pred (n_y, m) (None without Wya) and the cache."""
+    n_x, n_a, n_y = check_gru_params(params)
+    dtype = dtype_of(params)
+    m = check_step("xt", xt, n_x, dtype)
+    check_float_array("a_prev", a_prev, (n_a, m), "(n_a, m)", dtype)
+    (a_next,), cache = gru_step(xt, (a_prev,), params)
+    yt_pred = softmax(params["Wya"] @ a_next + params["by"]) if "Wya" in params else None
+    return a_next, yt_pred, cache
+
+
+def gru_cell_backward(da_next, cache):
+    """Backward through one step (see `gru_step_backward`); da_next (n_a, m) is all the
+    gradient reaching a_t. Returns dxt (n_x, m), da_prev (n_a, m), dWr, dWu, dWc
+    (n_a, n_a + n_x), dbr, dbu, dbc (n_a, 1)."""
+    a_next = cache[0]
+    check_float_array("da_next", da_next, a_next.shape, "(n_a, m)", a_next.dtype)
+    dxt, (da_prev,), grads = gru_step_backward((da_next,), cache)
+    return {"dxt": dxt, "da_prev": da_prev, **grads}
 
 
 def gru_forward(x, a0, params, lengths=None):
     """Run the GRU over all T_x steps: x (n_x, m, T_x) floats or (m, T_x) token ids; a0 (n_a, m)
-    or None; lengths (m,) for a padded batch (a padded step carries the state).
+    or None; lengths (m,) for a padded batch (a padded step carries the state). The
+    parameters' dtype (float64 or float32) is the computation's.
     Returns a (n_a, m, T_x), y_pred (n_y, m, T_x) or None, and the cache for `gru_backward`."""
     n_x, n_a, n_y = check_gru_params(params)
-    m, T_x = check_sequence(x, n_x)
-    cache = gru_unroll(x, check_state(a0, n_a, m), params, check_lengths(lengths, m, T_x))
+    dtype = dtype_of(params)
+    m, T_x = check_sequence(x, n_x, dtype=dtype)
+    state0 = (check_state(a0, n_a, m, dtype=dtype),)
+    cache = GRU.unroll(x, state0, params, check_lengths(lengths, m, T_x))
     return cache.a, sequence_outputs(cache.a, params), cache
 
 
@@ -163,45 +131,7 @@ def gru_backward(da, caches, truncate=None):
     """BPTT for the GRU. da (n_a, m, T_x): the gradient reaching each a_t from above;
     truncate = k for truncated BPTT.
     Returns dx (n_x, m, T_x) (None for token ids), da0 (n_a, m), dWr, dbr, dWu, dbu, dWc, dbc."""
-    check_float_array("da", da, caches.a.shape, "(n_a, m, T_x)")
+    check_float_array("da", da, caches.a.shape, "(n_a, m, T_x)", caches.a.dtype)
     if truncate is not None:
         truncate = check_positive("truncate", truncate, int)
-    return gru_bptt(da, caches, truncate)
-
-
-def gru_bptt(da, cache, truncate=None):
-    """`gru_backward` on checked arguments; da is only read."""
-    n_a, m, T_x = cache.a.shape
-    active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T
-    W_a, W_x, _ = stacked_halves(cache.params, GATES, n_a)
-    # Fortran order throughout, as the caches' blocks are: mixed orders run several times slower
-    W_ru_T, W_c_T = np.asfortranarray(W_a[: 2 * n_a].T), np.asfortranarray(W_a[2 * n_a :].T)
-    dz = np.empty(cache.gates.shape, order="F")
-    da_next = np.zeros((n_a, m), order="F")
-    for t in reversed(range(T_x)):
-        g = cache.gates[:, :, t]
-        rt, ut, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a :]
-        a_prev = cache.a0 if t == 0 else cache.a[:, :, t - 1]
-        da_t = da[:, :, t] + da_next
-        dz_t = dz[:, :, t]
-        dz_r, dz_u, dz_c = dz_t[:n_a], dz_t[n_a : 2 * n_a], dz_t[2 * n_a :]
-        np.multiply(da_t * ut, 1.0 - cct * cct, out=dz_c)
-        np.multiply(da_t * (cct - a_prev), ut * (1.0 - ut), out=dz_u)
-        if active is not None:
-            dz_c *= active[t]
-            dz_u *= active[t]
-        dreset = np.matmul(W_c_T, dz_c, out=np.empty((n_a, m), order="F"))  # at Γ_r ⊙ c_{t-1}
-        np.multiply(dreset * a_prev, rt * (1.0 - rt), out=dz_r)
-        da_prev = np.matmul(W_ru_T, dz_t[: 2 * n_a], out=np.empty((n_a, m), order="F"))
-        da_prev += dreset * rt
-        # 1 - Γ_u of the gradient goes straight back; all of it at a padded step
-        da_prev += da_t * ((1.0 - ut) if active is None else np.where(active[t], 1.0 - ut, 1.0))
-        da_next = da_prev
-        if truncate is not None and t % truncate == 0 and t > 0:
-            da_next = np.zeros((n_a, m), order="F")
-    dW_x, db, dx = input_grads(dz, cache.x, W_x)
-    dW_a = np.concatenate([recurrent_grad(dz[: 2 * n_a], cache.a0, cache.a),
-                           flat(dz[2 * n_a :]) @ flat(cache.reset).T])
-    grads = split_gate_grads(dW_a, dW_x, db, GATES, n_a)
-    grads.update(dx=dx, da0=da_next)
-    return grads
+    return GRU.bptt(da, caches, truncate)

@@ -20,7 +20,8 @@ def cross_entropy(y_pred, y, mask=None, overwrite=False):
     columns = np.arange(y.size)
     n_tokens = y.size if mask is None else int(mask.sum())
     p_true = y_pred[y, columns] if mask is None else y_pred[y[mask], columns[mask]]
-    loss = -np.log(np.maximum(p_true, 1e-300)).sum() / n_tokens
+    # the smallest positive number of y_pred's dtype: log 0 would be -inf
+    loss = -np.log(np.maximum(p_true, np.finfo(y_pred.dtype).tiny)).sum() / n_tokens
     dz = y_pred if overwrite else y_pred.copy()
     dz[y, columns] -= 1.0
     dz *= 1.0 / n_tokens if mask is None else mask / n_tokens

@@ -18,7 +18,6 @@ import numpy as np
 
 from rnnlesson._scratch import scratch
 from rnnlesson._validate import (
-    RECURRENCE_KEYS,
     check_labels,
     check_params,
     check_positive,
@@ -30,11 +29,6 @@ from rnnlesson.losses import cross_entropy, output_backward
 from rnnlesson.sequence import flat, output_forward, step_mask
 
 PARAM_GRADS = ("dWax", "dWaa", "dba", "dWya", "dby")
-
-
-def recurrence(params):
-    """The cell's own weights (Wax, Waa, ba), without the output layer."""
-    return {key: params[key] for key in RECURRENCE_KEYS}
 
 
 def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None, cell="rnn"):
@@ -56,10 +50,12 @@ def many_to_many_states(params, x, y, a0=None, lengths=None, truncate=None, cell
     n_a, N = state0[0].shape[0], T_x * m  # N columns: every step of every example, step-major
     cache = cell.unroll(x, state0, params, lengths, transient=True)
     a_flat = flat(cache.a)  # (n_a, N)
-    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N)))
+    dtype = a_flat.dtype
+    y_pred = output_forward(a_flat, params, out=scratch("y_pred, then dz", (n_y, N), dtype=dtype))
     mask = None if lengths is None else step_mask(lengths, m, T_x).T.ravel()
     loss, dz = cross_entropy(y_pred, y.T.ravel(), mask, overwrite=True)
-    grads, da = output_backward(dz, a_flat, params, out=scratch("da", (n_a, N), order="F"))
+    grads, da = output_backward(dz, a_flat, params,
+                                out=scratch("da", (n_a, N), order="F", dtype=dtype))
     grads.update(cell.bptt(da.reshape((n_a, m, T_x), order="F"), cache, truncate))
     del grads["dx"]
     return loss, grads, cell.public(cell.last(cache))
@@ -93,7 +89,7 @@ def many_to_one_loss(params, x, y, a0=None, lengths=None, cell="rnn"):
     a_last = a[:, np.arange(m), last]  # (n_a, m)
     loss, dz = cross_entropy(output_forward(a_last, params), y)
     grads, da_last = output_backward(dz, a_last, params)
-    da = np.zeros((n_a, m, T_x))
+    da = np.zeros((n_a, m, T_x), a.dtype)
     da[:, np.arange(m), last] = da_last
     grads.update(cell.bptt(da, cache))
     return loss, cell.param_grads(grads)
@@ -167,6 +163,6 @@ def encoder_decoder_loss(params, x, y_in, y, lengths=None, y_lengths=None, cell=
     loss, dec, _ = many_to_many_states(params["decoder"], y_in, y,
                                        cell.public(cell.last(enc_cache)), y_lengths, cell=cell)
     dlast = cell.state_grads(dec)  # the decoder's initial state is the encoder's final one
-    enc = cell.bptt(np.zeros(enc_cache.a.shape), enc_cache, None, dlast)
+    enc = cell.bptt(np.zeros_like(enc_cache.a), enc_cache, None, dlast)
     return loss, {"encoder": {f"d{key}": enc[f"d{key}"] for key in cell.keys},
                   "decoder": cell.param_grads(dec)}

@@ -46,18 +46,21 @@ def test_rnnlesson_step_and_the_classic_loop_make_the_same_update():
         np.testing.assert_allclose(ours[key], ref[key], rtol=1e-6, atol=1e-9, err_msg=key)
 
 
-@pytest.mark.parametrize("script, batches, measured",
-                         [(BENCH, ["1", "2"], 2),
-                          (BENCH.with_name("bench_lstm_step.py"), ["2"], 7),
-                          (BENCH.with_name("bench_ctc.py"), ["1", "2"], 1)],
+@pytest.mark.parametrize("script, batches, measured, dtypes",
+                         [(BENCH, ["1", "2"], 2, 2),
+                          (BENCH.with_name("bench_lstm_step.py"), ["2"], 7, 2),
+                          (BENCH.with_name("bench_ctc.py"), ["1", "2"], 1, 1)],
                          ids=["training-step", "lstm-step", "ctc"])
-def test_benchmark_script_runs_and_prints_a_row_per_batch(script, batches, measured):
-    """measured: the figures every row has whether or not PyTorch is installed."""
+def test_benchmark_script_runs_and_prints_a_row_per_batch(script, batches, measured, dtypes):
+    """measured: the figures every row has whether or not PyTorch is installed; dtypes: the
+    precisions it measures by default (a row per batch for each)."""
     out = subprocess.run([sys.executable, str(script), "--batches", *batches, "--seconds",
                           "0.05", "--rounds", "1"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     rows = [line.split() for line in out.stdout.splitlines() if line.split()[:1] in (["1"], ["2"])]
-    assert [row[0] for row in rows] == batches, out.stdout
+    assert [row[0] for row in rows] == batches * dtypes, out.stdout
+    if dtypes == 2:
+        assert "float64:" in out.stdout and "float32:" in out.stdout, out.stdout
     for row in rows:
         figures = [float(v) for v in row[1:] if v != "-"]
         assert len(figures) >= measured and all(v > 0 for v in figures), row

@@ -128,9 +128,10 @@ def rnn_forward(x, a0, params):
     {"name": "the package's private unroll", "mistake": "ex04/uses-reference",
      "says": ["rnnlesson.rnn_forward"], "code": '''
 from rnnlesson import sequence
+from rnnlesson.fast import rnn as fast_rnn
 
 def rnn_forward(x, a0, params):
-    cache = sequence.unroll(x, a0, params, None, np.empty((a0.shape[0],) + x.shape[1:]))
+    cache = fast_rnn.unroll(x, (a0,), params, None)
     return sequence.rnn_forward_by_cells(x, a0, params)
 '''},
 ]
