@@ -9,6 +9,7 @@ from rnnlesson.attention import (
     attention_backward,
     attention_forward,
     attention_loss,
+    attention_weights,
     init_attention,
 )
 from rnnlesson.beam import beam_search

@@ -34,6 +34,7 @@ from rnnlesson._validate import (
     check_labels,
     check_lengths,
     check_positive,
+    describe,
     fail,
 )
 from rnnlesson.beam import beam_search, check_beam
@@ -230,42 +231,61 @@ def attention_loss(params, x, y_in, y, lengths=None, y_lengths=None, cell="rnn",
 
 
 def attention_translate(params, x, n, start, lengths=None, cell="rnn", score="additive"):
-    """Greedy decoding with attention: (m, n) ids and the weights alpha (m, n, T_x), row t
-    the weights the decoder gave the source steps when it wrote symbol t."""
+    """Greedy decoding with attention: (m, n) ids."""
     cell = get_cell(cell)
     _, n_y, _ = check_attention(params, cell, score)
     h, keys, mask, state, _ = encode(params, x, lengths, cell)
     step = decoder_step(cell, params, h, keys, mask, n_y, score)
-    m, T_x = mask.shape
+    m = mask.shape[0]
     check_start(start, n_y)
     ids, out = np.full(m, start), np.empty((m, n), dtype=int)
-    weights = np.empty((m, n, T_x), h.dtype)
     for t in range(n):
-        state, weights[:, t], _ = step(ids, state)
+        state, _, _ = step(ids, state)
         ids = output_forward(state[0], params["decoder"]).argmax(axis=0)
         out[:, t] = ids
-    return out, weights
+    return out
+
+
+def attention_weights(params, x, ids, start, lengths=None, cell="rnn", score="additive"):
+    """Where the decoder looked while it wrote ids (m, n) (from `rnnlesson.translate`, or any
+    output): alpha (m, n, T_x), row t the weights it gave the source steps when it wrote
+    symbol t, reading start and then ids[:, t - 1] as a decoder does. Padded source steps get
+    weight exactly 0."""
+    cell = get_cell(cell)
+    _, n_y, _ = check_attention(params, cell, score)
+    check_start(start, n_y)
+    h, keys, mask, state, _ = encode(params, x, lengths, cell)
+    m, T_x = mask.shape
+    if not isinstance(ids, np.ndarray) or ids.ndim != 2:
+        fail("ids", "an int array (m, n) of output ids", describe(ids))
+    n = ids.shape[1]
+    check_labels(ids, (m, n), "(m, n)", n_y, "ids")
+    step = decoder_step(cell, params, h, keys, mask, n_y, score)
+    previous = np.concatenate([np.full((m, 1), start), ids[:, :-1]], axis=1)
+    weights = np.empty((m, n, T_x), h.dtype)
+    for t in range(n):
+        state, weights[:, t], _ = step(previous[:, t], state)
+    return weights
 
 
 def attention_beam_translate(params, x, n, start, lengths, cell, beam_width, end=None,
                              length_norm=0.0, score="additive"):
-    """Beam search with attention, one example at a time (see `rnnlesson.beam`):
-    (m, n) ids and alpha (m, n, T_x), zeros after an end symbol."""
+    """Beam search with attention, one example at a time (see `rnnlesson.beam`): (m, n) ids."""
     cell = get_cell(cell)
     _, n_y, _ = check_attention(params, cell, score)
     check_start(start, n_y)
     beam_width = check_beam(beam_width, length_norm, end, n_y)
     h, keys, mask, state, _ = encode(params, x, lengths, cell)
-    m, T_x = mask.shape
-    out, weights = np.empty((m, n), dtype=int), np.empty((m, n, T_x), h.dtype)
+    m = mask.shape[0]
+    out = np.empty((m, n), dtype=int)
     for i in range(m):
         def step(ids, prefixes, i=i):
             columns = np.full(ids.size, i)  # example i's source, once per prefix
             decode = decoder_step(cell, params, h[:, columns], keys[:, columns], mask[columns],
                                   n_y, score)
-            prefixes, alpha, _ = decode(ids, prefixes)
-            return np.log(output_forward(prefixes[0], params["decoder"])), prefixes, alpha
+            prefixes, _, _ = decode(ids, prefixes)
+            return np.log(output_forward(prefixes[0], params["decoder"])), prefixes, None
 
-        out[i], weights[i], _ = beam_search(step, tuple(s[:, [i]] for s in state), start, n,
-                                            beam_width, end, length_norm)
-    return out, weights
+        out[i] = beam_search(step, tuple(s[:, [i]] for s in state), start, n, beam_width, end,
+                             length_norm)[0]
+    return out

@@ -72,6 +72,4 @@ def exact_accuracy(params, x, lengths, y, start_id):
     """Share of sequences translated exactly, with greedy decoding: x (m, T_x) ids, lengths
     (m,), y (m, T_y); params of an encoder-decoder, with or without attention."""
     guess = translate(params, x, y.shape[1], start_id, lengths=lengths)
-    if isinstance(guess, tuple):  # with attention: (ids, weights)
-        guess = guess[0]
     return np.mean(np.all(guess == y, axis=1))

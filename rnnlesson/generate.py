@@ -78,10 +78,9 @@ def translate(params, x, n, start, lengths=None, cell="rnn", beam_width=None, en
     x (n_x, m, T_x) or token ids (m, T_x); n output steps; start: the start-symbol id.
     beam_width = k: beam search with k prefixes per example (`rnnlesson.beam`); end (the end
     symbol's id, after which the output repeats it) and length_norm α then pick the winner by
-    log P / L^α.
-    Returns (m, n) output ids; for params from `init_attention`, (ids, alpha) with alpha
-    (m, n, T_x) the attention weights over the source steps at each output step (score: the
-    attention's score, as `init_attention` made it).
+    log P / L^α. For params from `init_attention`, score is the attention's score, as
+    `init_attention` made it; `rnnlesson.attention_weights` then says where the decoder looked.
+    Returns (m, n) output ids.
     """
     cell = get_cell(cell)
     if isinstance(params, dict) and "attention" in params:

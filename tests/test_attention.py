@@ -64,7 +64,8 @@ def test_masked_source_steps_get_weight_exactly_zero(rng):
     x, _, _ = task(rng)
     x_padded = x.copy()
     x_padded[1, 2:] = 3  # whatever stands in the padding must not matter
-    ids, alpha = R.translate(params, x_padded, 6, 0, lengths=LENGTHS)
+    ids = R.translate(params, x_padded, 6, 0, lengths=LENGTHS)
+    alpha = R.attention_weights(params, x_padded, ids, 0, lengths=LENGTHS)
     assert alpha.shape == (M, 6, T_X)
     for i, n in enumerate(LENGTHS):
         assert np.all(alpha[i, :, n:] == 0.0)
@@ -72,7 +73,8 @@ def test_masked_source_steps_get_weight_exactly_zero(rng):
     np.testing.assert_allclose(alpha.sum(axis=2), 1.0, rtol=0, atol=1e-14)
     x_other = x.copy()
     x_other[1, 2:] = 0
-    ids_other, alpha_other = R.translate(params, x_other, 6, 0, lengths=LENGTHS)
+    ids_other = R.translate(params, x_other, 6, 0, lengths=LENGTHS)
+    alpha_other = R.attention_weights(params, x_other, ids_other, 0, lengths=LENGTHS)
     np.testing.assert_array_equal(ids, ids_other)
     np.testing.assert_array_equal(alpha, alpha_other)
 
@@ -84,7 +86,8 @@ def test_one_source_step_reduces_to_the_plain_encoder_decoder(cell, rng):
     params = perturbed(init_attention(N_X, N_A, N_Y, seed=4, cell=cell))
     x, y_in, y = task(rng, T_x=1)
     loss, grads = attention_loss(params, x, y_in, y, cell=cell)
-    alpha = R.translate(params, x, T_Y, 0, cell=cell)[1]
+    alpha = R.attention_weights(params, x, R.translate(params, x, T_Y, 0, cell=cell), 0,
+                                cell=cell)
     np.testing.assert_array_equal(alpha, 1.0)
     c = get_cell(cell)
     _, _, h_1, _ = R.sequence_forward(x, None, params["encoder"], cell=cell)
@@ -102,7 +105,7 @@ def test_attention_translate_writes_what_its_own_scores_predict(rng):
     """Feeding greedy's output back as y_in under teacher forcing gives the same argmaxes."""
     params = perturbed(init_attention(N_X, N_A, N_Y, seed=5))
     x, _, _ = task(rng)
-    ids, _ = R.translate(params, x, T_Y, 0, lengths=LENGTHS)
+    ids = R.translate(params, x, T_Y, 0, lengths=LENGTHS)
     y_in = np.concatenate([np.zeros((M, 1), dtype=int), ids[:, :-1]], axis=1)
     loss, _ = attention_loss(params, x, y_in, ids, LENGTHS)
     for other in range(N_Y):  # any other final symbol has a lower likelihood
@@ -201,7 +204,8 @@ def test_a_score_and_its_parameters_must_match(rng):
     with pytest.raises(ValueError, match=r"score: expected one of 'additive', 'dot', "
                                          r"'scaled-dot', got 'cosine'"):
         attention_loss(dot, x, y_in, y, score="cosine")
-    ids, alpha = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot")
+    ids = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot")
+    alpha = R.attention_weights(dot, x, ids, 0, lengths=LENGTHS, score="dot")
     assert ids.shape == (M, 4) and np.allclose(alpha.sum(axis=2), 1.0)
-    beam_ids, _ = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot", beam_width=1)
+    beam_ids = R.translate(dot, x, 4, 0, lengths=LENGTHS, score="dot", beam_width=1)
     np.testing.assert_array_equal(beam_ids, ids)  # a beam of one is greedy

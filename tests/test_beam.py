@@ -26,8 +26,11 @@ def model(kind, cell="rnn", seed=0):
 
 
 def decode(params, x, n, lengths=None, cell="rnn", **beam):
-    out = R.translate(params, x, n, 0, lengths=lengths, cell=cell, **beam)
-    return out if isinstance(out, tuple) else (out, None)
+    """The ids translate writes, and with attention the weights that wrote them."""
+    ids = R.translate(params, x, n, 0, lengths=lengths, cell=cell, **beam)
+    if "attention" not in params:
+        return ids, None
+    return ids, R.attention_weights(params, x, ids, 0, lengths=lengths, cell=cell)
 
 
 def log_prob(params, x, seq, lengths=None, cell="rnn"):
