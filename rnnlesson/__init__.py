@@ -73,7 +73,7 @@ __all__ = [
     "lstm_forward",
     "Cell", "get_cell", "sequence_forward", "init_deep", "deep_forward", "deep_backward",
     "deep_many_to_many_loss", "init_attention", "attention_forward", "attention_backward",
-    "attention_loss", "beam_search", "corpus_bleu", "ctc_loss", "ctc_greedy_decode",
-    "ctc_prefix_beam_search",
+    "attention_loss", "attention_weights", "beam_search", "corpus_bleu", "ctc_loss",
+    "ctc_greedy_decode", "ctc_prefix_beam_search",
 ]
 __version__ = "0.1.0"
