@@ -83,53 +83,56 @@ def unroll(x, state0, params, lengths, transient=False):
 def bptt(da, cache, truncate=None, dlast=None):
     """BPTT on checked arguments; da (n_a, m, T_x) is only read; dlast = (da_T, dc_T) or None.
 
-    Per step, the factors that do not depend on the gradient flowing back (the gates'
-    derivatives times the forward values) are computed into small buffers that stay in
-    cache, then a few products give dz_t; the weights' gradients are one product over all
-    steps afterwards."""
+    The factors that do not depend on the gradient flowing back (the gates' derivatives
+    times the forward values) are computed for all steps at once before the loop; per step,
+    a few products then give dz_t; the weights' gradients are one product over all steps
+    afterwards."""
     n_a, m, T_x = cache.a.shape
     dtype = cache.a.dtype
     active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T  # (T_x, m)
     W_a, W_x, _ = stacked_halves(cache.params, STACKED, n_a)
     W_a_T = np.asfortranarray(W_a.T)  # Fortran order: BLAS's fastest layout for this product
     dz = scratch("lstm bptt: dz", cache.gates.shape, "F", dtype)  # pre-activation gradients
-    # every (n, m) array of the loop in Fortran order, as the blocks of the caches are:
-    # an operation on operands of mixed order runs several times slower
-    to_c = np.empty((n_a, m), dtype=dtype, order="F")  # dc_t gets da_t times this
-    # dz_t = dc_t (or da_t) times this, by row block
-    to_z = np.empty((4 * n_a, m), dtype=dtype, order="F")
-    zf, zi, zo, zc = to_z[:n_a], to_z[n_a : 2 * n_a], to_z[2 * n_a : 3 * n_a], to_z[3 * n_a :]
+    g, tc = cache.gates, cache.tanh_c
+    ft, it, ot, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a : 3 * n_a], g[3 * n_a :]
+    # every array of the loop in Fortran order, as the blocks of the caches are: an
+    # operation on operands of mixed order runs several times slower
+    to_c = scratch("lstm bptt: to c", tc.shape, "F", dtype)  # dc_t gets da_t times this:
+    np.multiply(tc, tc, out=to_c)  # Γ_o (1 - tanh²(c_t))
+    np.subtract(1.0, to_c, out=to_c)
+    to_c *= ot
+    to_z = scratch("lstm bptt: to z", g.shape, "F", dtype)  # dz_t = dc_t (or da_t) times this
+    zf, zi, zo, zc = (to_z[k * n_a : (k + 1) * n_a] for k in range(4))
+    np.subtract(1.0, ft, out=zf)  # c_{t-1} Γ_f (1 - Γ_f)
+    zf *= ft
+    zf[:, :, 0] *= cache.c0
+    zf[:, :, 1:] *= cache.c[:, :, :-1]
+    np.subtract(1.0, it, out=zi)  # c̃_t Γ_i (1 - Γ_i)
+    zi *= it
+    zi *= cct
+    np.subtract(1.0, ot, out=zo)  # tanh(c_t) Γ_o (1 - Γ_o)
+    zo *= ot
+    zo *= tc
+    np.multiply(cct, cct, out=zc)  # Γ_i (1 - c̃_t²)
+    np.subtract(1.0, zc, out=zc)
+    zc *= it
+    da_t = np.empty((n_a, m), dtype=dtype, order="F")
     da_next = np.zeros((n_a, m), dtype=dtype, order="F")
     dc_next = np.zeros((n_a, m), dtype=dtype, order="F")
     if dlast is not None:  # padded steps carry the state: step T_x's is the final one
         da_next += dlast[0]
         dc_next += dlast[1]
     for t in reversed(range(T_x)):
-        g, tc = cache.gates[:, :, t], cache.tanh_c[:, :, t]
-        ft, it, ot, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a : 3 * n_a], g[3 * n_a :]
-        np.multiply(tc, tc, out=to_c)  # Γ_o (1 - tanh²(c_t))
-        np.subtract(1.0, to_c, out=to_c)
-        to_c *= ot
-        np.subtract(1.0, ft, out=zf)  # c_{t-1} Γ_f (1 - Γ_f)
-        zf *= ft
-        zf *= cache.c0 if t == 0 else cache.c[:, :, t - 1]
-        np.subtract(1.0, it, out=zi)  # c̃_t Γ_i (1 - Γ_i)
-        zi *= it
-        zi *= cct
-        np.subtract(1.0, ot, out=zo)  # tanh(c_t) Γ_o (1 - Γ_o)
-        zo *= ot
-        zo *= tc
-        np.multiply(cct, cct, out=zc)  # Γ_i (1 - c̃_t²)
-        np.subtract(1.0, zc, out=zc)
-        zc *= it
-        da_t = da[:, :, t] + da_next  # all the gradient reaching a_t
-        dc = np.multiply(da_t, to_c)  # all the gradient reaching c_t
+        np.add(da[:, :, t], da_next, out=da_t)  # all the gradient reaching a_t
+        dc = np.multiply(da_t, to_c[:, :, t])  # all the gradient reaching c_t
         dc += dc_next
-        dz_t = dz[:, :, t]
-        np.multiply(dc, zf, out=dz_t[:n_a])
-        np.multiply(dc, zi, out=dz_t[n_a : 2 * n_a])
-        np.multiply(da_t, zo, out=dz_t[2 * n_a : 3 * n_a])
-        np.multiply(dc, zc, out=dz_t[3 * n_a :])
+        dz_t, z_t = dz[:, :, t], to_z[:, :, t]
+        # Γ_f's and Γ_i's rows at once: (2 n_a, m) seen as (n_a, 2, m), a view in Fortran order
+        np.multiply(z_t[: 2 * n_a].reshape((n_a, 2, m), order="F"), dc[:, None, :],
+                    out=dz_t[: 2 * n_a].reshape((n_a, 2, m), order="F"))
+        np.multiply(da_t, z_t[2 * n_a : 3 * n_a], out=dz_t[2 * n_a : 3 * n_a])
+        np.multiply(dc, z_t[3 * n_a :], out=dz_t[3 * n_a :])
+        ft = g[:n_a, :, t]
         if active is not None and not active[t].all():  # a padded step copied its state:
             dz_t *= active[t]  # nothing reaches its gates, its gradients pass back whole
             dc_prev = np.where(active[t], dc * ft, dc_next)
