@@ -93,6 +93,20 @@ class Spec:
     equal: Callable | None = None
     tol: float = TOL
     hint: str = "Check the shapes of the arrays you combine."
+    extremes: list = field(default_factory=list)  # [Extreme]: run once every case agrees
+
+
+@dataclass
+class Extreme:
+    """Inputs at the edge of float64's range (logits of 1000, a probability below 1e-308),
+    where a formula that is right on paper overflows or underflows: label says the change,
+    slug and advice name the fault when the learner's outputs differ there only."""
+
+    label: str
+    change: Callable[[dict], dict]
+    slug: str
+    advice: str
+    note: bool = False  # only a note (printed, no failure): the exercise does not ask for it
 
 
 def same(got, expected, tol=TOL) -> bool:
@@ -317,6 +331,16 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
         fault = "The fault is in one of: " + "; ".join(spec.terms[s] for s in suspects)
     evidence = "; ".join([f"{p.label} yours agrees" for p in agree[:2]]
                          + [f"{p.label} yours differs" for p in differ[:2]])
+    def all_zero(result, k):
+        return (isinstance(result.got.get(k), np.ndarray) and result.got[k].size
+                and not np.any(result.got[k]) and np.any(result.expected[k]))
+
+    # zero on the smallest case and on every witness (random numbers), not by chance
+    zero = [k for k in shown_wrong if all_zero(outcome, k)
+            and all(o.failure is None and all_zero(o, k) for _, o in witnesses)]
+    if zero:  # nothing reached it: an output never filled in, or its term left out entirely
+        head += (f" Yours {'is' if len(zero) == 1 else 'are'} all zero ({', '.join(zero)}): "
+                 "nothing was added into " + ("it." if len(zero) == 1 else "them."))
     if fault:
         head += f" {fault}" + (f" ({evidence})" if evidence else "") + "."
     elif evidence:
@@ -325,8 +349,13 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
     key = shown_wrong[0]
     step = first_step(spec, key, outcome.got.get(key), outcome.expected[key])
     if step is not None:
-        lines.append(f"{key} first differs at step t = {step}: the steps computed before it "
-                     "agree.")
+        axis, direction = spec.steps[key]
+        last = outcome.expected[key].shape[axis] - 1
+        first = step == (last if direction == "backward" else 0)
+        lines.append(f"{key} first differs at step t = {step}: " + (
+            ("the first step the loop computes (it runs from t = "
+             + ("T_x - 1 down)." if direction == "backward" else "0 up).")) if first
+            else "the steps computed before it agree."))
     inputs = case.inputs(spec)
     shown = spec.show if spec.show is not None else tuple(inputs)
     lines.append(f"Smallest case found ({case.text()}): "
@@ -344,10 +373,43 @@ def differential(spec: Spec, fn, count: int = 24, seed: int = 0) -> None:
     """Raise the explained CheckFailure of the smallest failing case, if any case fails."""
     found = counterexamples(spec, fn, count, seed)
     if not found:
+        extreme_failure(spec, fn, seed)
         return
     case, outcome = shrink(spec, fn, *found[0])
     witnesses = [(c, o) for c, o in found if not c.simple] or found
     raise explain(spec, fn, case, outcome, witnesses) from None
+
+
+def extreme_failure(spec: Spec, fn, seed: int = 0) -> None:
+    """Raise the CheckFailure of the first of spec.extremes under which fn, right on every
+    ordinary case, differs (on the smallest random case or one of two more)."""
+    for extreme in spec.extremes:
+        for case in list(cases(spec, 2, seed))[1:]:
+            inputs = extreme.change(case.inputs(spec))
+            with np.errstate(all="ignore"):
+                outcome = run(spec, fn, inputs)
+            if outcome.failure is None and not outcome.wrong:
+                continue
+            if extreme.note:
+                print(f"Note: {extreme.label} your {spec.name} gives other values than the "
+                      f"lecture's (NaN or inf, or a failure). {extreme.advice}")
+                break
+            if outcome.failure is not None and outcome.failure.mistake.endswith("not-finite"):
+                said = outcome.failure.message.splitlines()[0].partition(": ")[2]
+                raise mistake(spec.name, extreme.slug, f"{spec.name}: {extreme.label} "
+                              f"{said.rstrip('.')}, though yours agrees on every ordinary "
+                              f"case: {extreme.advice}\nThe case: {case.text()}.")
+            if outcome.failure is not None:
+                raise CheckFailure(outcome.failure.mistake, f"{outcome.failure.message}\n"
+                                   f"It happens {extreme.label}.")
+            key = outcome.wrong[0]
+            got = outcome.got.get(key)
+            broken = isinstance(got, np.ndarray) and not np.all(np.isfinite(got))
+            raise mistake(spec.name, extreme.slug, f"{spec.name}: {extreme.label} your {key} "
+                          + ("holds NaN or inf" if broken else "differs from the lecture's")
+                          + f", though it agrees on every ordinary case: {extreme.advice}\n"
+                          f"The case ({case.text()}): {key}: the lecture's "
+                          f"{array_text(outcome.expected[key])}, yours {array_text(got)}.")
 
 
 def numbers(rng, simple: bool):
@@ -371,3 +433,63 @@ def zeroed(inputs: dict, *paths: str) -> dict:
 def probe(label: str, terms, *paths: str) -> Probe:
     """The probe that zeroes paths (see `zeroed`), leaving terms on."""
     return Probe(label, lambda inputs: zeroed(inputs, *paths), frozenset(terms))
+
+
+# --- an operand replaced by a part of itself --------------------------------------------------
+
+def parts_of(value: np.ndarray) -> list:
+    """[(how a message says it, the array of value's shape made from that part of value)]:
+    what a learner who indexes, broadcasts or transposes the wrong way computes with."""
+    found = []
+    if value.size > 1:
+        found.append(("its first entry, one number repeated",
+                      np.full(value.shape, value.flat[0])))
+        found.append(("its last entry, one number repeated",
+                      np.full(value.shape, value.flat[-1])))
+        found.append(("its mean, one number repeated", np.full(value.shape, value.mean())))
+    if value.ndim == 2 and value.shape[0] > 1:
+        found.append(("its first row repeated", np.repeat(value[:1], value.shape[0], axis=0)))
+    if value.ndim == 2 and value.shape[1] > 1:
+        found.append(("its first column repeated",
+                      np.repeat(value[:, :1], value.shape[1], axis=1)))
+    if value.ndim == 2 and value.shape[0] > 1 and value.shape[1] > 1:
+        if value.shape[0] == value.shape[1]:
+            found.append(("its transpose", value.T.copy()))
+            found.append(("its diagonal alone", np.diag(np.diag(value))))
+    return found
+
+
+def replaced_operand(spec: Spec, witnesses: list, operands: dict):
+    """(operand's name, what replaced it) when, on every witness, the learner's outputs are
+    the lecture's computed with one operand replaced by a part of itself (see `parts_of`);
+    None otherwise. operands: {path in the inputs ("params.wv", "s_prev"): name}. (A part
+    that is the whole, as the first row of a one-row matrix, is not tried.)"""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and o.got]
+    if not usable:
+        return None
+    equal = spec.equal or (lambda g, e: same(g, e, spec.tol))
+    for path, name in operands.items():
+        top, _, key = path.partition(".")
+        labels = None
+        for case, outcome in usable:
+            inputs = case.inputs(spec)
+            value = inputs[top][key] if key else inputs[top]
+            options = {label: part for label, part in parts_of(np.asarray(value, dtype=float))}
+            labels = [label for label in (options if labels is None else labels)
+                      if label in options]
+            still = []
+            for label in labels:
+                changed = copy.deepcopy(inputs)
+                if key:
+                    changed[top] = {**changed[top], key: options[label]}
+                else:
+                    changed[top] = options[label]
+                wanted = spec.reference(**changed)
+                if all(k in outcome.got and equal(outcome.got[k], wanted[k]) for k in wanted):
+                    still.append(label)
+            labels = still
+            if not labels:
+                break
+        if labels:
+            return name, labels[0]
+    return None

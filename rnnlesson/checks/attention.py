@@ -140,6 +140,10 @@ def run(fn, s_prev, h, params, mask):
     if not isinstance(alpha, np.ndarray) or alpha.shape != (m, T_x):
         hint = " It looks transposed: one row per example." \
             if isinstance(alpha, np.ndarray) and alpha.shape == (T_x, m) else ""
+        if isinstance(alpha, np.ndarray) and alpha.shape == (m, 1) and T_x > 1:
+            hint = (" One weight per example: the steps' axis was lost on the way to the "
+                    "softmax (a row's largest score or sum, (m, 1), used where the (m, T_x) "
+                    "scores belong).")
         raise mistake(NAME, "alpha-wrong-shape", f"{NAME}: alpha should be an array of shape "
                       f"(m, T_x) = {(m, T_x)}, received {shape_text(alpha)}.{hint}")
     if not isinstance(context, np.ndarray) or context.shape != (n_a, m):

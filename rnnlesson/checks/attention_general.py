@@ -7,6 +7,7 @@ steps).
 """
 
 import dataclasses
+import itertools
 import warnings
 
 import numpy as np
@@ -19,11 +20,14 @@ from rnnlesson.checks._differential import (
     explain,
     localise,
     numbers,
+    replaced_operand,
+    same,
     shrink,
+    slug_of,
     zeroed,
 )
 from rnnlesson.checks._differential import run as outcome_of
-from rnnlesson.checks.attention import NAME, plain, reference_attention
+from rnnlesson.checks.attention import NAME, masked_softmax, plain, reference_attention
 
 
 def build(sizes, rng, simple):
@@ -48,8 +52,13 @@ def read(result, inputs):
     for what, value, shape, letters in (("alpha", alpha, (m, T_x), "(m, T_x)"),
                                         ("context", context, (n_a, m), "(n_a, m)")):
         if not isinstance(value, np.ndarray) or value.shape != shape:
+            lost = (what == "alpha" and isinstance(value, np.ndarray) and T_x > 1
+                    and value.shape == (m, 1))
             raise mistake(NAME, f"{what}-wrong-shape", f"{NAME}: {what} should be an array of "
-                          f"shape {letters} = {shape}, received {shape_text(value)}.")
+                          f"shape {letters} = {shape}, received {shape_text(value)}."
+                          + (" One weight per example: the steps' axis was lost on the way "
+                             "to the softmax (a row's largest score or sum, (m, 1), used "
+                             "where the (m, T_x) scores belong)." if lost else ""))
     return {"alpha": np.asarray(alpha, dtype=float), "context": np.asarray(context, dtype=float)}
 
 
@@ -148,6 +157,112 @@ SPEC = Spec(
             Probe("with scores near 0", small_scores, SCORES - {"wv"}, SCORES | REST)],
     show=("mask",),
     hint="Wq (n_e, n_a) multiplies s_prev (n_a, m); Wk (n_e, n_a) each h_j (n_a, m).")
+
+
+OPERANDS = {"params.wv": "wv", "params.Wq": "Wq", "params.Wk": "Wk", "s_prev": "s_prev"}
+OPERANDS_TEXT = {
+    "wv": "wv (n_e, 1) is a vector, one weight per row of tanh(Wq s_prev + Wk h_j): "
+          "e_j = wv^T tanh(...) uses all n_e of its entries (wv[:, 0], or wv.T @).",
+    "Wq": "the query is Wq (n_e, n_a) times s_prev (n_a, m), the whole matrix.",
+    "Wk": "each key is Wk (n_e, n_a) times h_j (n_a, m), the whole matrix.",
+    "s_prev": "the query reads the whole s_prev (n_a, m), every example's own state."}
+
+
+def rearrangements(h):
+    """[(how a message says it, an array shaped like h (n_a, m, T_x))]: h's entries moved
+    between examples and steps, as a reshape in place of a transpose (or a slice) moves them."""
+    n_a, m, T_x = h.shape
+    found = []
+    if m > 1 and T_x > 1:
+        found.append(("h's examples and steps mixed up: its (m, T_x) entries read in (T_x, m) "
+                      "order (a reshape where the axes should be kept, or transposed)",
+                      h.reshape(n_a, T_x, m).transpose(0, 2, 1)))
+        found.append(("h's examples and steps mixed up: its (m, T_x) entries read in (T_x, m) "
+                      "order (a reshape where the axes should be kept, or transposed)",
+                      h.transpose(0, 2, 1).reshape(n_a, m, T_x)))
+    if T_x > 1:
+        found.append(("the source steps in reverse order (h[:, :, ::-1])", h[:, :, ::-1]))
+    if m > 1:
+        found.append(("the first example's states for every example",
+                      np.repeat(h[:, :1], m, axis=1)))
+    return found
+
+
+def keys_reading(witnesses):
+    """The sentence for keys Wk h'_j made from h rearranged (see `rearrangements`) while the
+    context reads h itself, when every witness's weights and context are those; else None."""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and o.got]
+    if not usable or len(usable) < len(witnesses):
+        return None
+    texts = None
+    for case, outcome in usable:
+        inputs = case.inputs(SPEC)
+        options = rearrangements(inputs["h"])
+        matching = set()
+        for text, moved in options:
+            p = inputs["params"]
+            pre = (p["Wq"] @ inputs["s_prev"])[:, :, None] + np.einsum("ea,amt->emt", p["Wk"],
+                                                                        moved)
+            with np.errstate(all="ignore"):
+                alpha = masked_softmax(np.einsum("e,emt->mt", p["wv"][:, 0], np.tanh(pre)),
+                                       inputs["mask"])
+            context = np.einsum("amt,mt->am", inputs["h"], alpha)
+            if same(outcome.got["alpha"], alpha) and same(outcome.got["context"], context):
+                matching.add(text)
+        texts = matching if texts is None else texts & matching
+        if not texts:
+            return None
+    text = next(t for t, _ in rearrangements(usable[0][0].inputs(SPEC)["h"]) if t in texts)
+    return (f"your keys Wk h_j are made from {text}. Each key is Wk times that example's own "
+            "state at step j, h[:, :, j]: np.einsum('ea,amt->emt', Wk, h) keeps both axes.")
+
+
+TANH_PLACES = {"query": "on the query Wq s_prev alone", "keys": "on the keys Wk h_j alone",
+               "sum": "on the sum Wq s_prev + Wk h_j", "after": "after the projection wv^T"}
+
+
+def scores_with_tanh(s_prev, h, params, places):
+    """e (m, T_x) with tanh applied at each of places (see TANH_PLACES)."""
+    def maybe(value, place):
+        return np.tanh(value) if place in places else value
+
+    query = maybe((params["Wq"] @ s_prev)[:, :, None], "query")
+    keys = maybe(np.einsum("ea,amt->emt", params["Wk"], h), "keys")
+    return maybe(np.einsum("e,emt->mt", params["wv"][:, 0], maybe(query + keys, "sum")),
+                 "after")
+
+
+def tanh_placement(witnesses):
+    """The sentence for scores whose tanh is elsewhere than on the sum (after wv^T, on each
+    term, twice, nowhere), when every witness's weights and context are those of one such
+    placement (every subset of places tried); None otherwise."""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and o.got]
+    if not usable or len(usable) < len(witnesses):
+        return None
+    for size in range(len(TANH_PLACES) + 1):
+        for places in itertools.combinations(TANH_PLACES, size):
+            if set(places) == {"sum"} or (places and not {"sum", "after"} & set(places)):
+                continue  # the lecture's; or a query outside every tanh, which the softmax
+                # cancels (named by `focus`: the weights do not change with s_prev)
+            agree = True
+            for case, outcome in usable:
+                inputs = case.inputs(SPEC)
+                with np.errstate(all="ignore"):
+                    alpha = masked_softmax(scores_with_tanh(inputs["s_prev"], inputs["h"],
+                                                            inputs["params"], places),
+                                           inputs["mask"])
+                context = np.einsum("amt,mt->am", inputs["h"], alpha)
+                if not (same(outcome.got["alpha"], alpha) and same(outcome.got["context"],
+                                                                    context)):
+                    agree = False
+                    break
+            if agree:
+                where = ("nowhere" if not places else
+                         " and ".join(TANH_PLACES[p] for p in places))
+                return (f"yours applies the tanh {where}: the scores are "
+                        "e_j = wv^T tanh(Wq s_prev + Wk h_j), one tanh of the sum of the query "
+                        "and the key, and wv^T projects its result (nothing after it).")
+    return None
 
 
 # --- reading the learner's scores from alpha -------------------------------------------------
@@ -291,6 +406,24 @@ def general(fn, count=40, seed=0):
             return
         case, outcome = shrink(SPEC, fn, *found[0])
         witnesses = [(c, o) for c, o in found if not c.simple] or found
+        replaced = replaced_operand(SPEC, witnesses, OPERANDS)
+        if replaced is not None:
+            failure = explain(SPEC, fn, case, outcome, witnesses)
+            name, part = replaced
+            head, _, rest = failure.message.partition("\n")
+            raise mistake(NAME, f"{slug_of(name)}-replaced", f"{NAME}: yours computes the "
+                          f"lecture's weights and context with {name} replaced by {part}: "
+                          f"{OPERANDS_TEXT[name]}\n{rest}") from None
+        keys = keys_reading(witnesses)
+        if keys is not None:
+            failure = explain(SPEC, fn, case, outcome, witnesses)
+            head, _, rest = failure.message.partition("\n")
+            raise mistake(NAME, "keys-wrong", f"{NAME}: {keys}\n{rest}") from None
+        placed = tanh_placement(witnesses)
+        if placed is not None:
+            failure = explain(SPEC, fn, case, outcome, witnesses)
+            head, _, rest = failure.message.partition("\n")
+            raise mistake(NAME, "tanh-misplaced", f"{NAME}: {placed}\n{rest}") from None
         spec, line = focus(fn, outcome, witnesses)
         failure = explain(spec, fn, case, outcome, witnesses)
     if line:

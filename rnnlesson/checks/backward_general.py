@@ -295,16 +295,21 @@ SEQ_SPEC = Spec(
     hint="Step t reads da[:, :, t] and caches[t]; time is the last axis.")
 
 
-def indexed_bptt(da, caches, read_da, read_cache, carry_da=False, upstream=True):
+def indexed_bptt(da, caches, read_da, read_cache, carry_da=False, upstream=True,
+                 above_at=None, carry_at=None, start=None):
     """BPTT in which step t reads da[:, :, read_da[t]] and caches[read_cache[t]] (the
     lecture's: both t); carry_da: da[:, :, t] is added to the carry as well; upstream=False:
-    step t's upstream is the carry alone (da[:, :, t] then reaches only the carry)."""
+    step t's upstream is the carry alone (da[:, :, t] then reaches only the carry);
+    above_at, carry_at: the steps whose upstream holds da[:, :, t], da_prev (default: all);
+    start: the carry into the last step (the lecture's: 0)."""
     n_a, m, T_x = da.shape
     grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
-    da_prev = np.zeros((n_a, m))
+    da_prev = np.zeros((n_a, m)) if start is None else start
     for t in reversed(range(T_x)):
-        above = da[:, :, read_da[t]] if upstream else 0
-        step = reference_cell_backward(above + da_prev, caches[read_cache[t]])
+        above = da[:, :, read_da[t]] if upstream and (above_at is None or t in above_at) else 0
+        carried = da_prev if carry_at is None or t in carry_at else 0
+        step = reference_cell_backward(above + carried + np.zeros((n_a, m)),
+                                       caches[read_cache[t]])
         grads["dx"][:, :, t] = step["dxt"]
         da_prev = step["da_prev"] + (da[:, :, t] if carry_da else 0)
         for key in ("dWax", "dWaa", "dba"):
@@ -341,6 +346,9 @@ def index_slip(witnesses):
         return ("da-added-after-step", "da[:, :, t] is added to the carry after step t's "
                 "backward pass, so it reaches step t - 1 and never step t. Step t's own "
                 "backward pass takes da[:, :, t] + da_prev, before it runs.")
+    found = missing_upstream(matches, T_x) or wrong_start(witnesses)
+    if found is not None:
+        return found
     for which in ("cache", "da"):
         for read in itertools.product(range(T_x), repeat=T_x):
             if read == same:
@@ -359,6 +367,123 @@ def index_slip(witnesses):
                 return ("cache-order-wrong", f"{what}: step t must read {name}, the same t as "
                         f"the loop; yours: {'; '.join(wrong[:3])}.")
     return None
+
+
+def steps_text(steps, T_x):
+    """"t = 0, 1" for a set of steps, with "(every step but the last)" and the like when the
+    set is one of the rules a loop writes."""
+    steps = sorted(steps)
+    text = "t = " + ", ".join(map(str, steps))
+    if T_x > 2 and steps == list(range(T_x - 1)):
+        text += " (every step but the last, t = T_x - 1)"
+    elif T_x > 2 and steps == list(range(1, T_x)):
+        text += " (every step but the first, t = 0)"
+    elif steps == [T_x - 1]:
+        text += " (the last step, t = T_x - 1)"
+    elif steps == [0]:
+        text += " (the first step)"
+    return text
+
+
+def missing_upstream(matches, T_x):
+    """The message for a loop whose step t leaves out one of the two terms that reach a_t,
+    da[:, :, t] from above (through ŷ_t) or da_prev from step t + 1, at some steps: every
+    subset of steps is tried for each term (the fewest left out first); None if no such
+    loop computes what the learner's does. (da_prev at the last step is 0 either way.)"""
+    steps = range(T_x)
+    options = []
+    for above in itertools.product((True, False), repeat=T_x):
+        for carry in itertools.product((True, False), repeat=T_x - 1):
+            no_above = {t for t in steps if not above[t]}
+            no_carry = {t for t in range(T_x - 1) if not carry[t]}
+            if no_above or no_carry:
+                options.append((len(no_above) + len(no_carry), no_above, no_carry))
+    seen = set()
+    for _, no_above, no_carry in sorted(options, key=lambda o: o[0]):
+        # a step whose upstream is zero sends back no carry: whether the step before adds
+        # it or not is the same loop (counted once, as not left out)
+        zero = T_x - 1 in no_above
+        for t in reversed(range(T_x - 1)):
+            if zero:
+                no_carry = no_carry - {t}
+            zero = t in no_above and (t in no_carry or zero)
+        if (frozenset(no_above), frozenset(no_carry)) in seen or not (no_above or no_carry):
+            continue
+        seen.add((frozenset(no_above), frozenset(no_carry)))
+        if no_above == {T_x - 1} and not no_carry:
+            continue  # the last step with no upstream: what a loop that skips it computes,
+            # named by the general check as the loop's start
+
+        def variant(da, c, no_above=no_above, no_carry=no_carry):
+            T = da.shape[2]
+            return indexed_bptt(da, c, range(T), range(T),
+                                above_at=set(range(T)) - no_above,
+                                carry_at=set(range(T)) - no_carry)
+
+        if not matches(variant):
+            continue
+        parts = []
+        if no_above:
+            kept = sorted(set(steps) - no_above)
+            parts.append("da[:, :, t], the gradient from above (through ŷ_t), is left out of "
+                         f"step t's upstream at {steps_text(no_above, T_x)}"
+                         + (f": yours adds it only at {steps_text(kept, T_x)}"
+                            if len(kept) == 1 else ""))
+        if no_carry:
+            parts.append("da_prev, the gradient from step t + 1, is left out of step t's "
+                         f"upstream at {steps_text(no_carry, T_x)}")
+        slug = "da-missing-at-steps" if no_above else "carry-missing-at-steps"
+        return (slug, f"{'; '.join(parts)} (in the smallest case, T_x = {T_x}). Both terms "
+                "reach a_t at every step: step t's backward pass takes da[:, :, t] + da_prev.")
+    return None
+
+
+def implied_start(got, da, caches):
+    """The carry into the last step (n_a, m) that makes the lecture's loop give the learner's
+    gradients, or None if none does: the gradients are affine in it, so it is solved for."""
+    n_a, m, _ = da.shape
+
+    def flat(grads):
+        return np.concatenate([np.asarray(grads[k], dtype=float).ravel() for k in SEQ_KEYS])
+
+    base = flat(indexed_bptt(da, caches, range(da.shape[2]), range(da.shape[2])))
+    columns = []
+    for i in range(n_a * m):
+        start = np.zeros(n_a * m)
+        start[i] = 1.0
+        grads = indexed_bptt(da, caches, range(da.shape[2]), range(da.shape[2]),
+                             start=start.reshape(n_a, m))
+        columns.append(flat(grads) - base)
+    try:
+        target = flat(got) - base
+    except (KeyError, ValueError):
+        return None
+    start = np.linalg.lstsq(np.array(columns).T, target, rcond=None)[0].reshape(n_a, m)
+    again = indexed_bptt(da, caches, range(da.shape[2]), range(da.shape[2]), start=start)
+    return start if all(close(got[k], again[k]) for k in SEQ_KEYS) else None
+
+
+def wrong_start(witnesses):
+    """The message for a loop whose carry into the last step is not 0, solved for on every
+    witness (and named when it is ones, or da of a step); None otherwise."""
+    starts = []
+    for case, outcome in witnesses:
+        inputs = case.inputs(SEQ_SPEC)
+        start = implied_start(outcome.got, inputs["da"], inputs["caches"])
+        if start is None or np.allclose(start, 0, atol=1e-9) \
+                or close(start, -inputs["da"][:, :, -1]):
+            return None  # (-da[:, :, T_x - 1]: the last step skipped, the loop's start)
+        starts.append((start, inputs["da"]))
+    names = [("np.ones((n_a, m))", lambda da: np.ones(da.shape[:2])),
+             ("da[:, :, T_x - 1], the last step's da", lambda da: da[:, :, -1]),
+             ("da[:, :, 0]", lambda da: da[:, :, 0])]
+    said = next((name for name, value in names
+                 if all(close(s, value(da)) for s, da in starts)), None)
+    start = starts[0][0]
+    return ("start-wrong", "the carry into the last step is not 0: yours starts da_prev at "
+            + (said if said else array_text(start, 60)) + ". Nothing comes back from after "
+            "the last step: da_prev = np.zeros((n_a, m)) before the loop, so step T_x - 1 "
+            "gets da[:, :, T_x - 1] alone.")
 
 
 def general_bptt(fn):

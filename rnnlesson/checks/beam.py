@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 
 from rnnlesson.checks._common import mistake, one_message, passed
-from rnnlesson.checks._differential import shrink
+from rnnlesson.checks._differential import run, shrink
 from rnnlesson.checks.beam_general import (
     GREEDY_SPEC,
     NAME,
@@ -59,12 +59,32 @@ def general(fn, spec=None, count=80, seed=0):
         if not found:
             return
         case, outcome = shrink(spec, fn, *found[0])
+        if outcome.failure is not None and outcome.failure.mistake.endswith("/raises-error"):
+            # a crash on some cases may be the symptom of a rule that the cases where fn
+            # returns show: name that rule, and the crash as one more of its effects
+            named = crash_cause(fn, spec, count, seed)
+            if named is not None:
+                crash = outcome.failure.message.splitlines()[0].replace(f"your {NAME} ", "")
+                text = named.message.splitlines()
+                text.insert(1, f"With {case_text(case.inputs(spec))}, yours {crash}")
+                raise mistake(NAME, named.mistake.split("/", 1)[1], "\n".join(text)) from None
         if outcome.failure is not None:
             raise mistake(NAME, outcome.failure.mistake.split("/", 1)[1],
                           f"{outcome.failure.message}\nSmallest case where it happens: "
                           f"{case_text(case.inputs(spec))}.") from None
         inputs = [case.inputs(spec)] + [c.inputs(spec) for c, _ in found]
         raise beam_diagnosis(fn, inputs) from None
+
+
+def crash_cause(fn, spec, count, seed):
+    """The diagnosis of the cases where fn returns but differs (those of spec, then of the
+    whole check's), or None if fn is right wherever it returns."""
+    for where in (spec, SPEC):
+        found = found_cases(where, fn, count, seed, values_only=True)
+        if found:
+            case, _ = shrink(where, fn, *found[0])
+            return beam_diagnosis(fn, [case.inputs(where)] + [c.inputs(where) for c, _ in found])
+    return None
 
 
 # --- the diagnosis: which rule the probes show at fault ---------------------------------------
@@ -308,6 +328,13 @@ def beam_diagnosis(fn, cases):
             return fail("log-p-offset", f"log_p is the log P of ids plus {offset:.4g} on "
                         "every case: the beam starts from the empty prefix () with log P = 0, "
                         "and each extension adds log p(y | prefix).")
+        for name, fold in FOLDS:
+            if every(lambda c, i, fold=fold: fold(symbol_logs(c["step"], i))):
+                return fail("log-p-combined-wrong", f"log_p is the {name} along the ids you "
+                            f"return ({log_p:.4f} for {show(ids)}); a sequence's log P is their "
+                            f"sum, log P = sum_t log p(y_t | y_<t) ({true_log_p:.4f} here): "
+                            "each extension adds the symbol's log-probability to its prefix's "
+                            "score.")
         return fail("log-p-wrong", f"log_p should be the log P of the ids you return, the "
                     f"sum of step's log-probabilities along them: {true_log_p:.4f} for "
                     f"{show(ids)}.")
@@ -435,6 +462,26 @@ def beam_diagnosis(fn, cases):
                 "is not extended, and competes for the win at the end.")
 
 
+def symbol_logs(step, ids):
+    """[log p(y_t | y_<t)] along ids."""
+    found, prefix = [], ()
+    for y in ids:
+        found.append(float(step(prefix)[y]))
+        prefix += (y,)
+    return found
+
+
+# ways to combine a sequence's log-probabilities other than adding them (what log_p may be)
+FOLDS = [("product of the log-probabilities", lambda v: float(np.prod(v)) if v else 0.0),
+         ("last symbol's log-probability alone", lambda v: v[-1] if v else 0.0),
+         ("first symbol's log-probability alone", lambda v: v[0] if v else 0.0),
+         ("largest of the log-probabilities", lambda v: max(v) if v else 0.0),
+         ("smallest of the log-probabilities", lambda v: min(v) if v else 0.0),
+         ("mean of the log-probabilities", lambda v: float(np.mean(v)) if v else 0.0),
+         ("product of the probabilities", lambda v: float(np.prod(np.exp(v)))),
+         ("sum of minus the log-probabilities", lambda v: -float(np.sum(v)))]
+
+
 @one_message(NAME)
 def check_beam_search_greedy(beam_search):
     """beam_width = 1 writes what greedy decoding writes, with its log P (random cases)."""
@@ -447,4 +494,40 @@ def check_beam_search(beam_search):
     """Beam search against the reference on random fixed models: widths 1, 2, 3 and every
     prefix, with and without an end symbol, length_norm from 0 to 2."""
     general(beam_search)
+    long_sequence(beam_search)
     passed(NAME)
+
+
+def long_sequence(fn, n=320, n_y=50):
+    """A sequence long enough that its probability, a product of n numbers about 1/n_y,
+    underflows to 0 in float64 (log P about -900, below log(5e-324) = -744): a search that
+    multiplies probabilities instead of adding log-probabilities fails here and nowhere else."""
+    step = random_model(1234, n_y=n_y, sharpness=0.5)
+    inputs = {"step": step, "n": n, "beam_width": 2, "end": None, "length_norm": 0.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = run(SPEC, fn, inputs)
+    if outcome.failure is None and not outcome.wrong:
+        return
+    if outcome.failure is not None:
+        raise mistake(NAME, outcome.failure.mistake.split("/", 1)[1],
+                      f"{outcome.failure.message}\nThe case: {case_text(inputs)}.")
+    want, got = outcome.expected["log_p"], outcome.got["log_p"]
+    where = (f"{NAME}: on a long sequence ({case_text(inputs)}: n = {n} symbols, each of "
+             f"probability about 1/{n_y}) the lecture's winner has log P = {want:.1f}")
+    if not np.isfinite(got):
+        raise mistake(NAME, "underflow", f"{where}, and yours returns log_p = {got}. Its "
+                      f"probability P = exp({want:.0f}) is below the smallest float64 (about "
+                      "1e-308): a product of probabilities underflows to 0. Keep every score a "
+                      "sum of log-probabilities, never a product of probabilities; yours "
+                      "agrees on the short cases.")
+    raise mistake(NAME, "long-sequence-wrong", f"{where}; yours returns log_p = {got:.1f} and "
+                  f"ids that first differ at position {first_difference(outcome)}, though it "
+                  "agrees on every short case: look for what grows with n (a product, a "
+                  "limit on the length, a recursion).")
+
+
+def first_difference(outcome):
+    want, got = outcome.expected["ids"], outcome.got["ids"]
+    pairs = enumerate(zip(want, got, strict=False))
+    return next((i for i, (a, b) in pairs if a != b), min(len(want), len(got)))

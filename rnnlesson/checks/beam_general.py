@@ -155,8 +155,9 @@ GREEDY_SPEC = Spec(NAME, {**SIZES, "width": (0, 0)}, build, reference, read, hin
 FIXED = [({"n": 4, "n_y": 3, "width": 2, "end": 1, "alpha": 0}, seed) for seed in (7, 21, 40)]
 
 
-def found_cases(spec, fn, count, seed):
-    """Up to three failing (Case, outcome) pairs of one kind, the first found first."""
+def found_cases(spec, fn, count, seed, values_only=False):
+    """Up to three failing (Case, outcome) pairs of one kind, the first found first
+    (values_only: of the cases where fn returns, those whose values differ)."""
     fixed = [Case(sizes, s, False) for sizes, s in FIXED if spec is SPEC]
     rng = np.random.default_rng(seed)
     drawn = [Case({k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in spec.sizes.items()},
@@ -164,7 +165,7 @@ def found_cases(spec, fn, count, seed):
     found = []
     for case in fixed + drawn:
         outcome = run(spec, fn, case.inputs(spec))
-        if outcome.failure is None and not outcome.wrong:
+        if (outcome.failure is None and not outcome.wrong) or (values_only and outcome.failure):
             continue
         kind = outcome.failure.mistake if outcome.failure else None
         if found and kind != (found[0][1].failure.mistake if found[0][1].failure else None):

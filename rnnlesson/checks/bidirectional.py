@@ -270,10 +270,17 @@ def backward_variant(x, lengths, params, read, put_back):
     return order(forward_states(order(x, read), params), put_back)
 
 
-def variant_text(read, put_back, weights):
+def variant_text(read, put_back, weights, padding="as given"):
     """What a backward half computed this way did wrong, in words."""
     said = []
-    if read == "whole":
+    if read == "whole" and padding == "zeroed":
+        said.append("the backward cell reads the whole padded axis reversed (np.flip, "
+                    "[..., ::-1]), its padding zeroed first: a shorter sequence still starts "
+                    "with its padded steps, and the cell's state moves through them even on "
+                    "zero inputs (tanh(Waa a_{t-1} + ba) is not 0), so its first real step "
+                    "is read from a state it should never have; reverse each sequence within "
+                    "its own length, reverse_within_lengths(x, lengths)")
+    elif read == "whole":
         said.append("the backward cell reads the whole padded axis reversed (np.flip, "
                     "[..., ::-1]): a shorter sequence then starts with its padding, so its "
                     "first real step is read after zeros it should never see; reverse each "
@@ -296,16 +303,21 @@ def variant_text(read, put_back, weights):
 def backward_slip(x, lengths, params_f, params_b, got):
     """(slug, text) for a backward half equal (at the real steps) to another way of computing
     it, or None."""
-    for read, put_back, weights in itertools.product(ORDERS, ORDERS, ("params_b", "params_f")):
+    # the padding as given, or zeroed first (what a learner may do to "hide" it): a
+    # whole-axis flip is named either way
+    zeroed = real_steps(x, lengths)
+    for padding, read, put_back, weights in itertools.product(
+            ("as given", "zeroed"), ORDERS, ORDERS, ("params_b", "params_f")):
         if (read, put_back, weights) == ("within", "within", "params_b"):
             continue
         params = params_b if weights == "params_b" else params_f
-        other = real_steps(backward_variant(x, lengths, params, read, put_back), lengths)
+        inputs = x if padding == "as given" else zeroed
+        other = real_steps(backward_variant(inputs, lengths, params, read, put_back), lengths)
         if same(got, other):
             parts = [p for p, on in (("read-" + read, read != "within"),
                                      ("put-back-" + put_back, put_back != "within"),
                                      ("forward-weights", weights == "params_f")) if on]
-            return "backward-" + "-".join(parts), variant_text(read, put_back, weights)
+            return "backward-" + "-".join(parts), variant_text(read, put_back, weights, padding)
     return None
 
 

@@ -16,6 +16,8 @@ p wrong with α right names the end; an utterance of 400 frames shows a recursio
 probabilities (it underflows). Anything else gets the general check's message.
 """
 
+import itertools
+
 import numpy as np
 
 from rnnlesson.checks._common import (
@@ -209,6 +211,23 @@ def explain_entry(got, log_y, labels, blank):
                                "or a loop from t = 0 overwrote it reading log_alpha[:, -1] (the "
                                "last frame) as t - 1. Set log α_0(0), log α_0(1), then loop from "
                                "t = 1.")
+    never = [r for r in range(expected.shape[0]) if got.shape[1] > 1
+             and np.all(np.isneginf(got[r, 1:])) and not np.all(np.isneginf(expected[r, 1:]))]
+    if never and same_alpha(got, alpha_paths(log_y, l_ext, skip, expected[:, 0],
+                                             never=never)):
+        rows = ", ".join(str(r) for r in never)
+        return "row-not-computed", (f"{at}: row{'s' if len(never) > 1 else ''} s = {rows} "
+                                    f"(of 0, ..., 2S = {expected.shape[0] - 1}) "
+                                    f"stay{'' if len(never) > 1 else 's'} log 0 "
+                                    "after frame 0, never computed: the loop over s runs "
+                                    "every position of l', s = 0, ..., 2S (range(2S + 1)).")
+    other = inferred_extension(got, log_y, blank)
+    if other is not None and list(other) != list(l_ext):
+        return "extended-labels-wrong", (
+            f"{at}: yours is the recursion over l' = {[int(k) for k in other]}, but with labels "
+            f"{list(labels)} l' = (blank, l_1, blank, ..., l_S, blank) = "
+            f"{[int(k) for k in l_ext]}: a "
+            "blank before each label and one after the last.")
     # a slip that gives the learner's whole α, run from the start, is the one to name
     for slip, text in ENTRY_SLIPS.items():
         if t > 0 and same_alpha(got, alpha_with(slip, log_y, l_ext, skip, expected[:, 0])):
@@ -216,6 +235,9 @@ def explain_entry(got, log_y, labels, blank):
     for slug, text, rows in READ_SLIPS:
         if t > 0 and same_alpha(got, alpha_reading(rows, log_y, l_ext, skip, expected[:, 0])):
             return slug, f"{at}: {text}."
+    found = path_variant(got, log_y, l_ext, skip, expected[:, 0]) if t > 0 else None
+    if found is not None:
+        return found[0], f"{at}: {found[1]}."
     if t == 0:
         if s < 2:
             return "start-wrong", (f"{at}: a path starts on l'_0 (the blank) or l'_1 (the first "
@@ -233,6 +255,96 @@ def explain_entry(got, log_y, labels, blank):
         if close_log(got[s, t], entry(expected, log_y, l_ext, skip, s, t, slip)):
             return slip, f"{at}: {text}."
     return None
+
+
+def same_row(a, b):
+    return all(close_log(x, y) for x, y in zip(a, b, strict=True))
+
+
+PATHS = ("stay", "next", "skip")
+PATH_TEXT = {"stay": "α(s)", "next": "α(s-1)", "skip": "α(s-2)"}
+
+
+def alpha_paths(log_y, l_ext, skip, start, same_frame=(), emit_on=None, never=()):
+    """log α with predecessors read from frame t for the paths in same_frame (the lecture's:
+    t - 1 for all), the emission added to each path in emit_on alone (None: to their sum, the
+    lecture's), and the rows in never left log 0 after frame 0 (never computed)."""
+    L, T = len(l_ext), log_y.shape[1]
+    log_alpha = np.full((L, T), NEG)
+    log_alpha[:, 0] = start
+    with np.errstate(all="ignore"):
+        for t in range(1, T):
+            for s in range(L):
+                if s in never:
+                    continue
+                frame = {p: t if p in same_frame else t - 1 for p in PATHS}
+                paths = {"stay": log_alpha[s, frame["stay"]]}
+                if s >= 1:
+                    paths["next"] = log_alpha[s - 1, frame["next"]]
+                if s >= 2 and skip[s]:
+                    paths["skip"] = log_alpha[s - 2, frame["skip"]]
+                emission = log_y[l_ext[s], t]
+                if emit_on is None:
+                    log_alpha[s, t] = emission + float(np.logaddexp.reduce(list(paths.values())))
+                else:
+                    log_alpha[s, t] = float(np.logaddexp.reduce(
+                        [v + (emission if k in emit_on else 0.0) for k, v in paths.items()]))
+    return log_alpha
+
+
+def path_variant(got, log_y, l_ext, skip, start):
+    """(slug, text) when the learner's α is the recursion with its predecessors read from
+    frame t instead of t - 1, or its emission added to some of the paths instead of to their
+    sum (every combination tried); None otherwise."""
+    options = []
+    for frames in ((), ("next",), ("skip",), ("next", "skip")):
+        for size in range(0, 3):
+            for emit in [None] if size == 0 else itertools.combinations(PATHS, size):
+                if frames or emit is not None:
+                    options.append((frames, emit))
+    for frames, emit in options:
+        if not same_alpha(got, alpha_paths(log_y, l_ext, skip, start, frames, emit)):
+            continue
+        said = []
+        if frames:
+            said.append(" and ".join(PATH_TEXT[p].replace("α", "α_t") for p in frames)
+                        + " of the same frame t are read: every predecessor is frame t - 1's, "
+                        "log_alpha[s - 1, t - 1]")
+        if emit is not None:
+            said.append(f"log y_t(l'_s) is added to {' and '.join(PATH_TEXT[p] for p in emit)} "
+                        "alone: every path into l'_s emits it, so it multiplies their sum, "
+                        "log α_t(s) = log y_t(l'_s) + logaddexp(...)")
+        slug = "predecessor-same-frame" if frames else "emission-on-some-paths"
+        return slug, "; ".join(said)
+    return None
+
+
+def inferred_extension(got, log_y, blank):
+    """The l' (one symbol per row) whose recursion, the lecture's in every other way, gives
+    the learner's α exactly, read row by row (each row's symbol the one whose log y explains
+    it, given the rows above); None if no l' does."""
+    L, T = got.shape
+    n_y = log_y.shape[0]
+    symbols = []
+    with np.errstate(all="ignore"):
+        for s in range(L):
+            found = None
+            for k in range(n_y):
+                row = np.full(T, NEG)
+                if s < 2:
+                    row[0] = log_y[k, 0]
+                can_skip = s >= 2 and k != blank and k != symbols[s - 2]
+                for t in range(1, T):
+                    paths = [got[s, t - 1]] + ([got[s - 1, t - 1]] if s >= 1 else []) \
+                        + ([got[s - 2, t - 1]] if can_skip else [])
+                    row[t] = log_y[k, t] + float(np.logaddexp.reduce(paths))
+                if same_row(got[s], row):
+                    found = k
+                    break
+            if found is None:
+                return None
+            symbols.append(found)
+    return symbols
 
 
 def run(fn, log_y, labels):

@@ -24,7 +24,7 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
-from rnnlesson.checks._differential import Spec, differential, numbers, probe
+from rnnlesson.checks._differential import Extreme, Spec, differential, numbers, probe
 
 NAME_CELL = "rnn_cell_forward"
 
@@ -217,6 +217,13 @@ def read_cell(result, inputs):
     return {"a_next": a_next, "yt_pred": yt_pred}
 
 
+def large_logits(inputs):
+    """Logits Wya a_next + by of about 1000 (a_next is within [-1, 1])."""
+    params = inputs["params"]
+    inputs["params"] = {**params, "Wya": 1000 * params["Wya"], "by": 1000 * params["by"]}
+    return inputs
+
+
 STATE = frozenset({"wax", "waa", "ba", "tanh"})
 PREDICTION = frozenset({"wya", "by", "softmax"})
 SPEC = Spec(
@@ -237,7 +244,14 @@ SPEC = Spec(
             # both off: softmax(0) is uniform whatever combines them, so a wrong sum of
             # Wya a_next and by agrees here and a wrong softmax does not
             probe("with Wya = 0 and by = 0", STATE | {"softmax"}, "params.Wya", "params.by")],
-    hint="Wax (n_a, n_x) multiplies xt (n_x, m); Waa (n_a, n_a) multiplies a_prev.")
+    hint="Wax (n_a, n_x) multiplies xt (n_x, m); Waa (n_a, n_a) multiplies a_prev.",
+    extremes=[Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
+                      "np.exp overflows to inf above about 709, and inf / inf is NaN. "
+                      "Subtract each column's largest logit before np.exp (softmax(z) = "
+                      "softmax(z - max z)), or use the given softmax.",
+                      # the exercise gives softmax and asks for the formula, not for its
+                      # range: a softmax written out plainly is right, and only noted
+                      note=True)])
 
 
 def general(fn):

@@ -68,6 +68,40 @@ def divided_by_zero(error, line):
     return None
 
 
+PER_ARRAY = [  # (how a message says it, the number of one array)
+    ("sum of squares", lambda g: float(np.sum(g * g))),
+    ("norm, sqrt of its sum of squares", lambda g: float(np.sqrt(np.sum(g * g)))),
+    ("sum of absolute values", lambda g: float(np.sum(np.abs(g)))),
+    ("largest absolute entry", lambda g: float(np.max(np.abs(g)))),
+    ("mean of squares", lambda g: float(np.mean(g * g))),
+    ("sum of entries", lambda g: float(np.sum(g)))]
+ACROSS = [("the sum over the arrays", np.sum), ("the largest over the arrays", np.max),
+          ("the mean over the arrays", np.mean)]
+OUTER = [("", lambda v: v), ("the square root of ", np.sqrt), ("the square of ", np.square)]
+
+
+def norm_reading(norm, grads):
+    """What the learner's norm is, in words, when it is one of the numbers made of a per-array
+    quantity, an aggregate over the arrays and a final square root or square (every such
+    combination tried); None if it is none of them or the lecture's own."""
+    values = list(grads.values())
+    for outer, finish in OUTER:
+        for across, combine in ACROSS:
+            for per, of in PER_ARRAY:
+                if (outer, across, per) == ("the square root of ", ACROSS[0][0],
+                                            PER_ARRAY[0][0]):
+                    continue  # the lecture's
+                with np.errstate(all="ignore"):
+                    value = float(finish(combine([of(g) for g in values])))
+                if np.isfinite(value) and np.isclose(norm, value, rtol=1e-6, atol=1e-12):
+                    why = {("", ACROSS[0][0], PER_ARRAY[0][0]): ": the square root is missing",
+                           ("", ACROSS[0][0], PER_ARRAY[1][0]): ": the norms were added; "
+                           "their squares add, sqrt(sum of each array's norm²)"}.get(
+                               (outer, across, per), "")
+                    return (f"{norm:.4f} = {outer}{across} of each array's {per}{why}")
+    return None
+
+
 @one_message(NAME_CLIP)
 def check_clip_by_global_norm(clip_by_global_norm):
     """Check a learner's clip_by_global_norm(grads, max_norm) -> (clipped, norm).
@@ -85,6 +119,9 @@ def check_clip_by_global_norm(clip_by_global_norm):
         hint = ""
         if np.isscalar(norm) and any(np.isclose(norm, v) for v in own.values()):
             hint = " It equals the norm of one array only; take all of them together."
+        elif np.isscalar(norm):
+            reading = norm_reading(float(norm), grads)
+            hint = f" Yours is {reading}." if reading else ""
         raise mistake(NAME_CLIP, "norm-wrong",
                       f"{NAME_CLIP}: norm should be the global norm before clipping, "
                              "sqrt of the sum of the squares of every entry of every gradient"
@@ -177,6 +214,17 @@ def successor_model(n_y, strength=20.0):
     eye = np.eye(n_y)
     return {"Wax": 5.0 * eye, "Waa": np.zeros((n_y, n_y)), "ba": np.zeros((n_y, 1)),
             "Wya": strength * np.roll(eye, 1, axis=0), "by": np.zeros((n_y, 1))}
+
+
+def counting_model(n_y, strength=20.0):
+    """A model that (almost surely) outputs the number of 1s in the x it reads (up to
+    n_y - 1): unit j of a is +1 when x holds more than j ones, -1 otherwise (Waa = 0), and
+    symbol c's logit is strength * (a_{c-1} - a_c)."""
+    n_a = n_y
+    up = np.eye(n_y) - np.eye(n_y, k=-1)  # logit_c = a_{c-1} - a_c (a_{-1} = +1 via by)
+    return {"Wax": 5.0 * np.ones((n_a, n_y)), "Waa": np.zeros((n_a, n_a)),
+            "ba": -5.0 * (np.arange(n_a)[:, None] + 0.5),
+            "Wya": -strength * up, "by": strength * np.eye(n_y)[:, :1]}
 
 
 def decisive_params(n_y=6, n_a=8, n=25, margin=1.0):
@@ -276,6 +324,19 @@ def check_sample(sample):
         hint = ""
         if np.all(got == 3):
             hint = " Every step read the start symbol again."
+        # what each step read, measured: a model that answers the number of 1s in its x
+        counts = run_sample(sample, counting_model(n_y), 12, 2, 1.0, 0)
+        if counts[0] == 1 and np.any(counts != 1):
+            t = int(np.argmax(counts != 1))
+            what = ("no 1 at all" if counts[t] == 0 else f"{counts[t]} ones"
+                    + (" or more" if counts[t] == n_y - 1 else ""))
+            raise mistake(NAME_SAMPLE, "input-not-one-hot", f"{NAME_SAMPLE}: at step {t} the "
+                          f"input x holds {what}: with a model that answers the number of 1s "
+                          f"in x, yours gave {counts.tolist()} (a one-hot x gives 1 at every "
+                          "step). "
+                          + ("The 1s of earlier symbols stay in x: make a fresh "
+                             "np.zeros((n_y, 1)) at every step, then set the drawn symbol's 1."
+                             if counts[t] > 1 else "Set x[symbol] = 1 for the drawn symbol."))
         raise mistake(NAME_SAMPLE, "not-fed-back",
                       f"{NAME_SAMPLE}: each drawn symbol must be the next step's input "
                              "(as a one-hot column x). With a model that (almost surely) "

@@ -5,6 +5,8 @@ correct one and copies with a single gradient 1% off, at the example's scale and
 smaller (where an absolute difference no longer sees the 1%).
 """
 
+import inspect
+
 import numpy as np
 
 from rnnlesson.checks._common import (
@@ -23,12 +25,32 @@ from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
 NAME_CHECK = "bptt_gradient_check"
 
 
-def run_gradient_check(fn, backward, x, a0, params, da):
-    """The learner's checker on copies of the inputs: a dict of five numbers, inputs unchanged."""
+class Written(np.ndarray):
+    """An array that notes each assignment into it (value[i] = ...), by the array's id: the
+    checker's arrays are handed in as these to see which ones it nudged in place."""
+
+    written: set = set()
+
+    def __setitem__(self, index, value):
+        Written.written.add(id(self))
+        super().__setitem__(index, value)
+
+
+def run_gradient_check(fn, backward, x, a0, params, da, watch=None):
+    """The learner's checker on copies of the inputs: a dict of five numbers, inputs unchanged.
+    watch: a dict that gets {argument path: whether the checker assigned into it}."""
     args = {"x": x.copy(), "a0": a0.copy(), "params": snapshot(params), "da": da.copy()}
+    if watch is not None:
+        args["x"], args["a0"] = args["x"].view(Written), args["a0"].view(Written)
+        args["params"] = {k: v.view(Written) if isinstance(v, np.ndarray) else v
+                          for k, v in args["params"].items()}
+        Written.written = set()
+        ids = {path: id(array) for path, array in arrays_of(args).items()}
     originals = snapshot(args)
     sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, da = {da.shape}"
     errors = call(fn, NAME_CHECK, (backward, *args.values()), sizes)
+    if watch is not None:
+        watch.update({path: ident in Written.written for path, ident in ids.items()})
     not_restored(originals, args)
     assert_unchanged(NAME_CHECK, originals, args)
     if not isinstance(errors, dict) or any(key not in errors for key in SEQ_KEYS):
@@ -38,8 +60,12 @@ def run_gradient_check(fn, backward, x, a0, params, da):
     for key in SEQ_KEYS:
         value = errors[key]
         if not np.isscalar(value) or not np.isfinite(value) or value < 0:
+            nan = np.isscalar(value) and not np.isfinite(value)
             raise mistake(NAME_CHECK, "not-a-number", f"{NAME_CHECK}: errors['{key}'] should be "
-                          f"one relative error, a number >= 0; received {value!r}.")
+                          f"one relative error, a number >= 0; received {value!r}."
+                          + (" A nan or inf comes from a division by 0 or from inf - inf: in "
+                             "the centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), "
+                             "2 eps must not be 0, and the loss must be finite." if nan else ""))
     return errors
 
 
@@ -77,6 +103,155 @@ def not_restored(originals, args, eps=1e-5):
                       "loss is computed with it still nudged.")
 
 
+ARRAY_OF = {"dx": "x", "da0": "a0", "dWax": "params['Wax']", "dWaa": "params['Waa']",
+            "dba": "params['ba']"}
+
+
+def lecture_numeric(x, a0, params, da, key, eps=1e-5, side=0, total=None):
+    """Differences of L = sum(da * a) with respect to key's array: centred (side=0), forward
+    (side=1: (L(θ + eps) - L(θ)) / eps) or backward (side=-1); total(da * a) -> L (default:
+    np.sum in float64)."""
+    x, a0, params = x.copy(), a0.copy(), snapshot(params)
+    array = {"dx": x, "da0": a0, "dWax": params["Wax"], "dWaa": params["Waa"],
+             "dba": params["ba"]}[key]
+    total = total or np.sum
+
+    def loss():
+        return float(total(da * rnn_forward_by_cells(x, a0, params)[0]))
+
+    if side == 0:
+        return numerical_gradient(loss, array, eps)
+    grad, base = np.zeros(array.shape), loss()
+    for i in np.ndindex(array.shape):
+        saved = array[i]
+        array[i] = saved + side * eps
+        grad[i] = side * (loss() - base) / eps
+        array[i] = saved
+    return grad
+
+
+def returning(key, value):
+    """rnnlesson's backward pass with grads[key] replaced by the array value (computed before
+    the learner's checker runs: what runs inside it must not be the package's own checker)."""
+
+    def backward(da, caches):
+        return {**rnn_backward_by_cells(da, caches), key: value}
+
+    return backward
+
+
+def what_numeric_is(fn, key, error, x, a0, params, da):
+    """The CheckFailure that says what the learner's numerical gradient of key is, found by
+    handing the checker backward passes whose key is a candidate (zero, a multiple of the
+    lecture's, the gradient of another loss, a one-sided difference, another eps): the one it
+    reports below 1e-7 is what it computed. None if no candidate is."""
+    caches = rnn_forward_by_cells(x, a0, params)[2]
+    grads = rnn_backward_by_cells(da, caches)
+
+    def reports(value, watch=None):
+        value = value(grads, da, caches)
+        return run_gradient_check(fn, returning(key, value), x, a0, params, da, watch)[key]
+
+    ones = lambda g, d, c: rnn_backward_by_cells(np.ones_like(d), c)[key]  # noqa: E731
+
+    def last_only(g, d, c):
+        last = np.zeros_like(d)
+        last[:, :, -1] = d[:, :, -1]
+        return rnn_backward_by_cells(last, c)[key]
+
+    head = (f"{NAME_CHECK}: for rnnlesson's correct backward pass you report {key} relative "
+            f"error {error:.2g}; given one whose {key} is ")
+    if reports(lambda g, d, c: 0 * g[key]) < 1e-7:
+        watch = {}
+        reports(lambda g, d, c: 0 * g[key], watch)
+        path = ARRAY_OF[key]
+        if watch.get(path):
+            return mistake(NAME_CHECK, "loss-not-recomputed", head + "zero you report below "
+                           f"1e-7: your numerical {key} is zero. You do nudge {path} in place, "
+                           "so the loss did not see the nudge: it was computed from a forward "
+                           "pass run once, before the nudges. Run the forward pass inside the "
+                           "loss, after each nudge: L = sum(da * rnn_forward(x, a0, params)[0]).")
+        return mistake(NAME_CHECK, "nudges-a-copy", head + "zero you report below 1e-7: "
+                       f"your numerical {key} is zero, the loss did not change when you nudged "
+                       f"(and {path} itself was never assigned into). Nudge the arrays the "
+                       "loss reads, in place (x[i], a0[i], params['Wax'][i], ...), not copies "
+                       "of them, and put each entry back.")
+    candidates = [
+        (lambda g, d, c: -g[key], "minus the lecture's", "negated",
+         "a sign is flipped, in the loss L = sum(da * a) or in the difference "
+         "(L(θ + eps) - L(θ - eps)) / (2 eps), plus before minus."),
+        (ones, "the gradient of L = sum(a)", "loss-ignores-da",
+         "your loss leaves out da. The loss whose gradient the backward pass computes is "
+         "L = sum(da * a): da weights each entry of a."),
+        (last_only, "the gradient of sum(da * a) over the last step only", "loss-last-step",
+         "your loss reads only the last step. L = sum(da * a) sums over all T_x steps."),
+        (lambda g, d, c: lecture_numeric(x, a0, params, d, key, side=1),
+         "(L(θ + eps) - L(θ)) / eps, a one-sided difference", "one-sided",
+         "use centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), whose error falls like "
+         "eps² rather than eps."),
+        (lambda g, d, c: lecture_numeric(x, a0, params, d, key, side=-1),
+         "(L(θ) - L(θ - eps)) / eps, a one-sided difference", "one-sided",
+         "use centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), whose error falls like "
+         "eps² rather than eps.")]
+    default = eps_default(fn)
+    if default is not None and default != 1e-5:
+        candidates.append((lambda g, d, c: lecture_numeric(x, a0, params, d, key, default),
+                           f"the centred difference with eps = {default:g}", "eps-wrong",
+                           f"your eps is {default:g}: with eps = 1e-5 in float64 the centred "
+                           "difference agrees with a right gradient to below 1e-7."))
+    # a step of another size than the eps argument (a constant of the learner's own)
+    for other in (0.3, 0.1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4, 1e-6, 1e-7, 1e-8):
+        if other != default:
+            candidates.append((
+                lambda g, d, c, other=other: lecture_numeric(x, a0, params, d, key, other),
+                f"the centred difference with a step of {other:g}", "eps-wrong",
+                f"the entries are nudged by {other:g}, not by the eps argument ({default:g}): "
+                "nudge by eps, value[i] = saved + eps and saved - eps."))
+    # the loss rounded to float32 (about 7 digits): a difference of two nearby losses then
+    # keeps few of them
+    for text, total in (("np.float32", lambda v: np.float32(np.sum(v.astype(np.float32)))),
+                        ("float32", lambda v: np.sum(v.astype(np.float32))),
+                        ("float32", lambda v: np.float32(np.sum(v)))):
+        candidates.append((
+            lambda g, d, c, total=total: lecture_numeric(x, a0, params, d, key, total=total),
+            "the centred difference of the loss rounded to float32", "float32",
+            f"the loss is computed in {text}, which keeps about 7 digits: L(θ + eps) - "
+            "L(θ - eps) differs from L by about 1e-5 of it, so most of the difference's digits "
+            "are rounding. Compute the loss in float64 (numpy's default)."))
+    # the lecture's times k: rel_error(g, k g) = |1 - k| / (1 + k), so k is one of two values
+    ratio = (1 - error) / (1 + error)
+    for k in (ratio, 1 / ratio) if 0 < ratio < 0.999 else ():  # (near 1: not a multiple)
+        if reports(lambda g, d, c, k=k: k * g[key]) < 1e-7:
+            k_text = "twice" if np.isclose(k, 2, rtol=1e-4) else (
+                "half" if np.isclose(k, 0.5, rtol=1e-4) else f"{k:.4g} times")
+            if np.isclose(k, 2, rtol=1e-4):
+                return mistake(NAME_CHECK, "half-the-step", head + f"{k_text} the lecture's "
+                               "you report below 1e-7: your numerical gradient is twice too "
+                               "large. Divide L(θ + eps) - L(θ - eps) by 2 eps, the distance "
+                               "between the two points.")
+            mean = np.isclose(k * da.size, 1, rtol=1e-4)
+            return mistake(NAME_CHECK, "scaled", head + f"{k_text} the lecture's you report "
+                           f"below 1e-7: your numerical {key} is {k_text} the lecture's. "
+                           + ("Your loss is a mean over da's entries; L = sum(da * a) is a sum."
+                              if mean else "Take (L(θ + eps) - L(θ - eps)) / (2 eps) of "
+                              "L = sum(da * a), nothing more."))
+    for value, what, slug, advice in candidates:
+        if reports(value) < 1e-7:
+            return mistake(NAME_CHECK, slug, head + f"{what} you report below 1e-7: your "
+                           f"numerical {key} is {what}: {advice}")
+    return None
+
+
+def eps_default(fn):
+    """The default of the learner's eps argument, if it has one."""
+    try:
+        parameter = inspect.signature(fn).parameters.get("eps")
+    except (TypeError, ValueError):
+        return None
+    default = getattr(parameter, "default", None)
+    return float(default) if isinstance(default, (int, float)) else None
+
+
 def zero_backward(da, caches):
     """A backward pass whose every gradient is zero."""
     return {key: np.zeros_like(value) for key, value in rnn_backward_by_cells(da, caches).items()}
@@ -107,20 +282,9 @@ def check_bptt_gradient_check(bptt_gradient_check):
     for key in SEQ_KEYS:
         if errors[key] < 1e-7:
             continue
-        if np.isclose(errors[key], 1.0, rtol=1e-9) and run_gradient_check(
-                bptt_gradient_check, zero_backward, x, a0, params, da)[key] < 1e-7:
-            # 1.0 against the right gradients and 0 against zeros: the numerical one is zero
-            raise mistake(NAME_CHECK, "nudges-a-copy", f"{NAME_CHECK}: your numerical {key} is "
-                          "zero (you report relative error 1.0 for rnnlesson's correct backward "
-                          "pass and 0 for one that returns zeros): the loss did not change when "
-                          "you nudged. Nudge the arrays the loss reads, in place (x[i], a0[i], "
-                          "params['Wax'][i], ...), not copies of them, and put each entry back.")
-        if np.isclose(errors[key], 1 / 3, rtol=1e-3):
-            raise mistake(NAME_CHECK, "half-the-step", f"{NAME_CHECK}: for rnnlesson's correct "
-                          f"backward pass you report {key} relative error {errors[key]:.2f}, "
-                          "what a numerical gradient twice too large gives: divide "
-                          "L(θ + eps) - L(θ - eps) by 2 eps, the distance between the two "
-                          "points.")
+        found = what_numeric_is(bptt_gradient_check, key, errors[key], x, a0, params, da)
+        if found is not None:
+            raise found
         raise mistake(
             NAME_CHECK, "error-for-a-correct-pass",
             f"{NAME_CHECK}: for rnnlesson's correct backward pass you report {key} relative "

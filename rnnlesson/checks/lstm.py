@@ -281,6 +281,16 @@ def read_grads(grads, n_x, n_a, m):
                       f"{n_a + n_x} rows of dconcat = W.T @ dz, cut in the wrong place. The "
                       f"stacked column is [a_prev; xt], so da_prev = dconcat[:n_a] (n_a = "
                       f"{n_a}, from a_prev or da_next) and dxt = dconcat[n_a:] (n_x = {n_x}).")
+    broken = [key for key in GRAD_SHAPES if isinstance(grads[key], np.ndarray)
+              and grads[key].dtype.kind == "f" and not np.all(np.isfinite(grads[key]))]
+    gates = [g for g in "fico" if f"dW{g}" in broken and f"db{g}" in broken]
+    if broken and len(gates) < 4:  # where the NaN starts: a gate's dz, or what comes after
+        where = (f"it starts in {', '.join(f'dz_{g}' for g in gates)} (dW and db of "
+                 f"{'that gate' if len(gates) == 1 else 'those gates'} hold it too): a division "
+                 "by 0, or 0 * inf, in that path" if gates else "a division by 0, or 0 * inf, "
+                 "on the way to them")
+        raise mistake(BACKWARD, "not-finite", f"{BACKWARD}: {', '.join(broken)} "
+                      f"{'holds' if len(broken) == 1 else 'hold'} NaN or inf; {where}.")
     for key, letters in GRAD_SHAPES.items():
         shape = tuple(sizes[k] for k in letters)
         hint = (" It looks transposed: dW = dz @ concat.T is (n_a, n_a + n_x)."

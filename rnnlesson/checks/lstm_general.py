@@ -260,6 +260,9 @@ BACKWARD_TERMS = {
     **{f"dconcat-{g}": f"the term W{g}ᵀ dz_{g} of dconcat = Σ W_gᵀ dz_g over the four gates"
        for g in GATES},
     "split": "the split of dconcat (n_a + n_x, m): da_prev is its first n_a rows, dxt the rest",
+    "rows-a": "da_prev = dconcat[:n_a], the a_prev rows of dconcat = Σ W_gᵀ dz_g",
+    "rows-x": "dxt = dconcat[n_a:], the x_t rows of dconcat = Σ W_gᵀ dz_g (each W_gᵀ dz_g has "
+              "all n_a + n_x rows: the x_t rows, W_g[:, n_a:]ᵀ dz_g, are added too)",
     "dc-prev": "dc_prev = dc ⊙ Γ_f",
 }
 GATE_DC = {"f": DC_TERMS, "i": DC_TERMS, "c": DC_TERMS, "o": {"tanh-c"}}
@@ -267,14 +270,17 @@ BACKWARD_DEPENDS = {
     **{f"dW{g}": GATE_DC[g] | {f"dz-{g}", f"dw{g}", "stack"} for g in GATES},
     **{f"db{g}": GATE_DC[g] | {f"dz-{g}", f"db{g}", "db-sum"} for g in GATES},
     "dc_prev": DC_TERMS | {"dc-prev"},
-    **{k: DC_TERMS | {f"{p}-{g}" for p in ("dz", "dconcat") for g in GATES} | {"split"}
-       for k in ("dxt", "da_prev")},
+    **{k: DC_TERMS | {f"{p}-{g}" for p in ("dz", "dconcat") for g in GATES} | {"split", rows}
+       for k, rows in (("dxt", "rows-x"), ("da_prev", "rows-a"))},
 }
 
 
 def backward_probes():
     ALL = set(BACKWARD_TERMS)
-    only = [path_probe(f"with only W{g} nonzero", ALL, {f"dconcat-{h}" for h in GATES if h != g},
+    # (the rows of dconcat that dxt and da_prev read may be from fewer gates' W_gᵀ dz_g:
+    # one gate alone shows nothing of that)
+    only = [path_probe(f"with only W{g} nonzero", ALL,
+                       {f"dconcat-{h}" for h in GATES if h != g} | {"rows-x", "rows-a"},
                        **{f"W{h}": 0.0 for h in GATES if h != g}) for g in GATES]
     return [
         # with da_next = 0, dc is dc_next: a term reading one for the other agrees

@@ -9,10 +9,12 @@ sequences show it; any other wrong answer gets the general check's message, whic
 step and window dx first differs and whether the gradient crosses into it there.
 """
 
+import itertools
 import re
 
 import numpy as np
 
+from rnnlesson.cell import rnn_cell_backward as reference_cell_backward
 from rnnlesson.checks._common import (
     TOL,
     CheckFailure,
@@ -79,13 +81,44 @@ def window_mistakes(da, caches, k):
         (bptt_variant(da, caches, cut, reset=starts), "sums-reset-per-window",
          "the weight gradients keep only the last window's sum: they restart at each window. "
          "Truncation cuts da_prev only; dWax, dWaa and dba still add up every step's share."),
-        *[({key: bptt_variant(da, caches, cut, dropped=lambda t, key=key: (key,) if cut(t)
-                              else ())[key]}, f"{key.lower()}-share-dropped-at-cut",
-           f"{key} misses the share of the steps where a cut is made (t = {k}, {2 * k}, ...): "
-           f"a cut drops da_prev only, and every step's share of {key} is still added.")
-          for key in ("dWax", "dWaa", "dba")],
+        # any of the three weights' shares left out at the cuts (every subset of them)
+        *[({key: bptt_variant(da, caches, cut, dropped=lambda t, keys=keys: keys if cut(t)
+                              else ())[key] for key in keys},
+           "-".join(key.lower() for key in keys) + "-share-dropped-at-cut",
+           f"{', '.join(keys)} {'misses' if len(keys) == 1 else 'miss'} the share of the steps "
+           f"where a cut is made (t = {k}, {2 * k}, ...): a cut drops da_prev only, and every "
+           f"step's share of {'it' if len(keys) == 1 else 'each weight'} is still added.")
+          for size in (1, 2, 3)
+          for keys in itertools.combinations(("dWax", "dWaa", "dba"), size)],
+        # the windows walked in either order, the steps inside each in either direction
+        *[(windowed_bptt(da, caches, k, inner, order), f"window-steps-{inner}",
+           f"inside each window the steps run {inner} (t = start, ..., start + k - 1), so "
+           "step t takes the da_prev of step t - 1: backpropagation runs from a window's last "
+           "step down to its first, as in full BPTT, with da_prev = 0 entering each window.")
+          for inner, order in (("forwards", "from-the-end"), ("forwards", "from-the-start"))],
         *bptt_mistakes(da, caches, cut),
     ]
+
+
+def windowed_bptt(da, caches, k, inner="backwards", order="from-the-end"):
+    """BPTT window by window (t = 0..k-1, k..2k-1, ...), da_prev = 0 entering each, the windows
+    walked from the end or the start, the steps inside each run backwards (the lecture's) or
+    forwards; da0 is the last da_prev computed."""
+    n_a, m, T_x = da.shape
+    grads = {"dx": np.zeros((caches[0][2].shape[0], m, T_x)), "dWax": 0, "dWaa": 0, "dba": 0}
+    starts = list(range(0, T_x, k))
+    da_prev = np.zeros((n_a, m))
+    for start in reversed(starts) if order == "from-the-end" else starts:
+        da_prev = np.zeros((n_a, m))
+        steps = range(start, min(start + k, T_x))
+        for t in reversed(steps) if inner == "backwards" else steps:
+            step = reference_cell_backward(da[:, :, t] + da_prev, caches[t])
+            grads["dx"][:, :, t] = step["dxt"]
+            da_prev = step["da_prev"]
+            for key in ("dWax", "dWaa", "dba"):
+                grads[key] = grads[key] + step[key]
+    grads["da0"] = da_prev
+    return grads
 
 
 def truncated_example(seed, extra):

@@ -110,8 +110,9 @@ def rnn_backward(da, caches):
      "says": ["da0 is wrong", "first step's backward pass"], "code": bptt(da0="da[:, :, 0]")},
     # through the general check: the term at fault found, not recognised from a list
     {"name": "the carry started from the last step's da", "checks": RNN,
-     "mistake": "ex06/start-wrong", "says": ["The fault is in the loop's start", "da_prev = 0",
-                                             "dx first differs at step t = "],
+     "mistake": "ex06/start-wrong",
+     "says": ["yours starts da_prev at da[:, :, T_x - 1]", "da_prev = np.zeros((n_a, m))",
+              "dx first differs at step t = "],
      "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = da[:, :, -1]")},
     {"name": "caches walked from the end", "checks": RNN, "mistake": "ex06/cache-order-wrong",
      "says": ["the cache order: step t must read caches[t]", "yours: step"],
@@ -173,16 +174,16 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
      "code": checker("errors[key] = rel_error(grads[key], numeric)",
                      "errors[key] = float(np.max(np.abs(grads[key] - numeric)))")},
     {"name": "a one-sided difference", "checks": CHECK,
-     "mistake": "ex06/error-for-a-correct-pass", "says": ["correct backward pass", "centred"],
+     "mistake": "ex06/one-sided", "says": ["(L(θ + eps) - L(θ)) / eps", "centred"],
      "code": checker("value[i] = saved - eps\n            minus = loss()",
                      "value[i] = saved\n            minus = loss()").replace(
                          "(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
     {"name": "divided by eps", "checks": CHECK, "mistake": "ex06/half-the-step",
      "says": ["2 eps"], "code": checker("(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
-    {"name": "a step too large", "checks": CHECK, "mistake": "ex06/error-for-a-correct-pass",
-     "says": ["eps = 1e-5"], "code": checker("def bptt_gradient_check(backward, x, a0, params, "
-                                             "da, eps=1e-5):", "def bptt_gradient_check("
-                                             "backward, x, a0, params, da, eps=0.3):")},
+    {"name": "a step too large", "checks": CHECK, "mistake": "ex06/eps-wrong",
+     "says": ["eps = 0.3", "eps = 1e-5"],
+     "code": checker("def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):",
+                     "def bptt_gradient_check(backward, x, a0, params, da, eps=0.3):")},
     {"name": "nudged entries not put back", "checks": CHECK,
      "mistake": "ex06/entry-not-restored", "says": ["(+1 eps)", "must get its saved value back"],
      "code": checker("            value[i] = saved\n            numeric",
@@ -200,7 +201,7 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
      "code": checker('"dWax": params["Wax"], "dWaa": params["Waa"]',
                      '"dWax": params["Wax"].copy(), "dWaa": params["Waa"]')},
     {"name": "L = sum(a), da left out", "checks": CHECK,
-     "mistake": "ex06/error-for-a-correct-pass", "says": ["L = sum(da * a)"],
+     "mistake": "ex06/loss-ignores-da", "says": ["gradient of L = sum(a)", "L = sum(da * a)"],
      "code": checker("return np.sum(da * rnn_forward(x, a0, params)[0])",
                      "return np.sum(rnn_forward(x, a0, params)[0])")},
     {"name": "always zero", "checks": CHECK, "mistake": "ex06/misses-a-wrong-gradient",
@@ -246,4 +247,73 @@ ANSWERS += [
     {"name": "da of the step added to the carry after the step",
      "mistake": "ex06/da-added-after-step", "says": ["added to the carry after step t"],
      "checks": RNN, "code": bptt(upstream="da_prev", carry='step["da_prev"] + da[:, :, t]')},
+]
+
+# The terms that reach a_t (da[:, :, t] from above, da_prev from step t + 1), one of them left
+# out at some steps: found by trying every subset of steps for each term, not from a list.
+ANSWERS += [
+    {"name": "da from above added at the last step only", "checks": RNN,
+     "mistake": "ex06/da-missing-at-steps",
+     "says": ["da[:, :, t], the gradient from above", "only at t = ", "the last step"],
+     "code": bptt(upstream="(da[:, :, t] if t == T_x - 1 else 0) + da_prev")},
+    {"name": "da from above skipped at the first step", "checks": RNN,
+     "mistake": "ex06/da-missing-at-steps",
+     "says": ["da[:, :, t], the gradient from above", "t = 0 (the first step)"],
+     "code": bptt(upstream="(da[:, :, t] if t > 0 else np.zeros((n_a, m))) + da_prev")},
+    {"name": "the carry dropped into the first step", "checks": RNN,
+     "mistake": "ex06/carry-missing-at-steps",
+     "says": ["da_prev, the gradient from step t + 1, is left out", "t = 0"],
+     "code": bptt(upstream="da[:, :, t] + (da_prev if t > 0 else 0)")},
+]
+
+# The learner's checker judged by what its numerical gradient is: the check hands it backward
+# passes whose gradient is a candidate (zero, a multiple, another loss's gradient, a one-sided
+# difference) and reads which one it accepts.
+ANSWERS += [
+    {"name": "the loss from a forward pass run once", "checks": CHECK,
+     "mistake": "ex06/loss-not-recomputed",
+     "says": ["numerical dx is zero", "in place", "forward pass run once"],
+     "code": checker("    def loss():\n        return np.sum(da * rnn_forward(x, a0, params)[0])",
+                     "    a_once = rnn_forward(x, a0, params)[0]\n\n    def loss():\n"
+                     "        return np.sum(da * a_once)")},
+    {"name": "the loss of the last step only", "checks": CHECK,
+     "mistake": "ex06/loss-last-step", "says": ["last step only", "sum(da * a)"],
+     "code": checker("return np.sum(da * rnn_forward(x, a0, params)[0])",
+                     "return np.sum(da[:, :, -1] * rnn_forward(x, a0, params)[0][:, :, -1])")},
+    {"name": "the difference taken the wrong way round", "checks": CHECK,
+     "mistake": "ex06/negated", "says": ["minus the lecture's"],
+     "code": checker("(plus - minus) / (2 * eps)", "(minus - plus) / (2 * eps)")},
+    {"name": "the loss a mean", "checks": CHECK, "mistake": "ex06/scaled",
+     "says": ["times the lecture's", "a mean"],
+     "code": checker("return np.sum(da * rnn_forward(x, a0, params)[0])",
+                     "return np.mean(da * rnn_forward(x, a0, params)[0])")},
+    {"name": "divided by 4 eps", "checks": CHECK, "mistake": "ex06/scaled",
+     "says": ["half the lecture's"],
+     "code": checker("(plus - minus) / (2 * eps)", "(plus - minus) / (4 * eps)")},
+]
+
+# The carry into the last step solved for (the gradients are affine in it): any start but 0.
+ANSWERS += [
+    {"name": "the carry started at ones", "checks": RNN, "mistake": "ex06/start-wrong",
+     "says": ["yours starts da_prev at np.ones((n_a, m))", "da_prev = np.zeros((n_a, m))"],
+     "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = np.ones((n_a, m))")},
+    {"name": "the carry started at da's first step", "checks": RNN, "mistake": "ex06/start-wrong",
+     "says": ["yours starts da_prev at da[:, :, 0]"],
+     "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = da[:, :, 0].copy()")},
+    {"name": "the carry started at a half", "checks": RNN, "mistake": "ex06/start-wrong",
+     "says": ["the carry into the last step is not 0", "[[0.5"],
+     "code": bptt().replace("da_prev = np.zeros((n_a, m))", "da_prev = np.full((n_a, m), 0.5)")},
+]
+ANSWERS += [
+    {"name": "the loss summed in float32", "checks": CHECK, "mistake": "ex06/float32",
+     "says": ["rounded to float32", "float64"],
+     "code": checker("return np.sum(da * rnn_forward(x, a0, params)[0])",
+                     "return (da * rnn_forward(x, a0, params)[0]).astype(np.float32).sum()")},
+    {"name": "a step of its own, 1e-3", "checks": CHECK, "mistake": "ex06/eps-wrong",
+     "says": ["a step of 0.001", "not by the eps argument"],
+     "code": checker("value[i] = saved + eps\n            plus = loss()\n"
+                     "            value[i] = saved - eps",
+                     "value[i] = saved + 1e-3\n            plus = loss()\n"
+                     "            value[i] = saved - 1e-3").replace(
+                         "(plus - minus) / (2 * eps)", "(plus - minus) / 2e-3")},
 ]

@@ -169,3 +169,46 @@ MUTANTS = {
                 "grads": ["gradient"], "max_norm": ["max_norm"], "sum": ["sum"],
                 "key": ["clipped"]},
 }
+
+# The learner's norm read as one of the numbers made of a per-array quantity, an aggregate
+# over the arrays and a final square root or square (every combination tried).
+ANSWERS += [
+    {"name": "the norm without its square root", "checks": CLIP, "mistake": "ex07/norm-wrong",
+     "says": ["each array's sum of squares", "the square root is missing"],
+     "code": RIGHT_CLIP.replace("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                                "float(sum(np.sum(g * g) for g in grads.values()))")},
+    {"name": "the arrays' norms added", "checks": CLIP, "mistake": "ex07/norm-wrong",
+     "says": ["the sum over the arrays of each array's norm", "the norms were added"],
+     "code": RIGHT_CLIP.replace("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                                "float(sum(np.linalg.norm(g) for g in grads.values()))")},
+    {"name": "the largest array norm", "checks": CLIP, "mistake": "ex07/norm-wrong",
+     "says": ["the norm of one array only"],
+     "code": RIGHT_CLIP.replace("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                                "max(float(np.linalg.norm(g)) for g in grads.values())")},
+    {"name": "the mean of the arrays' sums of squares", "checks": CLIP,
+     "mistake": "ex07/norm-wrong",
+     "says": ["the square root of the mean over the arrays of each array's sum of squares"],
+     "code": RIGHT_CLIP.replace("float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+                                "float(np.sqrt(np.mean([np.sum(g * g) for g in "
+                                "grads.values()])))")},
+    {"name": "the square root of the summed absolute values", "checks": CLIP,
+     "mistake": "ex07/norm-wrong",
+     "says": ["the square root of the sum over the arrays of each array's sum of absolute"],
+     "code": RIGHT_CLIP.replace("np.sum(g * g)", "np.sum(np.abs(g))")},
+]
+
+# What each step of the sampler read, measured with a model that answers the number of 1s in
+# its input x.
+ANSWERS += [
+    {"name": "x made once, before the loop", "checks": SAMPLE,
+     "mistake": "ex07/input-not-one-hot",
+     "says": ["the input x holds 2 ones", "make a fresh np.zeros((n_y, 1)) at every step"],
+     "code": sampler().replace("    for t in range(n):\n        x = np.zeros((n_y, 1))\n",
+                               "    x = np.zeros((n_y, 1))\n    for t in range(n):\n")},
+    {"name": "x's 1 set with +=", "checks": SAMPLE, "mistake": "ex07/input-not-one-hot",
+     "says": ["the input x holds", "The 1s of earlier symbols stay in x"],
+     "code": sampler().replace("    for t in range(n):\n        x = np.zeros((n_y, 1))\n"
+                               "        x[symbol] = 1.0",
+                               "    x = np.zeros((n_y, 1))\n    for t in range(n):\n"
+                               "        x[symbol] += 1.0")},
+]

@@ -162,3 +162,50 @@ MUTANTS = {
     "checks": CHECKS, "outputs": ["dx", "da0", "dWax", "dWaa", "dba"],
     "aliases": {},
 }
+
+# Variants tried as families: any subset of the three weights' shares dropped at the cuts;
+# the windows walked in either order with the steps inside each run in either direction.
+ANSWERS += [
+    {"name": "a cut step's weight shares all skipped", "mistake":
+     "ex09/dwax-dwaa-dba-share-dropped-at-cut",
+     "says": ["dWax, dWaa, dba miss the share of the steps where a cut is made"],
+     "code": truncated(before_add="if t % k == 0 and t > 0:\n"
+                                  "            da_prev = np.zeros((n_a, m))\n"
+                                  "            continue")},
+    {"name": "a cut step's dWax and dba skipped", "mistake": "ex09/dwax-dba-share-dropped-at-cut",
+     "says": ["dWax, dba miss the share"],
+     "code": truncated(add="dWaa = dWaa + step['dWaa']\n        if not (t % k == 0 and t > 0):\n"
+                           "            dWax = dWax + step['dWax']\n"
+                           "            dba = dba + step['dba']")},
+    {"name": "each window's steps run forwards", "mistake": "ex09/window-steps-forwards",
+     "says": ["inside each window the steps run forwards"], "code": '''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    dx = np.zeros((caches[0][2].shape[0], m, T_x))
+    total = {"dWax": 0.0, "dWaa": 0.0, "dba": 0.0}
+    for start in range(T_x - (T_x - 1) % k - 1, -1, -k):
+        da_prev = np.zeros((n_a, m))
+        for t in range(start, min(start + k, T_x)):
+            g = rnn_cell_backward(da[:, :, t] + da_prev, caches[t])
+            dx[:, :, t] = g["dxt"]
+            da_prev = g["da_prev"]
+            for key in total:
+                total[key] = total[key] + g[key]
+    return {"dx": dx, "da0": da_prev, **total}
+'''},
+    {"name": "windows from the start, steps forwards", "mistake": "ex09/window-steps-forwards",
+     "says": ["inside each window the steps run forwards"], "code": '''
+def rnn_backward_truncated(da, caches, k):
+    n_a, m, T_x = da.shape
+    dx = np.zeros((caches[0][2].shape[0], m, T_x))
+    dWax = dWaa = dba = 0.0
+    for start in range(0, T_x, k):
+        da_prev = np.zeros((n_a, m))
+        for t in range(start, min(start + k, T_x)):
+            g = rnn_cell_backward(da[:, :, t] + da_prev, caches[t])
+            dx[:, :, t] = g["dxt"]
+            da_prev = g["da_prev"]
+            dWax, dWaa, dba = dWax + g["dWax"], dWaa + g["dWaa"], dba + g["dba"]
+    return {"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
+'''},
+]

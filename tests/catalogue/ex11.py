@@ -135,3 +135,16 @@ ANSWERS += [
      "says": ["dbf, dbi, dbc, dbo are wrong"], "code": cell().replace(
          ".sum(axis=1, keepdims=True)", ".mean(axis=1, keepdims=True)")},
 ]
+
+# dconcat's rows told apart: da_prev reads its first n_a rows, dxt the rest, so one of them
+# right and the other wrong names the rows (and an output that is all zero says so).
+ANSWERS += [
+    {"name": "only the a_prev rows of dconcat accumulated", "mistake": "ex11/rows-x-wrong",
+     "says": ["Yours is all zero (dxt)", "the x_t rows of dconcat"],
+     "code": cell(dconcat="sum(np.vstack([params['W' + g][:, :n_a].T @ dz, "
+                          "np.zeros((xt.shape[0], dz.shape[1]))]) for g, dz in "
+                          "zip('fico', (dzf, dzi, dzc, dzo)))")},
+    {"name": "dxt from the forget gate alone", "mistake": "ex11/rows-x-wrong",
+     "says": ["dxt = dconcat[n_a:]"],
+     "code": cell().replace('"dxt": dconcat[n_a:]', '"dxt": (params["Wf"].T @ dzf)[n_a:]')},
+]

@@ -135,8 +135,9 @@ def attention_context(s_prev, h, params, mask):
     masked = np.where(mask, scores, -np.inf)
     w = np.exp(masked - masked.max(axis=1, keepdims=True))
     alpha = np.nan_to_num(w / w.sum(axis=1, keepdims=True))''')},
-    {"name": "wv applied before the tanh", "mistake": "ex12/scores-wrong",
-     "says": ["wv^T tanh(Wq s_prev + Wk h_j)"], "code": answer(RIGHT, energy=(
+    {"name": "wv applied before the tanh", "mistake": "ex12/tanh-misplaced",
+     "says": ["after the projection wv^T", "wv^T tanh(Wq s_prev + Wk h_j)"],
+     "code": answer(RIGHT, energy=(
          "(params['Wq'] @ s_prev)[:, :, None] + np.einsum('ea,amt->emt', params['Wk'], h)"),
          scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
     {"name": "sigmoid in place of tanh", "mistake": "ex12/scores-wrong",
@@ -179,9 +180,10 @@ def attention_context(s_prev, h, params, mask):
     {"name": "tanh of each term", "mistake": "ex12/sum-wrong",
      "says": ["one tanh of Wq s_prev + Wk h_j together", "same weights whatever s_prev"],
      "code": answer(RIGHT, energy="np.tanh(" + QUERY + ") + np.tanh(" + KEYS + ")")},
-    {"name": "a tanh after the projection", "mistake": "ex12/wv-wrong",
-     "says": ["nothing applied after it"], "code": answer(
-         RIGHT, scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
+    {"name": "a tanh after the projection", "mistake": "ex12/tanh-misplaced",
+     "says": ["on the sum Wq s_prev + Wk h_j and after the projection", "nothing after it"],
+     "code": answer(RIGHT,
+                    scores="np.tanh(np.einsum('e,emt->mt', params['wv'][:, 0], energy))")},
     {"name": "the query left out", "mistake": "ex12/sum-wrong",
      "says": ["those of the keys alone"], "code": answer(RIGHT, energy="np.tanh(" + KEYS + ")")},
     {"name": "the query added after the tanh", "mistake": "ex12/sum-wrong",
@@ -233,4 +235,61 @@ ANSWERS += [
      "code": answer(RIGHT.replace(
          "total = w.sum(axis=1, keepdims=True)\n    alpha = w / np.where(total > 0, total, 1.0)",
          "alpha = w / w.sum()"))},
+]
+
+# An operand of the scores replaced by a part of itself (one entry repeated, one row, its
+# transpose): the lecture's computed with each such replacement, not a listed slip.
+ANSWERS += [
+    {"name": "wv[0, 0] used as one number", "mistake": "ex12/wv-replaced",
+     "says": ["wv replaced by its first entry", "all n_e of its entries"],
+     "code": answer(RIGHT, scores="params['wv'][0, 0] * energy.sum(axis=0)")},
+    {"name": "wv's last entry, broadcast", "mistake": "ex12/wv-replaced",
+     "says": ["wv replaced by its last entry"],
+     "code": answer(RIGHT, scores="np.einsum('e,emt->mt', np.full(energy.shape[0], "
+                                  "params['wv'][-1, 0]), energy)")},
+    {"name": "the query from Wq's first row", "mistake": "ex12/wq-replaced",
+     "says": ["Wq replaced by its first row repeated", "the whole matrix"],
+     "code": answer(RIGHT, energy="np.tanh((params['Wq'][:1] @ s_prev)[:, :, None] + "
+                                  "np.einsum('ea,amt->emt', params['Wk'], h))")},
+]
+
+# Where the tanh sits in the scores: every placement (on the query, the keys, the sum, after
+# wv^T, or several) tried against the learner's weights.
+ANSWERS += [
+    {"name": "tanh of wv.T @ the sum, step by step", "mistake": "ex12/tanh-misplaced",
+     "says": ["yours applies the tanh after the projection wv^T"], "code": '''
+def attention_context(s_prev, h, params, mask):
+    n_a, m, T_x = h.shape
+    scores = np.zeros((m, T_x))
+    for j in range(T_x):
+        pre = params["Wq"] @ s_prev + params["Wk"] @ h[:, :, j]
+        scores[:, j] = np.tanh(params["wv"].T @ pre)[0]
+    scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=1, keepdims=True)
+    w = np.exp(scores - np.where(np.isfinite(top), top, 0.0))
+    total = w.sum(axis=1, keepdims=True)
+    alpha = w / np.where(total > 0, total, 1.0)
+    return (h * alpha[None]).sum(axis=2), alpha
+'''},
+    {"name": "tanh on the query, then on the sum", "mistake": "ex12/tanh-misplaced",
+     "says": ["on the query Wq s_prev alone and on the sum"],
+     "code": answer(RIGHT, energy="np.tanh(np.tanh(" + QUERY + ") + " + KEYS + ")")},
+]
+
+# The keys made from h rearranged (examples and steps mixed by a reshape, the steps reversed,
+# one example's states for all) while the context reads h itself: each tried as a whole.
+ANSWERS += [
+    {"name": "keys through a flat matmul, reshaped back (T_x, m)", "mistake": "ex12/keys-wrong",
+     "says": ["h's examples and steps mixed up", "keeps both axes"],
+     "code": answer(RIGHT, energy="np.tanh(" + QUERY + " + (params['Wk'] @ h.reshape("
+                                  "h.shape[0], -1)).reshape(-1, h.shape[2], h.shape[1])"
+                                  ".transpose(0, 2, 1))")},
+    {"name": "keys from h transposed then reshaped", "mistake": "ex12/keys-wrong",
+     "says": ["h's examples and steps mixed up"],
+     "code": answer(RIGHT, energy="np.tanh(" + QUERY + " + np.einsum('ea,amt->emt', "
+                                  "params['Wk'], h.transpose(0, 2, 1).reshape(h.shape)))")},
+    {"name": "keys read from the steps reversed", "mistake": "ex12/keys-wrong",
+     "says": ["the source steps in reverse order"],
+     "code": answer(RIGHT, energy="np.tanh(" + QUERY + " + np.einsum('ea,amt->emt', "
+                                  "params['Wk'], h[:, :, ::-1]))")},
 ]

@@ -94,8 +94,8 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
     {"name": "one extra prefix kept", "mistake": "ex13/pruning-wrong",
      "says": ["beam_width + 1", "pruning"], "code": searcher(
          keep="sorted(candidates, key=lambda c: -c[1])[:beam_width + 1]")},
-    {"name": "an off-by-one in the steps", "mistake": "ex13/raises-error",
-     "says": ["UnboundLocalError", "n = 1, beam_width = 1"],
+    {"name": "an off-by-one in the steps", "mistake": "ex13/stops-early",
+     "says": ["extended at each of the n", "UnboundLocalError", "n = 1, beam_width = 1"],
      "code": searcher().replace("for _ in range(n):", "for _ in range(n - 1):")},
     {"name": "a list [ids, log_p]", "mistake": "ex13/wrong-return",
      "says": ["the tuple (ids, log_p)", "received a list"],
@@ -275,4 +275,60 @@ ANSWERS += [
     {"name": "the pruning slice skips the best extension", "mistake": "ex13/pruning-wrong",
      "says": ["drops the best extension"],
      "code": searcher(keep="sorted(candidates, key=lambda c: -c[1])[1:beam_width + 1]")},
+]
+
+# A crash on some cases (here n = 1: an empty winner, 0 ** length_norm) that the cases where
+# the search returns explain: the rule those show is named, the crash as one of its effects.
+ANSWERS += [
+    {"name": "one step short, normalised by the empty length", "mistake": "ex13/stops-early",
+     "says": ["extended at each of the n", "ZeroDivisionError"], "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    beam, done = [((), 0.0)], []
+    for _ in range(n - 1):
+        grown = [(p + (y,), s + float(v)) for p, s in beam for y, v in enumerate(step(p))]
+        grown.sort(key=lambda c: c[1], reverse=True)
+        grown = grown[:beam_width]
+        done += [c for c in grown if end is not None and c[0][-1] == end]
+        beam = [c for c in grown if end is None or c[0][-1] != end]
+        if not beam:
+            break
+    best = max(done + beam, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return best[0], best[1]
+'''},
+    {"name": "one step short, range(1, n)", "mistake": "ex13/stops-early",
+     "says": ["extended at each of the n", "yours raised"],
+     "code": searcher().replace("for _ in range(n):", "for _ in range(1, n):")},
+]
+
+# A long sequence, where a product of probabilities underflows (log P about -900): a search in
+# probability space agrees on every short case and fails there.
+ANSWERS += [
+    {"name": "probabilities multiplied, log taken at the end", "mistake": "ex13/underflow",
+     "says": ["underflows to 0", "sum of log-probabilities"],
+     "code": searcher(score="log_p * np.exp(logs[y])", start="[((), 1.0)]",
+                      returned="float(np.log(winner[1]))").replace(
+                          "c[1] / {length} ** length_norm".replace("{length}", "len(c[0])"),
+                          "np.log(c[1]) / len(c[0]) ** length_norm")},
+    {"name": "probabilities kept in a numpy array", "mistake": "ex13/underflow",
+     "says": ["log_p = -inf", "never a product of probabilities"], "code": '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    prefixes, probs, done = [()], np.ones(1), []
+    for _ in range(n):
+        table = probs[:, None] * np.exp(np.stack([step(p) for p in prefixes]))
+        order = np.argsort(-table.ravel(), kind="stable")[:beam_width]
+        n_y = table.shape[1]
+        kept = [(prefixes[i // n_y] + (i % n_y,), table.ravel()[i]) for i in order]
+        done += [c for c in kept if end is not None and c[0][-1] == end]
+        kept = [c for c in kept if end is None or c[0][-1] != end]
+        prefixes, probs = [c[0] for c in kept], np.array([c[1] for c in kept])
+        if not kept:
+            break
+    pool = done + list(zip(prefixes, probs))
+    with np.errstate(divide="ignore"):
+        ids, p = max(pool, key=lambda c: np.log(c[1]) / len(c[0]) ** length_norm)
+        return ids, float(np.log(p))
+'''},
+    {"name": "log-probabilities multiplied", "mistake": "ex13/log-p-combined-wrong",
+     "says": ["product of the log-probabilities", "log P = sum_t"],
+     "code": searcher(score="(log_p if prefix else 1.0) * logs[y]")},
 ]

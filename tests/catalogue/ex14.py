@@ -199,3 +199,18 @@ MUTANTS = [
                  "params_b": ["params_b"], "reverse_within_lengths": ["revers"],
                  "concatenate": ["stack"], "a": ["stack"]}},
 ]
+
+# The backward half computed another way (read, put back, weights, the padding as given or
+# zeroed first): every combination is tried, so zeroing the padding does not hide the flip.
+ZEROED = "(x * (np.arange(x.shape[2]) < np.asarray(lengths)[:, None])[None])"
+ANSWERS += [
+    {"name": "padding zeroed, then the whole axis flipped", "checks": NETWORK,
+     "mistake": "ex14/backward-read-whole-put-back-whole",
+     "says": ["whole padded axis reversed", "padding zeroed first"],
+     "code": network(read=f"rnn_forward({ZEROED}[:, :, ::-1], None, params_b)",
+                     back="read_back[:, :, ::-1]")},
+    {"name": "padding zeroed, flipped whole, put back within the lengths", "checks": NETWORK,
+     "mistake": "ex14/backward-read-whole",
+     "says": ["whole padded axis reversed", "padding zeroed first"],
+     "code": network(read=f"rnn_forward(np.flip({ZEROED}, axis=2), None, params_b)")},
+]

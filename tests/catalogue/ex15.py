@@ -168,3 +168,39 @@ MUTANTS = {
                 "BLANK": ["blank"], "L": ["2S + 1", "last"], "T": ["frame"],
                 "s": ["s-1", "s-2", "α_{t-1}(s)"], "t": ["frame"]},
 }
+
+# Each found by trying a family, not one example: the predecessors read from frame t or t - 1
+# and the emission added to the sum or to some paths (every combination); l' read back row by
+# row from the learner's α; rows of α never computed.
+ANSWERS += [
+    {"name": "the step from s - 1 read from the same frame", "mistake":
+     "ex15/predecessor-same-frame", "says": ["α_t(s-1) of the same frame t", "t - 1"],
+     "code": forward(next="paths = np.logaddexp(paths, log_alpha[s - 1, t]) if s >= 1 "
+                          "else paths")},
+    {"name": "the skip read from the same frame", "mistake": "ex15/predecessor-same-frame",
+     "says": ["α_t(s-2) of the same frame t"],
+     "code": forward(skip="paths = np.logaddexp(paths, log_alpha[s - 2, t])")},
+    {"name": "the emission on the stay path only", "mistake": "ex15/emission-on-some-paths",
+     "says": ["added to α(s) alone", "multiplies their sum"],
+     "code": forward(stay="paths = log_alpha[s, t - 1] + log_y[extended[s], t]",
+                     emit="log_alpha[s, t] = paths")},
+    {"name": "the emission on the moves only", "mistake": "ex15/emission-on-some-paths",
+     "says": ["added to α(s-1) and α(s-2) alone"],
+     "code": forward(next="paths = np.logaddexp(paths, log_alpha[s - 1, t - 1] "
+                          "+ log_y[extended[s], t]) if s >= 1 else paths",
+                     skip="paths = np.logaddexp(paths, log_alpha[s - 2, t - 1] "
+                          "+ log_y[extended[s], t])",
+                     emit="log_alpha[s, t] = paths")},
+    {"name": "l' without its leading blank", "mistake": "ex15/extended-labels-wrong",
+     "says": ["yours is the recursion over l' = [1, 0, 2", "a blank before each label"],
+     "code": forward(extended="[k for label in labels for k in (label, BLANK)] + [BLANK]")},
+    {"name": "l' with the blanks after the labels", "mistake": "ex15/extended-labels-wrong",
+     "says": ["yours is the recursion over l' = [0, 1, 2, 2, 3, 0"],
+     "code": forward(extended="[BLANK] + list(labels) + [BLANK] * len(labels)")},
+    {"name": "the last row never computed", "mistake": "ex15/row-not-computed",
+     "says": ["never computed", "range(2S + 1)"],
+     "code": forward().replace("for s in range(L):", "for s in range(L - 1):")},
+    {"name": "rows from 1 only", "mistake": "ex15/row-not-computed",
+     "says": ["row s = 0", "never computed"],
+     "code": forward().replace("for s in range(L):", "for s in range(1, L):")},
+]
