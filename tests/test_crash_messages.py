@@ -243,6 +243,10 @@ def test_lecture_shapes_evaluates_the_letters_a_case_gives():
     ("operands could not be broadcast together with shapes (2,1,2) (2,2,4) ",
      "size-1 axis at position 1; against (2, 2, 4) it is needed at position 2"),
     ("operands could not be broadcast together with shapes (5,3) (3,5) ", None),
+    ("operands could not be broadcast together with shapes (5,5) (5,4) ",
+     "`*` multiplies entry by entry"),
+    ("operands could not be broadcast together with shapes (2,5) (5,4) ",
+     "is `A @ B`"),
     ("could not broadcast input array from shape (2,0) into shape (2,3)", None),
 ])
 def test_a_broadcasting_error_is_read_for_what_its_shapes_say(message, words):

@@ -165,10 +165,12 @@ def call(fn, name, args, sizes, hint="Check the shapes of the arrays you combine
         raise mistake(name, found[0], "\n".join([f"{name}: {found[1]}",
                                                  *explain(crash_of(error), shapes, False)]))
     said = " ".join(str(error).split())  # one line, whatever the error's text
-    broadcast = broadcast_hint(said)
+    crash = crash_of(error)
+    broadcast = broadcast_hint(said, (crash or {}).get("arrays"),
+                               line[1] if line else None)
     raise mistake(name, "raises-error", "\n".join([
         f"your {name} raised {type(error).__name__}{where(error)}: {said}",
-        *explain(crash_of(error), shapes, line is not None),
+        *explain(crash, shapes, line is not None),
         *([broadcast] if broadcast else []),
         f"It was called with {sizes}. {hint}"]))
 

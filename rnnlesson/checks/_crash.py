@@ -365,10 +365,42 @@ def _compatible(a, b):
     return all(x == y or x == 1 or y == 1 for x, y in zip(a, b, strict=True))
 
 
-def broadcast_hint(message):
+def _matrix_product(shapes, arrays, line):
+    """The line for two 2-D shapes (p, q) and (q, r) that `*` could not broadcast but `@`
+    multiplies: an element-wise product written where a matrix product is meant. With the
+    learner's line known it must hold a `*`; without it, shapes that are each other's
+    transpose are left alone (as likely a .T forgotten in a sum)."""
+    a, b = shapes
+    if len(a) != 2 or len(b) != 2 or _compatible(a, b):
+        return None
+    if line is not None and not re.search(r"(?<![*])\*(?![*=])|multiply", line):
+        return None
+    if line is None and a == b[::-1]:
+        return None
+    if a[1] != b[0]:
+        if b[1] != a[0]:
+            return None
+        a, b = b, a
+    names = {}
+    for label, _, shape in arrays or []:
+        names.setdefault(shape.replace(" ", ""), label)
+    left = names.get(str(a).replace(" ", ""))
+    right = names.get(str(b).replace(" ", ""))
+    if left and right and left != right:
+        product = (f"the product of {left} {a} and {right} {b} is `{left} @ {right}`, of "
+                   f"shape {(a[0], b[1])}")
+    else:
+        product = f"the matrix product of a {a} and a {b} array is `A @ B` (or np.dot)"
+    return (f"`*` multiplies entry by entry (it needs shapes that broadcast); {product}: "
+            "a matrix times a matrix or a column is written with @.")
+
+
+def broadcast_hint(message, arrays=None, line=None):
     """One line on what a broadcasting error's two shapes say, or None: an axis reduced
-    without keepdims (the shorter shape is the longer with one axis gone), or a size-1 axis
-    put in the wrong place (moved elsewhere, it would broadcast)."""
+    without keepdims (the shorter shape is the longer with one axis gone), a size-1 axis
+    put in the wrong place (moved elsewhere, it would broadcast), or `*` between a (p, q) and
+    a (q, r) array, where `@` was meant (arrays: the crash's [label, name, shape] on the
+    learner's line, to name the two operands; line: that line's source)."""
     found = BROADCAST.search(str(message))
     if not found:
         return None
@@ -395,4 +427,4 @@ def broadcast_hint(message):
                 return (f"The array of shape {a} has its size-1 axis at position {j}; against "
                         f"{b} it is needed at position {k}, giving {moved} (put the None or "
                         "the reshape's 1 there).")
-    return None
+    return _matrix_product(shapes, arrays, line)

@@ -94,6 +94,34 @@ class Spec:
     tol: float = TOL
     hint: str = "Check the shapes of the arrays you combine."
     extremes: list = field(default_factory=list)  # [Extreme]: run once every case agrees
+    stages: list = field(default_factory=list)  # [Stage]: where an extra function is looked for
+
+
+@dataclass
+class Stage:
+    """One output made as outer(inner): e.g. yt_pred = softmax(Wya a_next + by). inner(inputs,
+    expected) computes the inner array from the inputs and the lecture's outputs; the general
+    check tries every function of `ELEMENTWISE` on it (before outer, after it, or instead of
+    it) to name an extra function applied to a term written right."""
+
+    output: str
+    inner_text: str  # "Wya a_next + by"
+    inner: Callable
+    outer_name: str  # "softmax"
+    outer: Callable
+    note: str = ""  # e.g. "only a_next gets tanh"
+
+
+def _softmax0(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+ELEMENTWISE = {  # the functions a learner may apply once too often (or in the wrong place)
+    "tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "exp": np.exp,
+    "ReLU": lambda z: np.maximum(z, 0), "abs": np.abs, "the square": np.square,
+    "softmax": _softmax0, "log": np.log, "the negation": np.negative,
+}
 
 
 @dataclass
@@ -310,6 +338,45 @@ def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
     return sorted(suspects, key=list(spec.terms).index), right, agree, differ
 
 
+def extra_function(spec: Spec, witnesses: list, wrong: list):
+    """(slug, text) when, on every witness, a wrong output is one of spec.stages with a known
+    elementwise function applied to its inner term (outer(f(inner))), to the result
+    (f(outer(inner))), or in place of outer (f(inner)); None otherwise."""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and o.got]
+    if not usable or not spec.stages:
+        return None
+    equal = spec.equal or (lambda g, e: same(g, e, spec.tol))
+    for stage in spec.stages:
+        if stage.output not in wrong:
+            continue
+        forms = []
+        for f_name, f in ELEMENTWISE.items():
+            if f_name != stage.outer_name:
+                forms.append(("instead", f_name, lambda z, f=f: f(z)))
+            forms.append(("before", f_name, lambda z, f=f, g=stage.outer: g(f(z))))
+            forms.append(("after", f_name, lambda z, f=f, g=stage.outer: f(g(z))))
+        for case, outcome in usable:
+            inner = stage.inner(case.inputs(spec), outcome.expected)
+            with np.errstate(all="ignore"):
+                forms = [form for form in forms
+                         if equal(outcome.got.get(stage.output), form[2](inner))]
+            if not forms:
+                break
+        if not forms:
+            continue
+        where, f_name, _ = forms[0]
+        o, term, outer = stage.output, stage.inner_text, stage.outer_name
+        note = f"; {stage.note}" if stage.note else ""
+        text = {"before": f"you applied {f_name} to {term} before the {outer}: yours is "
+                          f"{outer}({f_name}({term})). {o} = {outer}({term}){note}.",
+                "after": f"you applied {f_name} to the {outer} of {term}: yours is "
+                         f"{f_name}({outer}({term})). {o} = {outer}({term}){note}.",
+                "instead": f"yours is {f_name}({term}), {f_name} where the {outer} is "
+                           f"meant: {o} = {outer}({term}){note}."}[where]
+        return f"{slug_of(o)}-extra-function", f"{spec.name}: {o} is wrong: {text}"
+    return None
+
+
 def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> CheckFailure:
     """The one CheckFailure for a failing case (the smallest found): the term at fault (from
     witnesses, see `localise`), the step, the case."""
@@ -319,6 +386,9 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
                             f"happens: {case.text()}.")
     suspects, right, agree, differ = localise(spec, fn, witnesses)
     wrong = [k for k in outcome.expected if k not in right]
+    extra = extra_function(spec, witnesses, wrong)
+    if extra is not None:
+        return mistake(spec.name, extra[0], f"{extra[1]}\nSmallest case found: {case.text()}.")
     shown_wrong = [k for k in wrong if k in outcome.wrong] or wrong
     head = (f"{spec.name}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
             + (f" ({', '.join(right)} right)" if right else "") + ".")

@@ -116,7 +116,11 @@ def describe_map(out, lengths, n_x):
         head = (f"example {i} (length L = {L} of T_x = {T_x}): yours holds x's steps "
                 f"{map_text(got)}, the reversal within its length {map_text(want)}.")
         if got == list(range(T_x)):
-            return "not-reversed", f"{head} Nothing was reversed."
+            return "not-reversed", (
+                f"{head} Nothing was reversed: no step moved, or every step moved twice. "
+                "Swapping t with L - 1 - t for every t < L swaps each pair twice (at t and "
+                "again at L - 1 - t), which puts it back: swap only for t < L // 2, or read "
+                "the steps backwards with a slice, x[:, i, L - 1::-1].")
         for other in range(2, T_x + 1):
             if other != L and got == [other - 1 - t if t < other else t for t in range(T_x)]:
                 if other == T_x:
@@ -163,11 +167,42 @@ def empty_slice(error, line):
     return None
 
 
+MISFIT = re.compile(r"could not broadcast input array from shape \(([^)]*)\) into shape "
+                    r"\(([^)]*)\)")
+
+
+def slice_one_off(error, line):
+    """A reversed slice one step too long or too short for the L steps it is assigned to
+    (x[:, i, L:0:-1] has L - 1 steps when L = T_x): the endpoints of start:stop:-1 explained."""
+    found = MISFIT.search(str(error)) if isinstance(error, ValueError) else None
+    if not found or (line and not re.search(r":\s*-\s*1\s*\]", line)):
+        return None  # the line, when it is known, holds a reversed slice
+    try:
+        have, need = ([int(n) for n in re.findall(r"\d+", g)] for g in found.groups())
+    except ValueError:
+        return None
+    if not have or not need or len(have) != len(need) or have[:-1] != need[:-1] \
+            or abs(have[-1] - need[-1]) != 1:
+        return None
+    off = "one too few" if have[-1] < need[-1] else "one too many"
+    return "reversal-one-off", (
+        (f"the reversed slice on your line `{line.strip()}`" if line else "your reversed slice")
+        + f" has {have[-1]} steps where "
+        f"{need[-1]} are assigned, {off}: in start:stop:-1 the start is included and the stop "
+        "left out, so L:0:-1 reads steps L, ..., 1 (step L is padding or past the end, step 0 "
+        "is missed). The L real steps backwards are L - 1, ..., 0: x[:, i, L - 1::-1] (or "
+        "x[:, i, :L][:, ::-1]).")
+
+
+def reversal_crash(error, line):
+    return empty_slice(error, line) or slice_one_off(error, line)
+
+
 def run_reverse(fn, x, lengths):
     n_x, m, T_x = x.shape
     out = call_on_copies(fn, NAME_REVERSE, {"x": x.copy(), "lengths": lengths.copy()},
                          f"x (n_x, m, T_x) = {x.shape}, lengths (m,) = {lengths.tolist()}",
-                         HINT_REVERSE, diagnose=empty_slice,
+                         HINT_REVERSE, diagnose=reversal_crash,
                          shapes=lecture_shapes(n_x=n_x, m=m, T_x=T_x))
     assert_shape(NAME_REVERSE, "the result", out, x.shape, "(n_x, m, T_x)")
     return out

@@ -193,6 +193,23 @@ def close_log(a, b):
     return bool(np.isfinite(a)) and abs(a - b) <= 1e-8 * max(1.0, abs(b))
 
 
+def sentinel_for_log_zero(got, expected):
+    """The huge negative finite number the learner's α holds where log α is log 0 (-inf), or
+    None: a sentinel such as -1e30 used for log 0."""
+    if got.shape != expected.shape:
+        return None
+    zero = np.isneginf(expected)
+    held = got[zero]
+    held = held[~np.isneginf(held)]
+    if not held.size or not np.all(np.isfinite(held)):
+        return None
+    finite = np.abs(expected[np.isfinite(expected)])
+    scale = max(1e6, 1e3 * (finite.max() if finite.size else 1.0))
+    if not np.all(held < -scale):
+        return None
+    return float(held.max())
+
+
 def explain_entry(got, log_y, labels, blank):
     """(slug, text) for the first entry of got that differs, or None when got is right."""
     expected, _ = reference_alpha(log_y, labels, blank)
@@ -203,6 +220,12 @@ def explain_entry(got, log_y, labels, blank):
     s, t = where
     at = (f"log α first differs at frame t = {t}, s = {s} (l'_s = "
           f"{'the blank' if l_ext[s] == blank else f'label {l_ext[s]}'})")
+    sentinel = sentinel_for_log_zero(got, expected)
+    if sentinel is not None:
+        return "log-zero-not-inf", (
+            f"{at}: entries that are log 0 (unreachable) hold {sentinel:.3g} in yours, a big "
+            "finite number standing in for log 0. log 0 is -np.inf exactly: start from "
+            "np.full(..., -np.inf), and let log-sum-exp of -inf terms give -inf.")
     if t > 0 and np.all(np.isneginf(got[:, t])):
         return "frame-not-computed", (f"{at}: frame {t} is still log 0 everywhere, never "
                                       "computed: the loop over frames runs t = 1, ..., T - 1.")
@@ -359,10 +382,10 @@ def run(fn, log_y, labels):
     result = call_on_copies(fn, NAME, {"log_y": log_y.copy(), "labels": list(labels)},
                             f"log_y (n_y, T) = {log_y.shape}, labels of S = {len(labels)}",
                             HINT, diagnose=no_labels)
-    return read_result(result, len(labels), log_y.shape[1])
+    return read_result(result, len(labels), log_y.shape[1], log_y.shape[0])
 
 
-def read_result(result, S, T):
+def read_result(result, S, T, n_y=None):
     """(log α, log p) from what the learner returned: log α a float array (2S + 1, T) with
     -inf where nothing is reachable (so not `assert_shape`, which wants finite numbers), log p
     one number."""
@@ -387,6 +410,13 @@ def read_result(result, S, T):
                       f"l' of {(rows - 1) // 2} labels, but labels holds S = {S}: every label "
                       "counts, repeats included (a a stays two labels, with a blank between "
                       "them in l').")
+    if log_alpha.shape != shape and n_y is not None and n_y != T \
+            and log_alpha.shape == (shape[0], n_y):
+        raise mistake(NAME, "wrong-shape", f"{NAME}: log_alpha should have shape (2S + 1, T) "
+                      f"= {shape}; received {log_alpha.shape}: its {n_y} columns are n_y, the "
+                      "size of the symbols axis. log_y is (n_y, T): T came from the symbols "
+                      "axis; the frames are on the second axis, T = log_y.shape[1], and frame "
+                      "t of symbol k is log_y[k, t].")
     if log_alpha.shape != shape:
         raise mistake(NAME, "wrong-shape", f"{NAME}: log_alpha should have shape (2S + 1, T) "
                       f"= {shape}; received {log_alpha.shape}.")

@@ -24,7 +24,7 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
-from rnnlesson.checks._differential import Extreme, Spec, differential, numbers, probe
+from rnnlesson.checks._differential import Extreme, Spec, Stage, differential, numbers, probe
 
 NAME_CELL = "rnn_cell_forward"
 
@@ -245,6 +245,12 @@ SPEC = Spec(
             # Wya a_next and by agrees here and a wrong softmax does not
             probe("with Wya = 0 and by = 0", STATE | {"softmax"}, "params.Wya", "params.by")],
     hint="Wax (n_a, n_x) multiplies xt (n_x, m); Waa (n_a, n_a) multiplies a_prev.",
+    stages=[Stage("a_next", "Waa a_prev + Wax xt + ba",
+                  lambda i, e: i["params"]["Waa"] @ i["a_prev"] + i["params"]["Wax"] @ i["xt"]
+                  + i["params"]["ba"], "tanh", np.tanh),
+            Stage("yt_pred", "Wya a_next + by",
+                  lambda i, e: i["params"]["Wya"] @ e["a_next"] + i["params"]["by"],
+                  "softmax", softmax, note="only a_next gets tanh")],
     extremes=[Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
                       "np.exp overflows to inf above about 709, and inf / inf is NaN. "
                       "Subtract each column's largest logit before np.exp (softmax(z) = "

@@ -136,6 +136,7 @@ def check_rnn_forward(rnn_forward):
             raise mistake(NAME_SEQ, "state-not-carried", f"{NAME_SEQ}: the state is not "
                           f"carried forward: step t = {t} starts again from a0. Each step's "
                           "a_next must be the next step's a_prev.")
+        last_everywhere(a, expected_a, "a", "state", "a_next")
         if close(a[:, :, t], expected_a[:, :, T_x - 1 - t]):
             raise mistake(NAME_SEQ, "states-misplaced", f"{NAME_SEQ}: a[:, :, {t}] holds the "
                           "state of another step: store step t's a_next in a[:, :, t].")
@@ -162,12 +163,27 @@ def check_rnn_forward(rnn_forward):
     passed(NAME_SEQ)
 
 
+def last_everywhere(stored, expected, name, what, value):
+    """Name every step's slot holding the last step's value: one array object stored (or
+    appended) at every step and overwritten in place, so that each entry is the last one."""
+    T_x = expected.shape[2]
+    if T_x < 2 or close(expected[:, :, 0], expected[:, :, T_x - 1]):
+        return
+    if all(close(stored[:, :, t], expected[:, :, T_x - 1]) for t in range(T_x)):
+        raise mistake(NAME_SEQ, "same-array-stored", f"{NAME_SEQ}: every {name}[:, :, t] "
+                      f"holds the last step's {what} (step t = {T_x - 1}): the same array was "
+                      f"stored at every step and overwritten in place, so all of them hold "
+                      f"its last value. Store a new array each step (the {value} the step "
+                      f"returns, or a copy: buffer.copy()), or write into {name}[:, :, t].")
+
+
 def check_predictions(fn, y_pred, expected_y):
     """y_pred[:, :, t] should be step t's yt_pred: name one stored at another step's place."""
     T_x = expected_y.shape[2]
     for t in range(T_x):
         if close(y_pred[:, :, t], expected_y[:, :, t]):
             continue
+        last_everywhere(y_pred, expected_y, "y_pred", "prediction", "yt_pred")
         other = [s for s in range(T_x) if s != t and close(y_pred[:, :, t], expected_y[:, :, s])]
         if other:
             raise mistake(NAME_SEQ, "prediction-misplaced", f"{NAME_SEQ}: y_pred[:, :, {t}] is "

@@ -43,10 +43,13 @@ def lstm_example(n_x, n_a, n_y, m, seed):
     return rng.normal(size=(n_x, m)), rng.normal(size=(n_a, m)), rng.normal(size=(n_a, m)), params
 
 
-def step(xt, a_prev, c_prev, params, slip=None):
-    """One LSTM step, right (slip None) or with one usual mistake built in.
+def step(xt, a_prev, c_prev, params, slip=None, concat=None):
+    """One LSTM step, right (slip None) or with one usual mistake built in; concat: the
+    column every gate reads, if not [a_prev; xt].
     Returns a_next, c_next, yt_pred and the gates ft, it, cct, ot (each (n_a, m))."""
-    concat = np.concatenate([xt, a_prev] if slip == "stacked-wrong-order" else [a_prev, xt])
+    if concat is None:
+        concat = np.concatenate([xt, a_prev] if slip == "stacked-wrong-order"
+                                else [a_prev, xt])
 
     def z(g):
         return params[f"W{g}"] @ concat + params[f"b{g}"]
@@ -90,6 +93,34 @@ FORWARD_SLIPS = {
     "stacked-wrong-order": "the column is stacked as [xt; a_prev]; the weights read "
                            "[a_prev; xt]: np.concatenate([a_prev, xt]) (a_prev on top).",
 }
+
+
+def other_columns(xt, a_prev, c_prev):
+    """{label: column} of the (n_a + n_x, m) columns a learner may stack from what the step
+    is given, other than [a_prev; xt]: the memory for the state, an input left out (zeros),
+    the parts in the other order, one array twice."""
+    parts = {"a_prev": a_prev, "c_prev": c_prev, "xt": xt,
+             "zeros (n_a, m)": np.zeros_like(a_prev), "zeros (n_x, m)": np.zeros_like(xt),
+             "a_prev + c_prev": a_prev + c_prev}
+    n_a, n_x = a_prev.shape[0], xt.shape[0]
+    found = {}
+    for top, top_value in parts.items():
+        for bottom, bottom_value in parts.items():
+            if (top, bottom) == ("a_prev", "xt") or top == bottom == "xt" \
+                    or top_value.shape[0] + bottom_value.shape[0] != n_a + n_x:
+                continue
+            found[f"[{top}; {bottom}]"] = np.concatenate([top_value, bottom_value])
+    return found
+
+
+def shared_column(xt, a_prev, c_prev, params, a_next, c_next):
+    """The label of the column every gate of the learner read, when the step with that
+    column in place of [a_prev; xt] gives their a_next and c_next; None otherwise."""
+    for label, column in other_columns(xt, a_prev, c_prev).items():
+        wrong = step(xt, a_prev, c_prev, params, concat=column)
+        if close(a_next, wrong[0]) and close(c_next, wrong[1]):
+            return label
+    return None
 
 
 def bias_shape(error, line):
@@ -146,6 +177,13 @@ def check_forward_values(fn, n_x, n_a, n_y, m, seed):
         wrong = step(xt, a_prev, c_prev, params, slip)
         if close(a_next, wrong[0]) and close(c_next, wrong[1]):
             raise mistake(FORWARD, slip, f"{FORWARD}: {text}")
+    column = shared_column(xt, a_prev, c_prev, params, a_next, c_next)
+    if column is not None:
+        raise mistake(FORWARD, "column-wrong", f"{FORWARD}: every gate is wrong, each "
+                      f"formula shaped right: the stacked column they all read is {column} in "
+                      "yours. The gates read [a_prev; xt], the previous hidden state a_prev "
+                      "on top of the input xt: concat = np.concatenate([a_prev, xt]) (the "
+                      "memory c_prev enters only c_t = Γ_f ⊙ c_prev + Γ_i ⊙ c̃_t).")
     if close(a_next, right[1]) and close(c_next, right[0]):
         raise mistake(FORWARD, "a-c-swapped", f"{FORWARD}: a_next and c_next come back "
                       "swapped: your a_next is the lecture's c_t and your c_next its a_t. "

@@ -147,4 +147,50 @@ ANSWERS += [
      "says": ["made at line", "a_prev = yt_pred"],
      "code": loop(step="a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)"
                        "\n        a_prev = yt_pred", store="a[:, :, t] = a_next")},
+    {"name": "one buffer stored at every step (review 7)", "mistake": "ex04/same-array-stored",
+     "says": ["every a[:, :, t] holds the last step's state", "the same array was stored"],
+     "code": '''
+def rnn_forward(x, a0, params):
+    n_x, m, T_x = x.shape
+    n_y, n_a = params["Wya"].shape
+    buf = np.zeros((n_a, m)); states, preds, caches = [], [], []
+    a_prev = a0
+    for t in range(T_x):
+        a_prev, yt, c = rnn_cell_forward(x[:, :, t], a_prev, params)
+        buf[:] = a_prev; states.append(buf); preds.append(yt); caches.append(c)
+    return np.stack(states, 2), np.stack(preds, 2), caches
+'''},
+    {"name": "the state updated in place and appended", "mistake": "ex04/same-array-stored",
+     "says": ["every a[:, :, t] holds the last step's state", "copy"],
+     "code": '''
+def rnn_forward(x, a0, params):
+    T_x = x.shape[2]
+    state = a0.copy()
+    states, preds, caches = [], [], []
+    for t in range(T_x):
+        a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], state, params)
+        state[...] = a_next
+        states.append(state)
+        preds.append(yt_pred)
+        caches.append(cache)
+    return np.dstack(states), np.dstack(preds), caches
+'''},
+    {"name": "one prediction buffer stored at every step", "mistake": "ex04/same-array-stored",
+     "says": ["every y_pred[:, :, t] holds the last step's prediction"],
+     "code": '''
+def rnn_forward(x, a0, params):
+    n_x, m, T_x = x.shape
+    n_y, n_a = params["Wya"].shape
+    a = np.zeros((n_a, m, T_x))
+    out = np.zeros((n_y, m))
+    preds, caches = [], []
+    a_prev = a0
+    for t in range(T_x):
+        a_prev, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)
+        a[:, :, t] = a_prev
+        out[:] = yt_pred
+        preds.append(out)
+        caches.append(cache)
+    return a, np.stack(preds, axis=2), caches
+'''},
 ]

@@ -213,4 +213,29 @@ ANSWERS += [
      "mistake": "ex14/backward-read-whole",
      "says": ["whole padded axis reversed", "padding zeroed first"],
      "code": network(read=f"rnn_forward(np.flip({ZEROED}, axis=2), None, params_b)")},
+    {"name": "reversed slice L:0:-1 (review 7)", "checks": REVERSE,
+     "mistake": "ex14/reversal-one-off", "says": ["one too few", "x[:, i, L - 1::-1]"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, L:0:-1]")},
+    {"name": "reversed slice L-2::-1", "checks": REVERSE,
+     "mistake": "ex14/reversal-one-off", "says": ["one too few", "x[:, i, L - 1::-1]"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, L - 2::-1]")},
+    {"name": "a forward slice one too long, then reversed", "checks": REVERSE,
+     "mistake": "ex14/reversal-one-off", "says": ["x[:, i, L - 1::-1]"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, :L + 1][:, ::-1]")},
+    {"name": "swaps over the whole length (review 7)", "checks": REVERSE,
+     "mistake": "ex14/not-reversed", "says": ["swaps each pair twice", "t < L // 2"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        for t in range(L):\n"
+                     "            out[:, i, t], out[:, i, L - 1 - t] = "
+                     "out[:, i, L - 1 - t].copy(), out[:, i, t].copy()")},
+    {"name": "swaps with a temporary over the whole length", "checks": REVERSE,
+     "mistake": "ex14/not-reversed", "says": ["swaps each pair twice"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        for t in range(L):\n"
+                     "            tmp = out[:, i, t].copy()\n"
+                     "            out[:, i, t] = out[:, i, L - 1 - t]\n"
+                     "            out[:, i, L - 1 - t] = tmp")},
 ]
