@@ -54,9 +54,10 @@ $(STAMP_DOCS): uv.lock pyproject.toml | $(UV)
 	$(call setup_lab,$(VENV))
 	touch $(STAMP_RUN) $@
 
-# The instructor's tools (nbgrader, for `rnnlesson release` and `rnnlesson grade`), from the lock.
+# The instructor's tools (nbgrader, for `rnnlesson release` and `rnnlesson grade`, and dask's
+# distributed for `rnnlesson grade --scheduler`), from the lock.
 $(STAMP_INSTRUCTOR): uv.lock pyproject.toml | $(UV)
-	$(call sync,$(VENV)) --extra instructor
+	$(call sync,$(VENV)) --extra instructor --extra grading
 	touch $(STAMP_RUN) $@
 
 # The newest versions pyproject.toml's ranges allow, into uv.lock, scripts/uv-bootstrap.txt

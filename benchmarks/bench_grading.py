@@ -11,13 +11,22 @@ answer twice, side by side: through the channel to a runner process (``trusted.S
 and with the learner's functions called directly in this process (no channel). The
 difference, per notebook, is what passing every argument and result as data costs.
 
+With ``--scheduler``, the same class is also graded on dask (``rnnlesson grade
+--scheduler``): ``local`` starts a cluster of N worker processes here for each ``--jobs N``
+(one thread each, as many sandboxes as local grading has), an address (tcp://HOST:PORT) uses
+that cluster as it is. The rows give student-notebooks per second side by side with local
+grading, and the scheduler's own cost per task: the round trip of an empty task, one at a
+time, and per task when many are in flight as the grader keeps them.
+
     python benchmarks/bench_grading.py --students 10
+    python benchmarks/bench_grading.py --students 10 --jobs 1 2 --scheduler local
     python benchmarks/bench_grading.py --students 20 --solutions tests/fixtures/grading/solutions
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -35,6 +44,7 @@ from rnnlesson.grading.synthetic import fill_stubs, solution_bodies
 TARGET_SECONDS = 1.5          # per student-notebook, sandboxed, with --jobs 2
 TARGET_SANDBOX_COST = 0.2     # seconds the sandbox adds per student-notebook
 TARGET_CHANNEL_COST = 0.2     # seconds the data-only channel adds per student-notebook
+TARGET_TASK_OVERHEAD = 0.050  # seconds the dask scheduler adds per task
 
 
 class InProcess:
@@ -97,6 +107,36 @@ def channel_cost(solutions: Path, rounds: int = 3) -> tuple[float, float]:
     return float(np.median(remote)), float(np.median(local))
 
 
+def empty_task(x):
+    return x
+
+
+def task_overhead(spec: str, tasks: int = 200) -> tuple[float, float]:
+    """Seconds per empty task on the cluster: one at a time (submit, run, result back), and
+    with twice the cluster's threads in flight, fed as ``grade --scheduler`` feeds them."""
+    from distributed import as_completed
+
+    from rnnlesson.grading.distributed import connect, in_flight
+
+    with connect(spec, print) as client:
+        client.submit(empty_task, -1, pure=False).result()  # the connections made
+        start = time.perf_counter()
+        for i in range(tasks):
+            client.submit(empty_task, i, pure=False).result()
+        one = (time.perf_counter() - start) / tasks
+        limit, left = in_flight(client), iter(range(tasks))
+        start = time.perf_counter()
+        pipeline = as_completed([client.submit(empty_task, next(left), pure=False)
+                                 for _ in range(limit)])
+        for future in pipeline:
+            future.release()
+            i = next(left, None)
+            if i is not None:
+                pipeline.add(client.submit(empty_task, i, pure=False))
+        many = (time.perf_counter() - start) / tasks
+    return one, many
+
+
 def make_class(solutions: Path, folder: Path, students: int, seed: int = 0) -> int:
     """Write ``students`` synthetic students into folder; returns the number of notebooks."""
     rng = np.random.default_rng(seed)
@@ -122,6 +162,9 @@ def main(argv=None) -> int:
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
     parser.add_argument("--timeout", type=int, default=60)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--scheduler", metavar="local|tcp://HOST:PORT",
+                        help="also grade on dask: local starts local:N for each --jobs N; an "
+                             "address grades once on that cluster")
     args = parser.parse_args(argv)
     if not solution_notebooks(args.solutions):
         parser.error(f"no solution notebooks in {args.solutions} "
@@ -150,6 +193,22 @@ def main(argv=None) -> int:
                       f"{seconds[jobs, sandboxed] / notebooks:5.2f} s per student-notebook  "
                       f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})",
                       flush=True)
+        on_dask, overhead = {}, None
+        if args.scheduler:
+            sizes = args.jobs if args.scheduler == "local" else ["cluster"]
+            for workers in sizes:
+                with cluster_for(args.scheduler, workers) as (spec, started):
+                    out = tmp / f"out-dask-{workers}"
+                    start = time.perf_counter()
+                    grade(tmp / "class", out, solutions=solutions, timeout=args.timeout,
+                          scheduler=spec)
+                    on_dask[workers] = time.perf_counter() - start
+                    csvs["dask", workers] = (out / "grades.csv").read_bytes()
+                    print(f"--scheduler {spec} ({workers} workers, started in {started:.1f} s):"
+                          f" {on_dask[workers]:7.1f} s total, "
+                          f"{on_dask[workers] / notebooks:5.2f} s per student-notebook",
+                          flush=True)
+                    overhead = overhead or (spec, *task_overhead(spec))
         if len(set(csvs.values())) != 1:
             print("ERROR: grades.csv differs between the runs", file=sys.stderr)
             return 1
@@ -174,7 +233,42 @@ def main(argv=None) -> int:
         print(f"target channel cost < {TARGET_CHANNEL_COST} s per student-notebook: "
               f"{'met' if through - direct < TARGET_CHANNEL_COST else 'NOT met'} "
               f"({through - direct:+.3f} s)")
+        if on_dask:
+            print_dask(seconds, on_dask, notebooks, overhead)
     return 0
+
+
+@contextlib.contextmanager
+def cluster_for(scheduler: str, workers):
+    """(the address to grade on, seconds it took to start): a LocalCluster of ``workers``
+    processes with one thread each for ``local``, else the running cluster given."""
+    if scheduler != "local":
+        yield scheduler, 0.0
+        return
+    import logging
+
+    from distributed import LocalCluster
+
+    start = time.perf_counter()
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
+        yield cluster.scheduler_address, time.perf_counter() - start
+
+
+def print_dask(seconds: dict, on_dask: dict, notebooks: int, overhead) -> None:
+    """Local grading and dask side by side, and the scheduler's cost per task."""
+    print("workers | local, sandboxed              | dask, sandboxed")
+    for workers, total in on_dask.items():
+        local = seconds.get((workers, True))
+        left = (f"{notebooks / local:5.2f} notebooks/s ({local / notebooks:.2f} s each)"
+                if local else "-")
+        print(f"{workers!s:>7} | {left:29} | {notebooks / total:5.2f} notebooks/s "
+              f"({total / notebooks:.2f} s each)")
+    spec, one, many = overhead
+    print(f"the scheduler's cost per task ({spec}): {one * 1000:.1f} ms for an empty task "
+          f"one at a time, {many * 1000:.1f} ms each with tasks in flight")
+    print(f"target scheduler overhead < {TARGET_TASK_OVERHEAD * 1000:.0f} ms per task: "
+          f"{'met' if one < TARGET_TASK_OVERHEAD else 'NOT met'} ({one * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
                       [--discard-answers] [--nbgrader-course COURSE]
     rnnlesson grade SUBMISSIONS --out OUT [--solutions solutions] [--exercise ex03 ...]
                     [--format canvas|moodle ...] [--timeout 30] [--jobs 2] [--memory 2048]
-                    [--show-tests]
+                    [--show-tests] [--scheduler tcp://HOST:PORT | local:N]
 """
 from __future__ import annotations
 
@@ -50,20 +50,28 @@ def printable(text) -> str:
 
 
 def _grade(args) -> int:
-    from .grading.grade import grade
+    from .grading.grade import GradeError, grade
+    from .grading.progress import Progress
     from .grading.results import format_points
 
+    if args.scheduler is not None and args.jobs is not None:
+        raise GradeError("--jobs and --scheduler: give one of them; on a cluster, the workers' "
+                         "threads decide how many notebooks are graded at once (local:N "
+                         "starts N worker processes here)")
+    counts = Progress()
+
     def progress(result, n, total, reused):
-        print(f"[{n}/{total}] {printable(result.student)} {printable(result.exercise)}: "
+        print(f"{counts.bar()} {printable(result.student)} {printable(result.exercise)}: "
               f"{format_points(result.score)}/{format_points(result.max_score)} "
-              f"{result.status}" + (" (kept from an earlier run)" if reused else ""),
-              flush=True)
+              f"{result.status}" + (" (kept from an earlier run)" if reused else "")
+              + f"  ({counts.text()})", flush=True)
 
     def notice(text):
         print(f"note: {printable(text)}", flush=True)
 
     results = grade(args.submissions, args.out, solutions=args.solutions,
-                    timeout=args.timeout, jobs=args.jobs,
+                    timeout=args.timeout, jobs=args.jobs or 2, scheduler=args.scheduler,
+                    progress=counts,
                     notebook_timeout=args.notebook_timeout, force=args.force,
                     on_result=progress, memory=args.memory * 1024**2,
                     sandboxed=not args.unsafe_no_sandbox, show_tests=args.show_tests,
@@ -128,8 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--notebook-timeout", type=_positive, default=None,
                     help="seconds the learner's cells may run before the tests (default 10 x "
                          "--timeout)")
-    gr.add_argument("--jobs", type=_positive, default=2,
-                    help="notebooks graded at once (default 2)")
+    gr.add_argument("--jobs", type=_positive, default=None,
+                    help="notebooks graded at once on this machine, by as many worker "
+                         "processes of the grader's own (default 2); not with --scheduler")
+    gr.add_argument("--scheduler", metavar="ADDRESS",
+                    help="grade on a dask cluster instead: tcp://HOST:PORT of a running dask "
+                         "scheduler, or local:N to start one here with N worker processes. "
+                         "Each worker grades as many notebooks at once as it has threads, "
+                         "each in its own sandbox, so --jobs does not apply; --jobs stays the "
+                         "way to grade on one machine without dask")
     gr.add_argument("--force", action="store_true",
                     help="regrade everything, ignoring results kept in OUT from earlier runs")
     gr.add_argument("--memory", type=_positive, default=2048, metavar="MIB",
@@ -143,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-INSTRUCTOR_TOOLS = {"nbgrader", "nbconvert", "nbclient"}
+INSTRUCTOR_TOOLS = {"nbgrader", "nbconvert", "nbclient", "distributed", "dask"}
 
 
 def _interrupt(signum, frame):

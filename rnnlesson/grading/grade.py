@@ -8,7 +8,8 @@ The steps, all in a private temporary folder (never in the repository or the sub
    duplicated cells, stripped metadata) on a copy;
 3. hand the gradable ones to ``jobs`` worker processes, each with its own sandbox slot; a
    worker runs the notebook's cells in the sandbox and its tests in its own process
-   (``worker.py``), and sends back the result and the feedback page;
+   (``worker.py``), and sends back the result and the feedback page; with ``scheduler``,
+   the same work is done by the workers of a dask cluster instead (``distributed.py``);
 4. store each result (signed) and its page as it arrives, and rebuild ``OUT/grades.csv``.
 Only this process writes OUT.
 
@@ -33,6 +34,7 @@ from pathlib import Path
 from . import answer_key, cgroups, feedback, lms, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, points_by_test, stamp
+from .progress import Progress
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
 from .submissions import check_submission, collect_students, submission_path, unpack
@@ -82,8 +84,10 @@ def claim_out(out: Path, protected: list[Path]):
 class Pool:
     """``jobs`` worker processes, each on its own copy of the course; jobs go to whoever is free."""
 
-    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float):
+    def __init__(self, jobs: int, work: Path, out: Path, settings: dict, hard_limit: float,
+                 on_start=None):
         self.jobs, self.work, self.out = jobs, work, out
+        self.on_start = on_start or (lambda job: None)  # a job handed to a worker
         self.settings, self.hard_limit = settings, hard_limit
         self.procs: dict[int, subprocess.Popen] = {}
         self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
@@ -146,6 +150,7 @@ class Pool:
                 if worker is None:
                     worker = self._spawn(index)
                 proc, lines = worker
+                self.on_start(job)
                 try:
                     proc.stdin.write(json.dumps(job) + "\n")
                     proc.stdin.flush()
@@ -315,7 +320,7 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
           notebook_timeout: int | None = None, force: bool = False,
           on_result=None, memory: int = 2 * 1024**3, sandboxed: bool = True,
           show_tests: bool = False, on_notice=None, exercises=None,
-          formats=()) -> list[Result]:
+          formats=(), scheduler: str | None = None, progress=None) -> list[Result]:
     """Grade every student's notebooks; returns the results sorted by student, exercise.
 
     ``exercises``: grade only these (stems, or their ``exNN`` prefix); ``formats``: also write
@@ -324,12 +329,22 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
     ``on_notice(text)`` for what the instructor should know (folders skipped, a stored
     result not written by the grader, a zip unpacked). ``sandboxed=False`` runs kernels
     unconfined, for measuring the sandbox's cost only.
+    ``scheduler``: grade on a dask cluster instead of ``jobs`` local worker processes
+    (``tcp://HOST:PORT``, or ``local:N`` for a cluster of N processes started here; see
+    ``distributed.py``); ``progress``: a `progress.Progress` kept up to date.
     """
     submissions, out, solutions = Path(submissions), Path(out), Path(solutions)
     notice = on_notice or (lambda text: None)
     if timeout < 1 or jobs < 1:
         raise GradeError(f"--timeout and --jobs must be at least 1, got --timeout {timeout} "
                          f"and --jobs {jobs}")
+    if scheduler is not None:
+        from .distributed import parse_scheduler
+
+        parse_scheduler(scheduler)  # a clear error before anything is built
+        if not sandboxed:
+            raise GradeError("--scheduler grades in the workers' sandboxes only: a cluster "
+                             "never runs a notebook unconfined")
     if memory < MIN_MEMORY:
         raise GradeError(f"--memory must be at least {MIN_MEMORY // 1024**2} MiB (numpy and "
                          f"the kernel need it), got {memory // 1024**2} MiB")
@@ -349,7 +364,7 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
     if not submissions.exists():
         raise GradeError(f"submissions not found: {submissions} (expected a folder with one "
                          "sub-folder per student, or a .zip of that)")
-    if sandboxed:
+    if sandboxed and scheduler is None:  # a cluster's workers check their own machines
         try:
             find_bwrap()
         except SandboxError as err:
@@ -373,12 +388,23 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
         store = ResultStore(out)
         lock = threading.Lock()
         count = [0]
+        progress = progress if progress is not None else Progress()
+        progress.begin(len(units))
+        running = set()  # units handed to a worker and not yet stored
+
+        def started(job: dict) -> None:
+            with lock:
+                running.add((job["student"], job["exercise"]))
+            progress.started()
 
         def done(result: Result, page: bytes | None = None, reused: bool = False) -> None:
             with lock:
                 count[0] += 1
                 store.record(result, page)
                 store.write_csv()
+                unit = (result.student, result.exercise)
+                progress.finished(result.status, reused, unit in running)
+                running.discard(unit)
                 if on_result is not None:
                     on_result(result, count[0], len(units), reused)
 
@@ -399,8 +425,10 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
             return results
         settings = {"timeout": timeout, "notebook_timeout": notebook_timeout,
                     "memory": memory, "sandboxed": sandboxed}
-        pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS)
-        pool.prestart(len(todo))
+        pool = Pool(jobs, work, out, settings, hard_limit=notebook_timeout + GRACE_SECONDS,
+                    on_start=started)
+        if scheduler is None:
+            pool.prestart(len(todo))
         try:
             released = build_course(notebooks, work / "template")
             keys = answer_keys(notebooks, {stem for _, stem in todo}, work / "answer-keys",
@@ -432,7 +460,13 @@ def grade(submissions, out, solutions="solutions", timeout: int = 30, jobs: int 
                             "max_score": info["max_score"], "steps": info["steps"],
                             "package": keys.get(stem), "hidden_lines": info["hidden"],
                             "scrub_paths": scrub_paths, "show_tests": show_tests})
-        pool.run(pending, done)
+        if scheduler is None:
+            pool.run(pending, done)
+        else:
+            from .distributed import grade_on_cluster
+
+            grade_on_cluster(scheduler, pending, settings, work / "answer-keys", done,
+                             started, notice)
         store.write_csv()
         results = [store.current[unit] for unit in units]
         write_class_summary(out, results)

@@ -136,6 +136,13 @@ class Sandbox:
             self.group.remove()
             self.group = None
 
+    def close(self) -> None:
+        """Done with this slot: its group removed, its uid (if one was claimed) given back."""
+        self.clean()
+        if self._uid_lock is not None:
+            self._uid_lock.close()
+            self._uid_lock = None
+
     def command(self, argv: list[str], package: Path | None = None) -> list[str]:
         """argv run inside the sandbox; ``package``, if given, is bound read-only over the
         rnnlesson package (the copy without the exercise's answer key, see answer_key.py)."""

@@ -93,6 +93,20 @@ def grade_unit(job: dict, slot: sandbox.Sandbox | None, settings: dict) -> dict:
                          job["steps"]).decode("utf-8")}
 
 
+def grade_or_report(job: dict, slot: sandbox.Sandbox | None, settings: dict) -> dict:
+    """`grade_unit`, or a ``grader-error`` reply if the grader itself failed on the notebook
+    (one bad notebook must not stop the class). Used by this process and by a dask worker."""
+    try:
+        return grade_unit(job, slot, settings)
+    except Exception as err:
+        print(f"{job['gid']}/{job['exercise']}: {type(err).__name__}: {err}",
+              file=sys.stderr, flush=True)
+        result = Result(job["student"], job["exercise"], 0.0, job["max_score"],
+                        "grader-error", "the grader failed on this notebook (its log has "
+                        "the details); nothing in it was scored", job["key"])
+        return {"result": result.__dict__, "verdicts": [], "page": page(result).decode("utf-8")}
+
+
 def die_with_parent(parent: int) -> None:
     """Be killed when the grader dies, however it dies (Linux prctl PR_SET_PDEATHSIG)."""
     try:
@@ -121,18 +135,7 @@ def main() -> None:
                                 cpu_seconds=settings["notebook_timeout"] + 60)
         slot = sandbox.Sandbox(Path(settings["sandbox_root"]), settings["slot"], limits)
     for line in sys.stdin:
-        job = json.loads(line)
-        try:
-            reply = grade_unit(job, slot, settings)
-        except Exception as err:  # one bad notebook must not stop the class
-            print(f"{job['gid']}/{job['exercise']}: {type(err).__name__}: {err}",
-                  file=sys.stderr, flush=True)
-            result = Result(job["student"], job["exercise"], 0.0, job["max_score"],
-                            "grader-error", "the grader failed on this notebook (its log has "
-                            "the details); nothing in it was scored", job["key"])
-            reply = {"result": result.__dict__, "verdicts": [],
-                     "page": page(result).decode("utf-8")}
-        answers.write(json.dumps(reply) + "\n")
+        answers.write(json.dumps(grade_or_report(json.loads(line), slot, settings)) + "\n")
 
 
 if __name__ == "__main__":
