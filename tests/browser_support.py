@@ -368,10 +368,11 @@ class LabPage:
         The execution indicator says idle before a kernel exists, and Lab can ask for a
         kernel after that: so wait for the session's kernel itself, then for idle."""
         idle = f'{PANEL} .jp-Notebook-ExecutionIndicator[data-status="idle"]'
-        has_kernel = """(path) => {
+        has_kernel = """([path, idle]) => {
           if (document.querySelector('.jp-Dialog')) return true;
           const app = window.jupyterapp;
-          if (!app) return false;
+          // a lab that does not expose its app (a JupyterHub user's): the indicator alone
+          if (!app) return !!document.querySelector(idle);
           const panel = [...app.shell.widgets('main')].find(
             w => w.context && w.context.path === path);
           const kernel = panel && panel.sessionContext && panel.sessionContext.session
@@ -379,8 +380,8 @@ class LabPage:
           return !!kernel && kernel.status === 'idle';
         }"""
         for _ in range(2):  # a kernel dialog answered, then the kernel it starts
-            self.page.wait_for_function(has_kernel, arg=self.relpath, timeout=timeout_ms,
-                                        polling=200)
+            self.page.wait_for_function(has_kernel, arg=[self.relpath, idle],
+                                        timeout=timeout_ms, polling=200)
             self.answer_kernel_dialog()
         self.page.wait_for_selector(idle, state="attached", timeout=timeout_ms)
 

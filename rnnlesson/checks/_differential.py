@@ -272,9 +272,10 @@ def shrink(spec: Spec, fn, case: Case, outcome: Outcome) -> tuple[Case, Outcome]
 
 def array_text(value, limit: int = 110, precision: int = 3) -> str:
     if isinstance(value, np.ndarray):
+        # sign and legacy given: the text must not depend on print options a library set
         text = np.array2string(value, precision=precision, separator=", ",
                                suppress_small=precision <= 3, max_line_width=10_000,
-                               threshold=60).replace("\n", "")
+                               threshold=60, sign="-", legacy=False).replace("\n", "")
         text = " ".join(text.split())
     elif isinstance(value, dict):
         text = "{" + ", ".join(f"{k}: {array_text(v, 40)}" for k, v in value.items()) + "}"
