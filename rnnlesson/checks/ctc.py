@@ -162,16 +162,24 @@ READ_SLIPS = [
 ]
 
 
-def alpha_with(slip, log_y, l_ext, skip, start):
-    """log α computed with the slip at every entry from frame 1 on (from the lecture's start)."""
-    L, T = len(l_ext), log_y.shape[1]
-    log_alpha = np.full((L, T), NEG)
+def fill_alpha(start, T, rows, value_at):
+    """log α (rows, T) from frame 0's start, each later entry value_at(log_alpha, s, t) in
+    order of t, then s (None leaves it log 0)."""
+    log_alpha = np.full((rows, T), NEG)
     log_alpha[:, 0] = start
     with np.errstate(all="ignore"):
         for t in range(1, T):
-            for s in range(L):
-                log_alpha[s, t] = entry(log_alpha, log_y, l_ext, skip, s, t, slip)
+            for s in range(rows):
+                value = value_at(log_alpha, s, t)
+                if value is not None:
+                    log_alpha[s, t] = value
     return log_alpha
+
+
+def alpha_with(slip, log_y, l_ext, skip, start):
+    """log α computed with the slip at every entry from frame 1 on (from the lecture's start)."""
+    return fill_alpha(start, log_y.shape[1], len(l_ext), lambda log_alpha, s, t: entry(
+        log_alpha, log_y, l_ext, skip, s, t, slip))
 
 
 def same_alpha(got, other):
@@ -292,27 +300,22 @@ def alpha_paths(log_y, l_ext, skip, start, same_frame=(), emit_on=None, never=()
     """log α with predecessors read from frame t for the paths in same_frame (the lecture's:
     t - 1 for all), the emission added to each path in emit_on alone (None: to their sum, the
     lecture's), and the rows in never left log 0 after frame 0 (never computed)."""
-    L, T = len(l_ext), log_y.shape[1]
-    log_alpha = np.full((L, T), NEG)
-    log_alpha[:, 0] = start
-    with np.errstate(all="ignore"):
-        for t in range(1, T):
-            for s in range(L):
-                if s in never:
-                    continue
-                frame = {p: t if p in same_frame else t - 1 for p in PATHS}
-                paths = {"stay": log_alpha[s, frame["stay"]]}
-                if s >= 1:
-                    paths["next"] = log_alpha[s - 1, frame["next"]]
-                if s >= 2 and skip[s]:
-                    paths["skip"] = log_alpha[s - 2, frame["skip"]]
-                emission = log_y[l_ext[s], t]
-                if emit_on is None:
-                    log_alpha[s, t] = emission + float(np.logaddexp.reduce(list(paths.values())))
-                else:
-                    log_alpha[s, t] = float(np.logaddexp.reduce(
-                        [v + (emission if k in emit_on else 0.0) for k, v in paths.items()]))
-    return log_alpha
+    def value_at(log_alpha, s, t):
+        if s in never:
+            return None
+        frame = {p: t if p in same_frame else t - 1 for p in PATHS}
+        paths = {"stay": log_alpha[s, frame["stay"]]}
+        if s >= 1:
+            paths["next"] = log_alpha[s - 1, frame["next"]]
+        if s >= 2 and skip[s]:
+            paths["skip"] = log_alpha[s - 2, frame["skip"]]
+        emission = log_y[l_ext[s], t]
+        if emit_on is None:
+            return emission + float(np.logaddexp.reduce(list(paths.values())))
+        return float(np.logaddexp.reduce(
+            [v + (emission if k in emit_on else 0.0) for k, v in paths.items()]))
+
+    return fill_alpha(start, log_y.shape[1], len(l_ext), value_at)
 
 
 def path_variant(got, log_y, l_ext, skip, start):
