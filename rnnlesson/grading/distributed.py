@@ -3,14 +3,15 @@
 The grader's main process (the *driver*) does everything ``grade.py`` does on one machine
 (checks each submission, builds each exercise's package without its answer key, stores
 results, writes OUT), except grading the notebooks: each (student, exercise) becomes one dask
-task, which runs on a worker exactly what a local worker process runs (``worker.grade_unit``
-in a sandbox slot) and returns the result, the verdicts and the feedback page.
+task, which a worker hands to one of its grading processes, the same worker process local
+grading runs (``worker.py`` in a sandbox slot, driven through ``process.GradingProcess``),
+and which returns the result, the verdicts and the feedback page.
 
 - **No shared file system.** A task carries the staged submission's bytes and the job's
   settings; the answer-key packages and the run's settings reach each worker once, in the
-  worker plugin (`CoursePlugin`), which unpacks them into the worker's local folder, claims
-  one sandbox slot per worker thread, proves a sandbox starts there, and removes it all when
-  the worker closes. A worker where no sandbox can start (bubblewrap missing, user
+  worker plugin (`CoursePlugin`), which unpacks them into the worker's local folder, proves a
+  sandbox starts there, starts one grading process (with its sandbox slot) per worker thread,
+  and removes it all when the worker closes. A worker where no sandbox can start (bubblewrap missing, user
   namespaces off) or whose ``rnnlesson`` differs from the driver's is refused: the plugin
   says why and closes the worker; it never grades unconfined.
 - **Keys.** A task's key is made from the result's reuse key (the digest of the submission,
@@ -23,6 +24,9 @@ in a sandbox slot) and returns the result, the verdicts and the feedback page.
   has killed ``distributed.scheduler.allowed-failures`` + 1 workers comes back as
   ``KilledWorker``: its row is ``grader-error`` and the class goes on. A lost scheduler stops
   the driver with a message (`ClusterLost`); what was stored stays, and a re-run resumes.
+- **Time.** A notebook whose grading outlasts the hard limit (its time limit plus
+  ``GRACE_SECONDS``) has its grading process killed with everything it started, and its row
+  says ``timeout``, as in local grading; the slot gets a fresh process and the worker goes on.
 - **Backpressure.** At most `in_flight` tasks are submitted at once (twice the cluster's
   threads, at least 4), fed to ``distributed.as_completed`` as earlier ones finish.
 """
@@ -46,7 +50,9 @@ from pathlib import Path
 
 from distributed import WorkerPlugin
 
-from .grade import GradeError
+from .feedback import page
+from .grade import GRACE_SECONDS, GradeError
+from .process import GradingProcess, unanswered
 from .results import Result
 from .sandbox import PACKAGE_DIR, Limits, Sandbox, SandboxError
 
@@ -120,7 +126,7 @@ class CoursePlugin(WorkerPlugin):
         self.ready = False
 
     def setup(self, worker) -> None:
-        self.ready, self.root, self.slots = False, None, queue.Queue()
+        self.ready, self.root, self.slots, self.procs = False, None, queue.Queue(), {}
         try:
             self._prepare(worker.local_directory, worker.state.nthreads)
         except (WorkerRefused, SandboxError, OSError) as err:
@@ -146,24 +152,33 @@ class CoursePlugin(WorkerPlugin):
         limits = Limits(memory=self.settings["memory"],
                         cpu_seconds=self.settings["notebook_timeout"] + 60)
         for index in range(threads):
-            slot = Sandbox(self.root / f"sandbox-{index}", index, limits)
-            self.slots.put(slot)
-            probe_sandbox(slot)
+            probe = Sandbox(self.root / f"sandbox-{index}", index, limits)
+            try:
+                probe_sandbox(probe)
+            finally:
+                probe.close()  # the slot's grading process claims its own
+            self._start(index)
+            self.slots.put(index)
+
+    def _start(self, slot: int) -> GradingProcess:
+        """The slot's grading process, as a local worker is started (its imports begin now)."""
+        proc = GradingProcess(self.root, self.root / f"worker-{slot}.log")
+        proc.begin(dict(self.settings, course=str(self.root / f"course-{slot}"), slot=slot,
+                        sandbox_root=str(self.root / f"sandbox-{slot}")))
+        self.procs[slot] = proc
+        return proc
 
     def teardown(self, worker) -> None:
         self.ready = False
-        while True:
-            try:
-                self.slots.get_nowait().close()
-            except queue.Empty:
-                break
+        for proc in list(getattr(self, "procs", {}).values()):
+            proc.kill()
+        self.procs = {}
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def grade(self, job: dict, notebook: bytes) -> dict:
-        """One notebook, in a free slot of this worker: what a local worker process sends."""
-        from .worker import grade_or_report
-
+        """One notebook, by the grading process of a free slot of this worker, stopped at the
+        hard limit as a local worker is: what a local worker process sends."""
         slot = self.slots.get()
         staged = self.root / "staged" / job["gid"] / f"{job['exercise']}.ipynb"
         try:
@@ -175,8 +190,17 @@ class CoursePlugin(WorkerPlugin):
                      str(PACKAGE_DIR.parent)]
             job = dict(job, submission=str(staged), package=package,
                        scrub_paths=job["scrub_paths"] + local)
-            settings = dict(self.settings, course=str(self.root / f"course-{slot.slot}"))
-            return grade_or_report(job, slot, settings)
+            proc = self.procs.get(slot) or self._start(slot)
+            limit = self.settings["notebook_timeout"] + GRACE_SECONDS
+            reply = proc.exchange(job, limit)
+            if reply is None:
+                died = proc.died()
+                proc.kill()
+                del self.procs[slot]
+                result = unanswered(job, died, limit)
+                reply = {"result": result.__dict__, "verdicts": [],
+                         "page": page(result).decode("utf-8")}
+            return reply
         finally:
             staged.unlink(missing_ok=True)
             self.slots.put(slot)
@@ -377,8 +401,6 @@ def _record(future, job: dict, done, spec: str) -> None:
     if future.status == "error":
         error = future.exception()
         if isinstance(error, KilledWorker):
-            from .feedback import page
-
             result = killed_result(job, error)
             done(result, page(result))
             return

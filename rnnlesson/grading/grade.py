@@ -24,7 +24,6 @@ import json
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +33,7 @@ from pathlib import Path
 from . import answer_key, cgroups, feedback, lms, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, points_by_test, stamp
+from .process import GradingProcess, unanswered
 from .progress import Progress
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
@@ -89,8 +89,8 @@ class Pool:
         self.jobs, self.work, self.out = jobs, work, out
         self.on_start = on_start or (lambda job: None)  # a job handed to a worker
         self.settings, self.hard_limit = settings, hard_limit
-        self.procs: dict[int, subprocess.Popen] = {}
-        self.ready: dict[int, tuple[subprocess.Popen, queue.Queue]] = {}
+        self.procs: dict[int, GradingProcess] = {}  # running, settings sent or not
+        self.ready: dict[int, GradingProcess] = {}  # prestarted, no settings yet
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
 
@@ -99,45 +99,24 @@ class Pool:
         for index in range(min(self.jobs, count)):
             self.ready[index] = self._start(index)
 
-    def _start(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
-        env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
-                   + os.environ.get("PATH", ""))
-        env.pop("PYTHONSTARTUP", None)
-        env["RNNLESSON_GRADER_PID"] = str(os.getpid())
-        log = open(self.out / STATE_DIR / f"worker-{index}.log", "ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rnnlesson.grading.worker"], cwd=self.work, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
-            start_new_session=True)
-        log.close()
+    def _start(self, index: int) -> GradingProcess:
+        proc = GradingProcess(self.work, self.out / STATE_DIR / f"worker-{index}.log")
         self.procs[index] = proc
-        lines: queue.Queue = queue.Queue()
+        return proc
 
-        def read():
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=read, daemon=True).start()
-        return proc, lines
-
-    def _spawn(self, index: int) -> tuple[subprocess.Popen, queue.Queue]:
+    def _spawn(self, index: int) -> GradingProcess:
         """A worker (prestarted or new) told which folder is its own."""
         course = self.work / f"worker-{index}"
         course.mkdir(exist_ok=True)
-        proc, lines = self.ready.pop(index, None) or self._start(index)
-        settings = dict(self.settings, course=str(course), slot=index,
-                        sandbox_root=str(self.work / f"sandbox-{index}"))
-        proc.stdin.write(json.dumps(settings) + "\n")
-        proc.stdin.flush()
-        return proc, lines
+        proc = self.ready.pop(index, None) or self._start(index)
+        proc.begin(dict(self.settings, course=str(course), slot=index,
+                        sandbox_root=str(self.work / f"sandbox-{index}")))
+        return proc
 
     def _kill(self, index: int) -> None:
         proc = self.procs.pop(index, None)
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, 9)
-            proc.wait()
+        if proc is not None:
+            proc.kill()
 
     def _drive(self, index: int, todo: queue.Queue, done) -> None:
         worker = None
@@ -149,28 +128,17 @@ class Pool:
                     break
                 if worker is None:
                     worker = self._spawn(index)
-                proc, lines = worker
                 self.on_start(job)
-                try:
-                    proc.stdin.write(json.dumps(job) + "\n")
-                    proc.stdin.flush()
-                    line = lines.get(timeout=self.hard_limit)
-                except (OSError, queue.Empty):
-                    line = None
+                reply = worker.exchange(job, self.hard_limit)
                 if self.stop.is_set():
                     break
-                if line is None:
-                    died = proc.poll() is not None
+                if reply is None:
+                    died = worker.died()
                     self._kill(index)
                     worker = None
-                    status = "grader-error" if died else "timeout"
-                    detail = ("the grading worker stopped unexpectedly" if died else
-                              f"grading took longer than {self.hard_limit:.0f} s; stopped")
-                    result = Result(job["student"], job["exercise"], 0.0, job["max_score"],
-                                    status, detail, job["key"])
+                    result = unanswered(job, died, self.hard_limit)
                     done(result, feedback.page(result))
                 else:
-                    reply = json.loads(line)
                     result = Result(**reply["result"])
                     if (result.student, result.exercise) != (job["student"], job["exercise"]):
                         raise RuntimeError("a grading worker answered for another notebook")
@@ -180,8 +148,7 @@ class Pool:
             self.stop.set()
         finally:
             if worker is not None and not self.stop.is_set():
-                worker[0].stdin.close()
-                worker[0].wait()
+                worker.close()
                 self.procs.pop(index, None)
 
     def run(self, jobs: list[dict], done) -> None:

@@ -1,4 +1,5 @@
-"""A grading worker: ``python -m rnnlesson.grading.worker``, driven by ``grade.py`` over a pipe.
+"""A grading worker: ``python -m rnnlesson.grading.worker``, driven over a pipe (``process.py``)
+by ``grade.py``'s pool or by a dask worker's plugin (``distributed.py``).
 
 Each worker owns one sandbox slot. The first line on stdin is the settings; every later
 line is one (student, exercise) to grade. For each, the worker starts the submission's
@@ -95,7 +96,7 @@ def grade_unit(job: dict, slot: sandbox.Sandbox | None, settings: dict) -> dict:
 
 def grade_or_report(job: dict, slot: sandbox.Sandbox | None, settings: dict) -> dict:
     """`grade_unit`, or a ``grader-error`` reply if the grader itself failed on the notebook
-    (one bad notebook must not stop the class). Used by this process and by a dask worker."""
+    (one bad notebook must not stop the class)."""
     try:
         return grade_unit(job, slot, settings)
     except Exception as err:
