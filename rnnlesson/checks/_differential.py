@@ -134,7 +134,6 @@ class Extreme:
     change: Callable[[dict], dict]
     slug: str
     advice: str
-    note: bool = False  # only a note (printed, no failure): the exercise does not ask for it
 
 
 def same(got, expected, tol=TOL) -> bool:
@@ -461,10 +460,6 @@ def extreme_failure(spec: Spec, fn, seed: int = 0) -> None:
                 outcome = run(spec, fn, inputs)
             if outcome.failure is None and not outcome.wrong:
                 continue
-            if extreme.note:
-                print(f"Note: {extreme.label} your {spec.name} gives other values than the "
-                      f"lecture's (NaN or inf, or a failure). {extreme.advice}")
-                break
             if outcome.failure is not None and outcome.failure.mistake.endswith("not-finite"):
                 said = outcome.failure.message.splitlines()[0].partition(": ")[2]
                 raise mistake(spec.name, extreme.slug, f"{spec.name}: {extreme.label} "

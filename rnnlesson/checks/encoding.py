@@ -232,11 +232,30 @@ def check_batch(encode_batch, sentences):
 WORDS = ["the", "cat", "Zoe", "2", "a", "mat", "dog", "ran", "on", "sat", "zebra", "10"]
 
 
+SPACES = (" ", " ", " ", "  ")  # what sentence.split() reads as one break
+
+
 def build_sentences(sizes, rng, simple):
-    """m sentences of 1 to `words` words drawn from a pool of `pool` words (repeats likely)."""
+    """m sentences of 1 to `words` words drawn from a pool of `pool` words (repeats likely);
+    beyond the simplest cases, words are sometimes separated by two spaces, and a
+    sentence may end with a space, as typed text is."""
     pool = WORDS[:sizes["pool"]] if simple else list(rng.permutation(WORDS)[:sizes["pool"]])
-    return [" ".join(rng.choice(pool, size=int(rng.integers(1, sizes["words"] + 1))))
-            for _ in range(sizes["m"])]
+    sentences = []
+    for _ in range(sizes["m"]):
+        words = rng.choice(pool, size=int(rng.integers(1, sizes["words"] + 1)))
+        if simple:
+            sentences.append(" ".join(words))
+            continue
+        gaps = [str(rng.choice(SPACES)) for _ in words[1:]]
+        tail = " " if rng.random() < 0.2 else ""
+        sentences.append("".join(w + g for w, g in zip(words, gaps + [""], strict=True)) + tail)
+    return sentences
+
+
+def split_on_one_space(vocab):
+    """A word of the learner's vocabulary that only splitting at single spaces makes."""
+    odd = [w for w in vocab if isinstance(w, str) and w.strip() == ""]
+    return odd[0] if odd else None
 
 
 def build_vocab_inputs(sizes, rng, simple):
@@ -253,6 +272,13 @@ def read_vocabulary(result, inputs):
     if not isinstance(result, list):
         raise mistake(NAME_VOCAB, "not-a-list", f"{NAME_VOCAB} should return a list of words, "
                       f"received {shape_text(result)}.")
+    odd = split_on_one_space(result)
+    if odd is not None:
+        raise mistake(NAME_VOCAB, "split-on-one-space", f"{NAME_VOCAB}: for sentences = "
+                      f"{inputs['sentences']!r} your vocabulary holds the word {odd!r}. "
+                      "Splitting at single spaces (split(' ')) makes a word of the gap between "
+                      "two spaces or after a trailing space; sentence.split() splits at any run "
+                      "of spaces and makes only the words.")
     return vocabulary_outputs(result)
 
 
@@ -261,7 +287,7 @@ VOCAB_SPEC = Spec(
     build_vocab_inputs, lambda sentences: vocabulary_outputs(reference_vocabulary(sentences)),
     read_vocabulary,
     terms={"pad": f"the padding symbol '{PAD}' first (id 0)",
-           "words": "the words: every distinct word of the sentences (split on spaces), once",
+           "words": "the words: every distinct word of the sentences (sentence.split()), once",
            "vocab-order": f"the vocabulary's order: after '{PAD}' the words sorted alphabetically "
                     "(sorted(...)), each once"},
     depends={"the first symbol": {"pad"}, "the set of words": {"words"},

@@ -254,10 +254,7 @@ SPEC = Spec(
     extremes=[Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
                       "np.exp overflows to inf above about 709, and inf / inf is NaN. "
                       "Subtract each column's largest logit before np.exp (softmax(z) = "
-                      "softmax(z - max z)), or use the given softmax.",
-                      # the exercise gives softmax and asks for the formula, not for its
-                      # range: a softmax written out plainly is right, and only noted
-                      note=True)])
+                      "softmax(z - max z)), or use the given softmax.")])
 
 
 def general(fn):

@@ -14,10 +14,12 @@ import numpy as np
 
 from rnnlesson.checks._common import CheckFailure, assert_returns, assert_shape, call, snapshot
 from rnnlesson.checks._differential import (
+    Extreme,
     Probe,
     Spec,
     counterexamples,
     explain,
+    extreme_failure,
     numbers,
     run,
     shrink,
@@ -95,6 +97,7 @@ def explained(spec, fn):
     core's message, its terms narrowed to the suspects `localise_paths` leaves."""
     found = counterexamples(spec, fn)
     if not found:
+        extreme_failure(spec, fn)
         return
     case, outcome = shrink(spec, fn, *found[0])
     witnesses = [(c, o) for c, o in found if not c.simple] or found
@@ -200,9 +203,25 @@ def step_probes(with_gates):
 
 STEP_SIZES = {"n_x": (1, 3), "n_a": (1, 3), "n_y": (2, 3), "m": (1, 3)}
 STEP_HINT = "Each W (n_a, n_a + n_x) multiplies the stacked column [a_prev; xt] (n_a + n_x, m)."
+
+
+def large_pre_activations(inputs):
+    """Every gate's and the candidate's pre-activation times 1000 (hundreds, either sign)."""
+    params = dict(inputs["params"])
+    for g in GATES:
+        params[f"W{g}"], params[f"b{g}"] = 1000 * params[f"W{g}"], 1000 * params[f"b{g}"]
+    return {**inputs, "params": params}
+
+
 FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                     terms=STEP_TERMS, depends=STEP_DEPENDS, probes=step_probes(False),
-                    show=("xt", "a_prev", "c_prev"), hint=STEP_HINT)
+                    show=("xt", "a_prev", "c_prev"), hint=STEP_HINT,
+                    extremes=[Extreme(
+                        "with large pre-activations (every gate's W and b times 1000)",
+                        large_pre_activations, "overflow",
+                        "np.exp overflows to inf above about 709: exp(z) / (1 + exp(z)) is "
+                        "then inf / inf = NaN. Use the given sigmoid, or 1 / (1 + np.exp(-z)), "
+                        "which tends to 0 and 1 as it should.")])
 FORWARD_GATES_SPEC = replace(FORWARD_SPEC, reference=reference_gates, read=read_gates,
                              depends={**STEP_DEPENDS, **GATE_TERMS}, probes=step_probes(True))
 

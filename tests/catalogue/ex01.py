@@ -305,3 +305,23 @@ def build_vocabulary(sentences):
     return ["<pad>"] + sorted(set(sentences))
 '''},
 ]
+
+# Review 8: words read by splitting at single spaces (a double or trailing space makes '' a
+# word); filtering the empty words out is right.
+ANSWERS += [
+    {"name": "split at single spaces", "mistake": "ex01/split-on-one-space",
+     "says": ["your vocabulary holds the word ''", "sentence.split()"],
+     "checks": ["check_build_vocabulary"],
+     "code": '''
+def build_vocabulary(sentences):
+    words = {w for s in sentences for w in s.split(" ")}
+    return ["<pad>"] + sorted(words - {"<pad>"})
+'''},
+    {"name": "split at single spaces, empty words dropped", "right": True,
+     "checks": ["check_build_vocabulary"],
+     "code": '''
+def build_vocabulary(sentences):
+    words = {w for s in sentences for w in s.split(" ") if w}
+    return ["<pad>"] + sorted(words)
+'''},
+]

@@ -174,4 +174,11 @@ ANSWERS += [
     {"name": "state and memory added in the column", "mistake": "ex10/column-wrong",
      "says": ["is [a_prev + c_prev; xt]"],
      "code": cell(concat="np.concatenate([a_prev + c_prev, xt])")},
+    {"name": "a sigmoid of its own as exp(z) / (1 + exp(z))", "mistake": "ex10/overflow",
+     "says": ["with large pre-activations", "contains NaN or infinite values", "inf / inf = NaN"],
+     "code": cell(**{g: f"np.exp(params['W{g[0]}'] @ concat + params['b{g[0]}']) / (1 + np.exp("
+                     f"params['W{g[0]}'] @ concat + params['b{g[0]}']))" for g in ("ft", "it")})},
+    {"name": "a sigmoid of its own as 1 / (1 + exp(-z))", "right": True,
+     "code": cell(**{g: f"1 / (1 + np.exp(-(params['W{g[0]}'] @ concat + params['b{g[0]}'])))"
+                     for g in ("ft", "it", "ot")})},
 ]
