@@ -87,7 +87,7 @@ def check_rnn_forward_shapes(rnn_forward):
     passed(f"{NAME_SEQ} shapes")
 
 
-def check_caches(caches, x, a):
+def check_caches(caches, x, a, a0):
     """caches[t] must be step t's own cell cache (a_next, a_prev, xt, params), in order."""
     T_x = x.shape[2]
 
@@ -96,8 +96,30 @@ def check_caches(caches, x, a):
                 and isinstance(cache[2], np.ndarray) and close(cache[2], x[:, :, t])
                 and isinstance(cache[0], np.ndarray) and close(cache[0], a[:, :, t]))
 
+    def starts_from(cache, t):
+        return isinstance(cache[1], np.ndarray) and close(cache[1], a0 if t == 0
+                                                          else a[:, :, t - 1])
+
     if all(is_cache_of(cache, t) for t, cache in enumerate(caches)):
-        return
+        late = [t for t, cache in enumerate(caches) if not starts_from(cache, t)]
+        if not late:
+            return
+        prevs = [cache[1] for cache in caches if isinstance(cache[1], np.ndarray)]
+        shared = len(prevs) == T_x and T_x > 1 and all(
+            np.shares_memory(prevs[0], other) for other in prevs[1:])
+        if shared:
+            raise mistake(NAME_SEQ, "same-array-stored", f"{NAME_SEQ}: the a_prev of every "
+                          "cache is one and the same array, updated in place after the cache "
+                          f"was stored, so caches[{late[0]}] no longer holds the state step "
+                          f"t = {late[0]} started from (every one holds the last state). "
+                          "rnn_backward reads a_prev from the caches: give each step a new "
+                          "array (a_prev = a_next), not buffer[...] = a_next or an in-place "
+                          "update.")
+        t = late[0]
+        raise mistake(NAME_SEQ, "caches-wrong", f"{NAME_SEQ}: caches[{t}]'s a_prev is not the "
+                      f"state step t = {t} started from ({'a0' if t == 0 else f'a[:, :, {t - 1}]'}"
+                      "): store the tuple rnn_cell_forward returned, unchanged, and do not "
+                      "change the arrays in it afterwards.")
     if all(is_cache_of(cache, T_x - 1 - t) for t, cache in enumerate(caches)):
         raise mistake(NAME_SEQ, "caches-reversed", f"{NAME_SEQ}: the caches are in reverse "
                       "order: caches[t] must be step t's cache (append each step's cache as "
@@ -158,7 +180,7 @@ def check_rnn_forward(rnn_forward):
             f"rnn_cell_forward(x[:, :, {t}], a_prev, params)'s a_next, with a_prev = "
             f"{'a0' if t == 0 else f'a[:, :, {t - 1}]'}.")
     check_predictions(rnn_forward, y_pred, expected_y)
-    check_caches(caches, x, a)
+    check_caches(caches, x, a, a0)
     general(rnn_forward)
     passed(NAME_SEQ)
 

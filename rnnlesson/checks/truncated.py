@@ -64,7 +64,14 @@ def window_mistakes(da, caches, k):
     def starts(t):
         return t % k == k - 1 or t == T_x - 1  # the first step each window's backward pass runs
 
+    every = ", ".join(str(t) for t in range(k, T_x, k)) or "no step here"
     return [
+        # before ex06's no-carry, which gives the same numbers: say both ways of making them
+        (cut_bptt(da, caches, lambda t: t > 0), "no-carry",
+         "no gradient crosses from any step into the step before: da_prev is dropped at every "
+         "step, as if k were 1 (da_prev not added to da[:, :, t], or set to zero at every "
+         f"t > 0). With k = {k} it is dropped only where a window starts (t = {every}); inside "
+         "a window step t gets da[:, :, t] + da_prev, da_prev from step t + 1."),
         (cut_bptt(da, caches, lambda t: False), "nothing-cut",
          f"nothing was cut: these are the full BPTT gradients. With k = {k} no gradient may "
          f"flow from step {k} into step {k - 1} (nor from 2k into 2k - 1, ...): set da_prev to "
@@ -78,9 +85,6 @@ def window_mistakes(da, caches, k):
         ({"da0": cut_bptt(da, caches, lambda t: t % k == 0)["da0"]}, "da0-cut",
          "da0 is zero: the da_prev of step t = 0 is dropped too, but the first window is not "
          "cut from a0; it runs back to the start (cut only where t > 0)."),
-        (bptt_variant(da, caches, cut, reset=starts), "sums-reset-per-window",
-         "the weight gradients keep only the last window's sum: they restart at each window. "
-         "Truncation cuts da_prev only; dWax, dWaa and dba still add up every step's share."),
         # any of the three weights' shares left out at the cuts (every subset of them)
         *[({key: bptt_variant(da, caches, cut, dropped=lambda t, keys=keys: keys if cut(t)
                               else ())[key] for key in keys},
@@ -90,6 +94,12 @@ def window_mistakes(da, caches, k):
            f"step's share of {'it' if len(keys) == 1 else 'each weight'} is still added.")
           for size in (1, 2, 3)
           for keys in itertools.combinations(("dWax", "dWaa", "dba"), size)],
+        # one weight's sum short of some steps (after the cuts' shares
+        # above, before the reset below, which names all three)
+        *some_steps_summed(da, caches, cut),
+        (bptt_variant(da, caches, cut, reset=starts), "sums-reset-per-window",
+         "the weight gradients keep only the last window's sum: they restart at each window. "
+         "Truncation cuts da_prev only; dWax, dWaa and dba still add up every step's share."),
         # the windows walked in either order, the steps inside each in either direction
         *[(windowed_bptt(da, caches, k, inner, order), f"window-steps-{inner}",
            f"inside each window the steps run {inner} (t = start, ..., start + k - 1), so "
@@ -98,6 +108,25 @@ def window_mistakes(da, caches, k):
           for inner, order in (("forwards", "from-the-end"), ("forwards", "from-the-start"))],
         *bptt_mistakes(da, caches, cut),
     ]
+
+
+def some_steps_summed(da, caches, cut):
+    """[(gradients, slug, explanation)]: one weight gradient adding up the shares of some
+    steps only (any subset of them: the last window's, the steps after a cut, ...)."""
+    T_x = da.shape[2]
+    found = []
+    for key in ("dWax", "dWaa", "dba"):
+        for size in range(1, T_x):
+            for kept in itertools.combinations(range(T_x), size):
+                grads = bptt_variant(da, caches, cut, dropped=lambda t, kept=kept, key=key:
+                                     () if t in kept else (key,))
+                steps = ", ".join(map(str, kept))
+                found.append(({key: grads[key]}, f"{key.lower()}-sums-some-steps",
+                              f"{key} adds up the share of step{'s' * (size > 1)} t = {steps} "
+                              f"only, of the {T_x} steps. Truncation cuts da_prev only: {key} "
+                              f"is the sum of every step's share (t = 0, ..., {T_x - 1}), in "
+                              "every window, each computed with the cut gradient."))
+    return found
 
 
 def windowed_bptt(da, caches, k, inner="backwards", order="from-the-end"):
@@ -161,9 +190,12 @@ def listed_mistakes(grads, da, caches, k):
     they differ from the lecture's."""
     expected = reference_truncated(da, caches, k)
     wrong = [key for key in SEQ_KEYS if not close(grads[key], expected[key], TOL)]
-    return {slug: explanation for alternative, slug, explanation in window_mistakes(da, caches, k)
-            if wrong and set(wrong) <= set(alternative)
-            and all(close(grads[key], alternative[key]) for key in wrong)}
+    found = {}
+    for alternative, slug, explanation in window_mistakes(da, caches, k):
+        if wrong and set(wrong) <= set(alternative) \
+                and all(close(grads[key], alternative[key]) for key in wrong):
+            found.setdefault(slug, explanation)  # the first, most specific, of a slug
+    return found
 
 
 @one_message(NAME)

@@ -194,3 +194,20 @@ def rnn_forward(x, a0, params):
     return a, np.stack(preds, axis=2), caches
 '''},
 ]
+
+# Review 8: one state buffer updated in place after each step, so every cache's a_prev is
+# the same array (the states stored in a are right; rnn_backward would read wrong caches).
+ANSWERS += [
+    {"name": "one state buffer updated in place", "mistake": "ex04/same-array-stored",
+     "says": ["the a_prev of every cache is one and the same array", "a_prev = a_next"],
+     "code": loop(start="a_prev = a0.copy()",
+                  step="a_next, yt_pred, cache = rnn_cell_forward(x[:, :, t], a_prev, params)",
+                  store="a[:, :, t] = a_next", after="",
+                  caches="caches.append(cache)\n        np.copyto(a_prev, a_next)")},
+    {"name": "the state updated in place with [:]", "mistake": "ex04/same-array-stored",
+     "says": ["updated in place"],
+     "code": loop(start="state = np.array(a0)",
+                  step="new, yt_pred, cache = rnn_cell_forward(x[:, :, t], state, params)",
+                  store="a[:, :, t] = new",
+                  caches="caches.append(cache)\n        state[:] = new")},
+]

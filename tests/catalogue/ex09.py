@@ -209,3 +209,19 @@ def rnn_backward_truncated(da, caches, k):
     return {"dx": dx, "da0": da_prev, "dWax": dWax, "dWaa": dWaa, "dba": dba}
 '''},
 ]
+
+# Review 8: a cut at every step (the same numbers as no carry at all, so the message says
+# both), and one weight gradient that adds up some steps' shares only.
+ANSWERS += [
+    {"name": "cut at every step", "mistake": "ex09/no-carry",
+     "says": ["dropped at every step, as if k were 1", "t = 3, 6"],
+     "code": truncated(cut="t > 0")},
+    {"name": "dWaa from the last window only", "mistake": "ex09/dwaa-sums-some-steps",
+     "says": ["dWaa adds up the share of step t = 6 only, of the 7 steps"],
+     "code": truncated(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + (step['dWaa'] "
+                           "if t >= (T_x - 1) // k * k else 0)\n        dba = dba + step['dba']")},
+    {"name": "dba from the steps before the first cut only", "mistake": "ex09/dba-sums-some-steps",
+     "says": ["dba adds up the share of steps t = 0, 1, 2 only"],
+     "code": truncated(add="dWax = dWax + step['dWax']\n        dWaa = dWaa + step['dWaa']\n"
+                           "        dba = dba + (step['dba'] if t < k else 0)")},
+]
