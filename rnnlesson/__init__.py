@@ -43,6 +43,13 @@ from rnnlesson.lstm import (
     lstm_forward,
 )
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
+from rnnlesson.self_attention import (
+    attention_entropy,
+    init_self_attention,
+    positional_encoding,
+    self_attention_backward,
+    self_attention_forward,
+)
 from rnnlesson.sequence import (
     one_hot,
     rnn_backward,
@@ -75,5 +82,7 @@ __all__ = [
     "deep_many_to_many_loss", "init_attention", "attention_forward", "attention_backward",
     "attention_loss", "attention_weights", "beam_search", "corpus_bleu", "ctc_loss",
     "ctc_greedy_decode", "ctc_prefix_beam_search",
+    "init_self_attention", "self_attention_forward", "self_attention_backward",
+    "attention_entropy", "positional_encoding",
 ]
 __version__ = "0.1.0"

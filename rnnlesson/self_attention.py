@@ -20,11 +20,21 @@ apart, however far apart they stand, where an RNN carries the information throug
 steps of its chain (and its gradient through as many factors, notebook 09). The price: the
 layer does not know the order of the steps (permute them and the z_t are permuted the same
 way), which a Transformer adds to x as positional encodings, and its cost grows like T_x².
+
+Two helpers for reading and mending that: `attention_entropy` measures how spread a row of
+weights is (ln L for L equal weights, 0 for one weight of 1), and `positional_encoding` gives
+the sinusoidal positions of Vaswani et al. (2017) to add to x.
 """
 
 import numpy as np
 
-from rnnlesson._validate import check_float_array, check_lengths, check_positive, fail
+from rnnlesson._validate import (
+    check_float_array,
+    check_lengths,
+    check_positive,
+    describe,
+    fail,
+)
 from rnnlesson.sequence import step_mask
 
 KEYS = ("Wq", "Wk", "Wv")
@@ -101,3 +111,35 @@ def self_attention_backward(dz, cache):
     grads["dx"] = sum(np.einsum("ex,emt->xmt", params[key], d)
                       for key, d in zip(KEYS, (dq, dk, dv), strict=True))
     return grads
+
+
+def attention_entropy(alpha):
+    """The entropy -Σ_j α_j ln α_j, in nats, of each row of attention weights.
+
+    alpha (..., T): weights >= 0 over the last axis, e.g. (m, T_x) from
+    `rnnlesson.attention.attention_forward` or (m, T_x, T_x) from `self_attention_forward`.
+    Returns (...): ln L for a row of L equal weights (the most spread), 0 for a row with one
+    weight of 1 (a step that looks at one step only) and for a padded step's row of 0s.
+    """
+    if not isinstance(alpha, np.ndarray) or alpha.ndim < 1:
+        fail("alpha", "a float array of weights (..., T)", describe(alpha))
+    check_float_array("alpha", alpha, alpha.shape, "(..., T)")
+    if np.any(alpha < 0):
+        fail("alpha", "weights >= 0 (a softmax's output)", f"a smallest entry {alpha.min()}")
+    logs = np.log(np.where(alpha > 0, alpha, 1.0))  # 0 ln 0 = 0
+    return 0.0 - np.sum(alpha * logs, axis=-1)  # 0.0 - : a one-hot row gives 0, not -0
+
+
+def positional_encoding(n_x, T_x):
+    """The sinusoidal positions of Vaswani et al. (2017), to add to x (n_x, m, T_x).
+
+    Step t (t = 0 .. T_x - 1) gets, in rows 2i and 2i + 1 (i = 0, 1, ...),
+        sin(t / 10000^(2i / n_x))   and   cos(t / 10000^(2i / n_x)),
+    waves whose period grows from 2π (rows 0, 1) to about 10000·2π, so every step gets its own
+    column and nearby steps get similar ones. Returns (n_x, 1, T_x), entries in [-1, 1].
+    """
+    n_x, T_x = check_positive("n_x", n_x, int), check_positive("T_x", T_x, int)
+    rate = 10000.0 ** (-2 * (np.arange(n_x) // 2) / n_x)  # (n_x,): row 2i and 2i + 1 share it
+    angle = rate[:, None] * np.arange(T_x)[None, :]  # (n_x, T_x)
+    waves = np.where(np.arange(n_x)[:, None] % 2 == 0, np.sin(angle), np.cos(angle))
+    return waves[:, None, :]  # (n_x, 1, T_x)
