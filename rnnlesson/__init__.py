@@ -26,6 +26,13 @@ from rnnlesson.datasets import (
     sentiment_arrays,
 )
 from rnnlesson.deep import deep_backward, deep_forward, deep_many_to_many_loss, init_deep
+from rnnlesson.embedding import (
+    embed,
+    embed_backward,
+    embedded_loss,
+    init_embedded,
+    init_embedding,
+)
 from rnnlesson.generate import sample, translate
 from rnnlesson.gradcheck import gradient_check, numerical_gradient, rel_error
 from rnnlesson.gru import (
@@ -84,5 +91,6 @@ __all__ = [
     "ctc_greedy_decode", "ctc_prefix_beam_search",
     "init_self_attention", "self_attention_forward", "self_attention_backward",
     "attention_entropy", "positional_encoding",
+    "embed", "embed_backward", "embedded_loss", "init_embedded", "init_embedding",
 ]
 __version__ = "0.1.0"

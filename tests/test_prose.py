@@ -200,6 +200,7 @@ QUOTES = [
     Quote("14", r"\(`(\d{4})` for `\d{4}`\)", r"two: greedy (\d{4})-"),
     Quote("14", r"\(`\d{4}` for `(\d{4})`\)",
           r"two: greedy \d{4}-\d\d-\d\d \(log P [-\d.]+\), beam (\d{4})-"),
+    Quote("11", r"come from (\d+) sentences and a single", r"\d+ sentences: (\d+) for training"),
     Quote("17", r"the (\w+) words of \"the cat sat",
           r"alpha: \(1, (\d+), \d+\) \(m, T_x, T_x\)"),
     Quote("17", r"fresh weights with\s+\$n_e = n_v = (\d+)\$",

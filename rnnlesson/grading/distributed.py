@@ -11,9 +11,9 @@ and which returns the result, the verdicts and the feedback page.
   settings; the answer-key packages and the run's settings reach each worker once, in the
   worker plugin (`CoursePlugin`), which unpacks them into the worker's local folder, proves a
   sandbox starts there, starts one grading process (with its sandbox slot) per worker thread,
-  and removes it all when the worker closes. A worker where no sandbox can start (bubblewrap missing, user
-  namespaces off) or whose ``rnnlesson`` differs from the driver's is refused: the plugin
-  says why and closes the worker; it never grades unconfined.
+  and removes it all when the worker closes. A worker where no sandbox can start (bubblewrap
+  missing, user namespaces off) or whose ``rnnlesson`` differs from the driver's is refused:
+  the plugin says why and closes the worker; it never grades unconfined.
 - **Keys.** A task's key is made from the result's reuse key (the digest of the submission,
   the solution and the settings) and its (student, exercise): a re-run, or a driver started
   again after a crash, submits only what OUT does not hold yet, and the scheduler computes a

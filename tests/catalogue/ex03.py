@@ -32,7 +32,8 @@ ANSWERS = [
         "+ params['by']).max(axis=0)) / np.exp(params['Wya'] @ a_next + params['by'] - "
         "(params['Wya'] @ a_next + params['by']).max(axis=0)).sum(axis=0)")},
     {"name": "a softmax written out without the shift", "mistake": "ex03/overflow",
-     "says": ["with large logits", "contains NaN or infinite values", "Subtract each column's largest logit"],
+     "says": ["with large logits", "contains NaN or infinite values",
+              "Subtract each column's largest logit"],
      "code": cell(
         yt_pred="np.exp(params['Wya'] @ a_next + params['by']) / np.exp(params['Wya'] @ a_next "
         "+ params['by']).sum(axis=0)")},
