@@ -95,6 +95,7 @@ class Spec:
     hint: str = "Check the shapes of the arrays you combine."
     extremes: list = field(default_factory=list)  # [Extreme]: run once every case agrees
     stages: list = field(default_factory=list)  # [Stage]: where an extra function is looked for
+    batch: dict = field(default_factory=dict)  # {input: its axis of m}, to run examples alone
 
 
 @dataclass
@@ -377,6 +378,37 @@ def extra_function(spec: Spec, witnesses: list, wrong: list):
     return None
 
 
+def example_alone(spec: Spec, inputs: dict, i: int) -> dict:
+    """inputs with example i alone (m = 1), sliced along each of spec.batch's axes."""
+    return {k: np.take(v, [i], axis=spec.batch[k]) if k in spec.batch else v
+            for k, v in inputs.items()}
+
+
+def mixed_examples(spec: Spec, fn, witnesses: list) -> int | None:
+    """m of a failing batch whose examples, each run alone, all agree with the lecture's, when
+    every witness with m > 1 is such a batch (the learner's code mixes the examples: an
+    output of one made from another's inputs); None otherwise."""
+    if not spec.batch:
+        return None
+    batches = []
+    for case, outcome in witnesses:
+        if outcome.failure is not None:
+            return None
+        inputs = case.inputs(spec)
+        first = next(iter(spec.batch))
+        m = inputs[first].shape[spec.batch[first]]
+        if m > 1:
+            batches.append((inputs, m))
+    if not batches:
+        return None
+    for inputs, m in batches:
+        for i in range(m):
+            alone = run(spec, fn, example_alone(spec, inputs, i))
+            if alone.failure is not None or alone.wrong:
+                return None
+    return batches[0][1]
+
+
 def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> CheckFailure:
     """The one CheckFailure for a failing case (the smallest found): the term at fault (from
     witnesses, see `localise`), the step, the case."""
@@ -389,6 +421,17 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
     extra = extra_function(spec, witnesses, wrong)
     if extra is not None:
         return mistake(spec.name, extra[0], f"{extra[1]}\nSmallest case found: {case.text()}.")
+    m = mixed_examples(spec, fn, witnesses + [(case, outcome)])
+    if m is not None:
+        shown = [k for k in outcome.wrong] or wrong
+        return mistake(spec.name, "examples-mixed", f"{spec.name}: {', '.join(shown)} "
+                       f"{'is' if len(shown) == 1 else 'are'} wrong for a batch of m = {m} "
+                       "examples, yet right for each example run on its own: your code mixes "
+                       "the examples, so that one example's result is made from another's "
+                       "numbers. Each example keeps its own axis position from input to "
+                       "output: look for a transpose, a reversal, or a sum, an index or a "
+                       "broadcast over the examples' axis m.\nSmallest case found: "
+                       f"{case.text()}.")
     shown_wrong = [k for k in wrong if k in outcome.wrong] or wrong
     head = (f"{spec.name}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
             + (f" ({', '.join(right)} right)" if right else "") + ".")

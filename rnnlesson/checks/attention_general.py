@@ -14,6 +14,7 @@ import numpy as np
 
 from rnnlesson.checks._common import assert_returns, mistake, shape_text
 from rnnlesson.checks._differential import (
+    ELEMENTWISE,
     Probe,
     Spec,
     counterexamples,
@@ -156,6 +157,7 @@ SPEC = Spec(
                   frozenset({"keys", "wv"}), SCORES - {"query"} | REST),
             Probe("with scores near 0", small_scores, SCORES - {"wv"}, SCORES | REST)],
     show=("mask",),
+    batch={"s_prev": 1, "h": 1, "mask": 0},
     hint="Wq (n_e, n_a) multiplies s_prev (n_a, m); Wk (n_e, n_a) each h_j (n_a, m).")
 
 
@@ -230,6 +232,54 @@ def scores_with_tanh(s_prev, h, params, places):
     keys = maybe(np.einsum("ea,amt->emt", params["Wk"], h), "keys")
     return maybe(np.einsum("e,emt->mt", params["wv"][:, 0], maybe(query + keys, "sum")),
                  "after")
+
+
+def weights_reading(witnesses):
+    """The sentence for weights that are a known elementwise function of the lecture's weights
+    (log alpha, ...) or of the scores in place of the softmax (exp e, e itself, ...) on every
+    real step of every witness; None otherwise. Padded steps are left out: a learner who
+    writes 0 there, or -inf, reads the same."""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and o.got and "alpha" in o.wrong]
+    if not usable or len(usable) < len(witnesses):
+        return None
+    def unnormalised(a, e):  # exp(e_j - each row's largest real score), not divided
+        real = np.where(np.isfinite(a) & (a > 0), e, -np.inf)
+        top = real.max(axis=1, keepdims=True)
+        return np.exp(e - np.where(np.isfinite(top), top, 0.0))
+
+    forms = [("after", "the identity", lambda a, e: e), ("after", "unnormalised", unnormalised)]
+    for name, f in ELEMENTWISE.items():
+        forms.append(("after", name, lambda a, e, f=f: f(a)))
+        if name != "softmax":
+            forms.append(("instead", name, lambda a, e, f=f: f(e)))
+    for case, outcome in usable:
+        inputs = case.inputs(SPEC)
+        real = inputs["mask"]
+        if not real.any():
+            return None
+        scores = scores_with_tanh(inputs["s_prev"], inputs["h"], inputs["params"], {"sum"})
+        got = outcome.got["alpha"][real]
+        with np.errstate(all="ignore"):
+            forms = [form for form in forms
+                     if same(got, form[2](outcome.expected["alpha"], scores)[real])]
+        if not forms:
+            return None
+    where, name, _ = forms[0]
+    if name == "the identity":
+        return ("alpha holds the scores e themselves on the real steps: the softmax was left "
+                "out. alpha = softmax(e) over each example's real steps, weights from 0 to 1 "
+                "that add up to 1.")
+    if name == "unnormalised":
+        return ("alpha holds exp(e_j - max e) on the real steps, not divided by their sum: "
+                "the softmax was not finished. alpha = exp(e_j - max e) / sum over the "
+                "example's real steps of exp(e_k - max e), weights that add up to 1.")
+    if where == "after":
+        return (f"alpha holds {name}(weights) on the real steps, not the weights: yours is "
+                f"{name}(softmax(e)). alpha = softmax(e) itself, weights from 0 to 1 that add "
+                "up to 1 over each example's real steps.")
+    return (f"alpha holds {name}(e) on the real steps, {name} where the softmax is meant: "
+            "alpha = softmax(e) over each example's real steps, exp(e_j - max e) divided by "
+            "their sum.")
 
 
 def tanh_placement(witnesses):
@@ -419,6 +469,11 @@ def general(fn, count=40, seed=0):
             failure = explain(SPEC, fn, case, outcome, witnesses)
             head, _, rest = failure.message.partition("\n")
             raise mistake(NAME, "keys-wrong", f"{NAME}: {keys}\n{rest}") from None
+        reading = weights_reading(witnesses)
+        if reading is not None:
+            failure = explain(SPEC, fn, case, outcome, witnesses)
+            head, _, rest = failure.message.partition("\n")
+            raise mistake(NAME, "weights-transformed", f"{NAME}: {reading}\n{rest}") from None
         placed = tanh_placement(witnesses)
         if placed is not None:
             failure = explain(SPEC, fn, case, outcome, witnesses)

@@ -245,6 +245,7 @@ SPEC = Spec(
             # Wya a_next and by agrees here and a wrong softmax does not
             probe("with Wya = 0 and by = 0", STATE | {"softmax"}, "params.Wya", "params.by")],
     hint="Wax (n_a, n_x) multiplies xt (n_x, m); Waa (n_a, n_a) multiplies a_prev.",
+    batch={"xt": 1, "a_prev": 1},
     stages=[Stage("a_next", "Waa a_prev + Wax xt + ba",
                   lambda i, e: i["params"]["Waa"] @ i["a_prev"] + i["params"]["Wax"] @ i["xt"]
                   + i["params"]["ba"], "tanh", np.tanh),

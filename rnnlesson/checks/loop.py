@@ -256,7 +256,8 @@ SPEC = Spec(
             probe("with Waa = 0 (no state carried)", {"xt"} | STORES, "params.Waa"),
             probe("with x = 0", {"a0", "carry"} | STORES, "x")],
     steps={"a": (2, "forward"), "y_pred": (2, "forward")},
-    hint="Step t reads x[:, :, t], an (n_x, m) slice; time is the last axis.")
+    hint="Step t reads x[:, :, t], an (n_x, m) slice; time is the last axis.",
+    batch={"x": 1, "a0": 1})
 
 
 def general(fn):

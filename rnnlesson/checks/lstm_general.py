@@ -216,6 +216,7 @@ def large_pre_activations(inputs):
 FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                     terms=STEP_TERMS, depends=STEP_DEPENDS, probes=step_probes(False),
                     show=("xt", "a_prev", "c_prev"), hint=STEP_HINT,
+                    batch={"xt": 1, "a_prev": 1, "c_prev": 1},
                     extremes=[Extreme(
                         "with large pre-activations (every gate's W and b times 1000)",
                         large_pre_activations, "overflow",

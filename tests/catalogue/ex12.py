@@ -293,3 +293,25 @@ ANSWERS += [
      "code": answer(RIGHT, energy="np.tanh(" + QUERY + " + np.einsum('ea,amt->emt', "
                                   "params['Wk'], h[:, :, ::-1]))")},
 ]
+
+# Review 8: examples mixed in a batch (each alone is right), and weights that are a function
+# of the lecture's (log-weights) or an unfinished softmax.
+ANSWERS += [
+    {"name": "the context weights read in reverse example order", "mistake": "ex12/examples-mixed",
+     "says": ["right for each example run on its own", "mixes the examples"],
+     "code": answer(RIGHT, context="np.einsum('amt,tm->am', h, alpha.T[:, ::-1])")},
+    {"name": "one shift for the whole batch", "mistake": "ex12/examples-mixed",
+     "says": ["mixes the examples"], "code": answer('''
+    masked = np.where(mask, scores, -np.inf)
+    top = masked[np.isfinite(masked)].max() if np.isfinite(masked).any() else 0.0
+    w = np.where(mask, np.exp(masked - top), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    alpha = w / np.where(total > 0, total, 1.0)''')},
+    {"name": "log-weights returned", "mistake": "ex12/weights-transformed",
+     "says": ["alpha holds log(weights)"], "code": answer(RIGHT + '''
+    context = np.einsum('amt,mt->am', h, alpha)
+    alpha = np.where(mask, np.log(np.where(mask, alpha, 1.0)), 0.0)''')},
+    {"name": "the exponentials not divided by their sum", "mistake": "ex12/weights-transformed",
+     "says": ["not divided by their sum"], "code": answer(RIGHT.replace(
+         "alpha = w / np.where(total > 0, total, 1.0)", "alpha = w"))},
+]
