@@ -121,6 +121,11 @@ def winner_rule(fn, cases):
     rules = [
         ("finished-ignored", dict(ignore_finished=True), "the winner was chosen among the open "
          "sequences only. The sequences that ended with the end symbol compete too."),
+        *[(f"only-{group}-normalised", dict(normalise_only=group), f"only the {group} "
+           f"sequences' scores were divided by L**length_norm; the {other} ones competed with "
+           "their raw log P. Every candidate, finished or still open, competes by the same "
+           "score: log P / L**length_norm, L = len(ids).")
+          for group, other in (("finished", "open"), ("open", "finished"))],
         ("open-excluded", dict(finished_first=True), "once a sequence has finished, the winner "
          "was taken from the finished sequences only. The prefixes still open after n steps "
          "compete with them: the winner is the best of both."),
@@ -133,10 +138,29 @@ def winner_rule(fn, cases):
             *args_of(c, length_norm=0.0)) for c in [*cases, *ignored]):
         return ("length-norm-ignored", "the winner should have the highest log P / "
                 "L**length_norm; yours is the winner without normalisation.")
-    for slug, flags, text in rules:
-        if variant_matches(fn, cases, **flags):
-            return slug, text
-    return None
+    matched = separated(fn, [r for r in rules if variant_matches(fn, cases, **r[1])])
+    return (matched[0][0], matched[0][2]) if matched else None
+
+
+def separated(fn, rules, tries=400):
+    """The rules (slug, flags, text) among several that each fit the cases so far that still
+    fit fn on random cases where their variants pick different winners: readings that agree
+    on the cases seen are told apart; none if fn fits none of them there."""
+    rng = np.random.default_rng(11)
+    for _ in range(tries):
+        if len(rules) < 2:
+            break
+        sizes = {k: int(rng.integers(lo, hi + 1)) for k, (lo, hi) in SPEC.sizes.items()}
+        inputs = SPEC.build(sizes, rng, False)
+        winners = {slug: search(*args_of(inputs), **flags)[0] for slug, flags, _ in rules}
+        if len(set(winners.values())) < 2:
+            continue
+        got = learners(fn, inputs)
+        fitting = [r for r in rules if got is not None and winners[r[0]] == got[0]]
+        if not fitting:  # none of them is what fn does
+            return []
+        rules = fitting
+    return rules
 
 
 def kept_width(fn, cases):

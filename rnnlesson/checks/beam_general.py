@@ -45,13 +45,14 @@ TOY_MODEL = random_model(0, n_y=3)
 def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_probs=False,
            through_end=False, ignore_finished=False, length_without_end=False,
            no_refill=False, finished_first=False, pool_only=False, one_step=False,
-           kept_candidates=False, start_copies=False, skip_best=False):
+           kept_candidates=False, start_copies=False, skip_best=False, normalise_only=None):
     """Beam search (the flags give typical mistakes; one_step: every prefix extended with the
     first prefix's step; kept_candidates: the candidates of earlier steps compete again;
     start_copies: the beam starts as beam_width copies of the empty prefix; skip_best: the
     pruning keeps the extensions ranked 2 to beam_width + 1): (ids tuple,
     log P, the winner's normalised score, the score the beam was pruned by); pool_only: the
-    final pool instead."""
+    final pool instead; normalise_only: "finished" or "open", the one group whose scores are
+    divided by L**length_norm at the end (the other competes with its raw log P)."""
     beams, finished = [((), 0.0, 0.0)] * (beam_width if start_copies else 1), []
     width = beam_width  # beams: (prefix, log P, the score pruned by)
     candidates = []
@@ -85,6 +86,8 @@ def search(step, n, beam_width, end=None, length_norm=0.0, per_beam=False, add_p
     def normalised(c):
         length = len(c[0]) - (1 if length_without_end and end is not None
                               and c[0][-1] == end else 0)
+        if normalise_only is not None and (c in finished) != (normalise_only == "finished"):
+            return c[1]
         return c[1] / max(length, 1) ** length_norm
 
     winner = max(pool, key=normalised)

@@ -143,7 +143,52 @@ def describe_map(out, lengths, n_x):
         if real_right:
             return "padding-moved", (f"{head} The real steps are right; the padded steps "
                                      "t >= L stay where they are.")
-        return "steps-misplaced", head
+        rule = index_rule(got[:L], L)
+        return ("steps-misplaced", head) if rule is None else (rule[0], f"{head} {rule[1]}")
+    return None
+
+
+def index_rule(real, L):
+    """(slug, sentence) naming the rule by which the L real steps of the result were read,
+    when it is one: step t holds x's step c - t or c + t for some c, taken as it is or
+    modulo L (an index that wraps around); None otherwise."""
+    if L < 2 or None in real:
+        return None
+    real, L = [int(r) for r in real], int(L)
+    orders = {-1: [*range(L, -1, -1), *range(L + 1, 3 * L), *range(-1, -2 * L, -1)],
+              1: [c for d in range(2 * L) for c in ((d, -d) if d else (0,))]}
+    for sign in (-1, 1):
+        for c in orders[sign]:
+            for wraps in (False, True):
+                read = [(c + sign * t) % L if wraps else c + sign * t for t in range(L)]
+                if read != list(real):
+                    continue
+                term = f"{c} - t" if sign < 0 else (f"t {'+-'[c < 0]} {abs(c)}" if c else "t")
+                if wraps and sign > 0:
+                    return "steps-shifted", (
+                        f"Step t holds x's step ({term}) mod L: the steps are rotated (moved "
+                        "along, wrapping around, as np.roll does), not reversed. Reversed, step "
+                        f"t holds x's step L - 1 - t = {L - 1} - t.")
+                if wraps:
+                    t0 = next(t for t in range(L) if c + sign * t != read[t])
+                    return "index-wraps", (
+                        f"Step t holds x's step ({term}) mod L: your index wraps around (step "
+                        f"{t0} holds step {read[t0]}, not {c + sign * t0}), so it is not the "
+                        f"reversal, L - 1 - t = {L - 1} - t, which stays within 0..L - 1 and "
+                        "needs no %" + (f": {term} is one off." if sign < 0 and c == L
+                                        else "."))
+                if sign > 0:
+                    return "steps-shifted", (
+                        f"Step t holds x's step {term}: the steps are moved along, not "
+                        f"reversed. Reversed, step t holds x's step L - 1 - t = {L - 1} - t.")
+                off = c - (L - 1)
+                return "reversal-one-off", (
+                    f"Step t holds x's step {term}, where the reversal is L - 1 - t = "
+                    f"{L - 1} - t: yours is {abs(off)} step{'s' * (abs(off) > 1)} off "
+                    f"({'one step past' if off == 1 else 'beyond'} the last real step at "
+                    "t = 0). In a slice start:stop:-1 the start is included and the stop "
+                    "left out: the L real steps backwards are x[:, i, L - 1::-1] (or "
+                    "x[:, i, :L][:, ::-1]).")
     return None
 
 

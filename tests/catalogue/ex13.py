@@ -332,3 +332,20 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
      "says": ["product of the log-probabilities", "log P = sum_t"],
      "code": searcher(score="(log_p if prefix else 1.0) * logs[y]")},
 ]
+
+# Review 8: the length normalisation applied to one group of candidates only.
+ANSWERS += [
+    {"name": "only the finished sequences normalised",
+     "mistake": "ex13/only-finished-normalised",
+     "says": ["only the finished sequences' scores were divided"],
+     "code": searcher().replace(
+         "winner = max(pool, key=lambda c: c[1] / len(c[0]) ** length_norm)",
+         "winner = max(pool, key=lambda c: c[1] / len(c[0]) ** length_norm if c in finished "
+         "else c[1])")},
+    {"name": "only the open prefixes normalised", "mistake": "ex13/only-open-normalised",
+     "says": ["only the open sequences' scores were divided"],
+     "code": searcher().replace(
+         "winner = max(pool, key=lambda c: c[1] / len(c[0]) ** length_norm)",
+         "winner = max(pool, key=lambda c: c[1] if c in finished else c[1] / len(c[0]) "
+         "** length_norm)")},
+]

@@ -130,7 +130,8 @@ def reverse_within_lengths(x, lengths):
      "code": reverse("for i, L in enumerate(lengths):\n"
                      "        out[:, i, :L] = x[:, i, L - 1:-1:-1]")},
     {"name": "steps moved by one instead", "checks": REVERSE,
-     "mistake": "ex14/steps-misplaced", "says": ["the reversal within its length"],
+     "mistake": "ex14/steps-shifted", "says": ["the reversal within its length",
+                                                "(t - 1) mod L", "rotated"],
      "code": reverse("for i, L in enumerate(lengths):\n"
                      "        out[:, i, :L] = np.roll(x[:, i, :L], 1, axis=1)")},
     # --- bidirectional_rnn_forward
@@ -238,4 +239,24 @@ ANSWERS += [
                      "            tmp = out[:, i, t].copy()\n"
                      "            out[:, i, t] = out[:, i, L - 1 - t]\n"
                      "            out[:, i, L - 1 - t] = tmp")},
+]
+
+# Review 8: the real steps read by a rule one step off (a slice from L, an index L - t that
+# wraps) or moved along instead of reversed.
+ANSWERS += [
+    {"name": "the slice L:0:-1 into a padded result", "checks": REVERSE,
+     "mistake": "ex14/reversal-one-off", "says": ["Step t holds x's step 3 - t",
+                                                  "x[:, i, L - 1::-1]"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        xp = np.concatenate([x[:, i], x[:, i, -1:]], axis=1)\n"
+                     "        out[:, i, :L] = xp[:, L:0:-1]")},
+    {"name": "the index (L - t) % L", "checks": REVERSE, "mistake": "ex14/index-wraps",
+     "says": ["(3 - t) mod L", "one off"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        for t in range(L):\n"
+                     "            out[:, i, t] = x[:, i, (L - t) % L]")},
+    {"name": "the steps moved along by two", "checks": REVERSE, "mistake": "ex14/steps-shifted",
+     "says": ["rotated"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, [(t + 2) % L for t in range(L)]]")},
 ]
