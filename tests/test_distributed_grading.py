@@ -68,7 +68,8 @@ class Cluster:
                 "worker", "--scheduler-file", str(self.file), "--host", "127.0.0.1",
                 "--nthreads", "1", "--no-dashboard", "--name", f"w{index}",
                 "--preload", str(TESTS / "dask_poison_preload.py")]))
-        self.wait_for_workers(workers)
+        if workers:
+            self.wait_for_workers(workers)
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.folder / f"{name}.log", "ab")
@@ -293,6 +294,31 @@ def test_a_lost_scheduler_stops_the_driver_and_a_rerun_resumes(setup):
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("(kept from an earlier run)") == kept
     assert (out / "grades.csv").read_bytes() == setup.local
+
+
+@pytest.mark.slow
+def test_a_cluster_where_no_worker_can_grade_stops_the_driver(setup, monkeypatch, capsys):
+    """A scheduler whose workers were all refused (here: none at all) holds the tasks for
+    ever; the driver gives up after WORKER_WAIT seconds with no worker, and says why."""
+    monkeypatch.setattr(dist, "WORKER_WAIT", 3)
+    monkeypatch.setattr(dist, "POLL_SECONDS", 0.2)
+    empty = Cluster(setup.tmp / "no-workers", workers=0)
+    out = setup.tmp / "no-workers-out"
+    try:
+        start = time.monotonic()
+        code = main(["grade", str(setup.submissions), "--out", str(out), "--solutions",
+                     str(setup.solutions), "--timeout", "5", "--scheduler", empty.address])
+        took = time.monotonic() - start
+    finally:
+        empty.stop()
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "no dask worker has been on the cluster" in err and "every worker was refused" in err
+    assert took < 120
+    # only what the driver decides without a worker is stored (an invalid file, a missing
+    # notebook...): no notebook that needs grading has a result
+    stored = {p.parent.name for p in (out / ".rnnlesson-grade" / "results").rglob("*.json")}
+    assert stored and not any(name.startswith("k") for name in stored), stored
 
 
 @pytest.mark.parametrize("spec", ["localhost:8786", "local:0", "local:two", "tcp://host",

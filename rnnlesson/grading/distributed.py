@@ -58,6 +58,8 @@ from .sandbox import PACKAGE_DIR, Limits, Sandbox, SandboxError
 
 PLUGIN_PREFIX = "rnnlesson-grading-"
 CONNECT_TIMEOUT = 20  # seconds to reach a scheduler given by address
+WORKER_WAIT = 300  # seconds with no worker on the cluster before the driver gives up
+POLL_SECONDS = 5  # how often the driver looks at the cluster while nothing finishes
 ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 LOCAL = re.compile(r"^local:(\d+)$")
 log = logging.getLogger("rnnlesson.grading")
@@ -315,6 +317,7 @@ class Feeder:
         self.recorded: set[tuple[str, str]] = set()
         self.pipeline = as_completed()
         self.limit, self.checked = in_flight(client), time.monotonic()
+        self.looked, self.idle_since = 0.0, None  # see `watch`
 
     def submit(self, job: dict, alone: bool = False) -> None:
         notebook = Path(job["submission"]).read_bytes()
@@ -347,17 +350,47 @@ class Feeder:
 
     def run(self, spec: str) -> None:
         self.fill()
-        for future in self.pipeline:
-            job = self.futures.pop(future.key)
-            unit = (job["student"], job["exercise"])
-            if unit not in self.recorded:
-                if self.killed(future) and unit not in self.alone:
-                    self.suspects.append(job)
-                else:
-                    _record(future, job, self.done, spec)
-                    self.recorded.add(unit)
-            future.release()
+        while not self.pipeline.is_empty():
+            finished = self.pipeline.next_batch(block=False)
+            if not finished:
+                self.watch(spec)
+                time.sleep(0.05)
+                continue
+            self.idle_since = None
+            for future in finished:
+                job = self.futures.pop(future.key)
+                unit = (job["student"], job["exercise"])
+                if unit not in self.recorded:
+                    if self.killed(future) and unit not in self.alone:
+                        self.suspects.append(job)
+                    else:
+                        _record(future, job, self.done, spec)
+                        self.recorded.add(unit)
+                future.release()
             self.fill()
+
+    def watch(self, spec: str) -> None:
+        """Give up when the cluster has had no worker for WORKER_WAIT seconds: every worker
+        refused (each says why in its log), or none joined; what was stored stays."""
+        now = time.monotonic()
+        if now - self.looked < POLL_SECONDS:
+            return
+        self.looked = now
+        try:
+            threads = sum(self.client.nthreads().values())
+        except OSError as err:
+            raise lost(spec, err) from None
+        if threads:
+            self.idle_since = None
+            return
+        self.idle_since = self.idle_since or now
+        if now - self.idle_since >= WORKER_WAIT:
+            raise GradeError(
+                f"no dask worker has been on the cluster ({spec}) for {WORKER_WAIT} s, so "
+                "nothing can be graded: every worker was refused (each worker's log says why: "
+                "no bubblewrap, no user namespaces, or another rnnlesson than this one) or "
+                "none has joined. The results stored so far are kept in OUT; start workers "
+                "that can grade and run the same command again.")
 
     @staticmethod
     def killed(future) -> bool:
