@@ -42,6 +42,7 @@ from rnnlesson.gru import (
     gru_forward,
     init_gru_params,
 )
+from rnnlesson.judging import date_readings, exact_match
 from rnnlesson.lstm import (
     init_lstm_params,
     lstm_backward,
@@ -50,6 +51,7 @@ from rnnlesson.lstm import (
     lstm_forward,
 )
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
+from rnnlesson.search_errors import blame_errors, sequence_log_probability
 from rnnlesson.self_attention import (
     attention_entropy,
     init_self_attention,
@@ -92,5 +94,6 @@ __all__ = [
     "init_self_attention", "self_attention_forward", "self_attention_backward",
     "attention_entropy", "positional_encoding",
     "embed", "embed_backward", "embedded_loss", "init_embedded", "init_embedding",
+    "blame_errors", "date_readings", "exact_match", "sequence_log_probability",
 ]
 __version__ = "0.1.0"
