@@ -430,8 +430,9 @@ def explain(spec: Spec, fn, case: Case, outcome: Outcome, witnesses: list) -> Ch
                        "the examples, so that one example's result is made from another's "
                        "numbers. Each example keeps its own axis position from input to "
                        "output: look for a transpose, a reversal, or a sum, an index or a "
-                       "broadcast over the examples' axis m.\nSmallest case found: "
-                       f"{case.text()}.")
+                       "broadcast over the examples' axis m."
+                       + (f" The fault is in {spec.terms[suspects[0]]}." if len(suspects) == 1
+                          else "") + f"\nSmallest case found: {case.text()}.")
     shown_wrong = [k for k in wrong if k in outcome.wrong] or wrong
     head = (f"{spec.name}: {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
             + (f" ({', '.join(right)} right)" if right else "") + ".")
