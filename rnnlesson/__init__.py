@@ -51,6 +51,12 @@ from rnnlesson.lstm import (
     lstm_forward,
 )
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
+from rnnlesson.scheduled import (
+    epsilon_schedule,
+    scheduled_batches,
+    scheduled_inputs,
+    scheduled_sampling_loss,
+)
 from rnnlesson.search_errors import blame_errors, sequence_log_probability
 from rnnlesson.self_attention import (
     attention_entropy,
@@ -95,5 +101,6 @@ __all__ = [
     "attention_entropy", "positional_encoding",
     "embed", "embed_backward", "embedded_loss", "init_embedded", "init_embedding",
     "blame_errors", "date_readings", "exact_match", "sequence_log_probability",
+    "epsilon_schedule", "scheduled_batches", "scheduled_inputs", "scheduled_sampling_loss",
 ]
 __version__ = "0.1.0"
