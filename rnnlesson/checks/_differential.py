@@ -339,14 +339,23 @@ def localise(spec: Spec, fn, witnesses: list) -> tuple[list, list, list, list]:
     return sorted(suspects, key=list(spec.terms).index), right, agree, differ
 
 
+FORMULA = {"the negation": "-({})", "the square": "({})**2"}  # how a function is written
+
+
+def written(f_name: str, term: str) -> str:
+    return FORMULA.get(f_name, f_name + "({})").format(term)
+
+
 def extra_function(spec: Spec, witnesses: list, wrong: list):
-    """(slug, text) when, on every witness, a wrong output is one of spec.stages with a known
-    elementwise function applied to its inner term (outer(f(inner))), to the result
-    (f(outer(inner))), or in place of outer (f(inner)); None otherwise."""
+    """(slug, text) when, on every witness, wrong outputs are spec.stages with one known
+    elementwise function applied to their inner term (outer(f(inner))), to the result
+    (f(outer(inner))), or in place of outer (f(inner)); the stages that share the finding
+    (three gates with one sigmoid written wrongly) are named together. None otherwise."""
     usable = [(c, o) for c, o in witnesses if o.failure is None and o.got]
     if not usable or not spec.stages:
         return None
     equal = spec.equal or (lambda g, e: same(g, e, spec.tol))
+    found = []
     for stage in spec.stages:
         if stage.output not in wrong:
             continue
@@ -363,19 +372,29 @@ def extra_function(spec: Spec, witnesses: list, wrong: list):
                          if equal(outcome.got.get(stage.output), form[2](inner))]
             if not forms:
                 break
-        if not forms:
-            continue
-        where, f_name, _ = forms[0]
-        o, term, outer = stage.output, stage.inner_text, stage.outer_name
-        note = f"; {stage.note}" if stage.note else ""
-        text = {"before": f"you applied {f_name} to {term} before the {outer}: yours is "
-                          f"{outer}({f_name}({term})). {o} = {outer}({term}){note}.",
-                "after": f"you applied {f_name} to the {outer} of {term}: yours is "
-                         f"{f_name}({outer}({term})). {o} = {outer}({term}){note}.",
-                "instead": f"yours is {f_name}({term}), {f_name} where the {outer} is "
-                           f"meant: {o} = {outer}({term}){note}."}[where]
-        return f"{slug_of(o)}-extra-function", f"{spec.name}: {o} is wrong: {text}"
-    return None
+        if forms:
+            found.append((stage, forms[0][0], forms[0][1]))
+    if not found:
+        return None
+    where, f_name, outer = found[0][1], found[0][2], found[0][0].outer_name
+    group = [stage for stage, w, f in found
+             if (w, f, stage.outer_name) == (where, f_name, outer)]
+    outputs = ", ".join(stage.output for stage in group)
+    note = f"; {group[0].note}" if group[0].note else ""
+    rules = "; ".join(f"{stage.output} = {stage.outer_name}({stage.inner_text})"
+                      for stage in group)
+    term = group[0].inner_text if len(group) == 1 else "z"
+    each = "" if len(group) == 1 else (f" in each of them, z its own term (z = "
+                                       f"{group[0].inner_text} for {group[0].output})")
+    text = {"before": f"you applied {f_name} to {term} before the {outer}{each}: yours is "
+                      f"{outer}({written(f_name, term)}). {rules}{note}.",
+            "after": f"you applied {f_name} to the {outer} of {term}{each}: yours is "
+                     f"{written(f_name, f'{outer}({term})')}. {rules}{note}.",
+            "instead": f"yours is {written(f_name, term)}{each}, {f_name} where the {outer} is "
+                       f"meant: {rules}{note}."}[where]
+    slug = slug_of(group[0].output) if len(group) == 1 else slug_of(outer)
+    verb = "is" if len(group) == 1 else "are"
+    return f"{slug}-extra-function", f"{spec.name}: {outputs} {verb} wrong: {text}"
 
 
 def example_alone(spec: Spec, inputs: dict, i: int) -> dict:

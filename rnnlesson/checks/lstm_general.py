@@ -17,6 +17,7 @@ from rnnlesson.checks._differential import (
     Extreme,
     Probe,
     Spec,
+    Stage,
     counterexamples,
     explain,
     extreme_failure,
@@ -213,10 +214,36 @@ def large_pre_activations(inputs):
     return {**inputs, "params": params}
 
 
+def pre_activation(g):
+    """W_g [a_prev; xt] + b_g (n_a, m) of gate g, from the inputs (a Stage's inner term)."""
+    def inner(inputs, expected):
+        concat = np.concatenate([inputs["a_prev"], inputs["xt"]])
+        return inputs["params"][f"W{g}"] @ concat + inputs["params"][f"b{g}"]
+    return inner
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+# where an extra function (or another one) is looked for: the output layer always, the gates
+# when the cache holds them
+OUTPUT_STAGE = Stage("yt_pred", "Wya a_next + by",
+                     lambda i, e: i["params"]["Wya"] @ e["a_next"] + i["params"]["by"],
+                     "softmax", _softmax)
+GATE_STAGES = [Stage(name, f"W{g} [a_prev; xt] + b{g}", pre_activation(g),
+                     "tanh" if g == "c" else "sigmoid", np.tanh if g == "c" else _sigmoid,
+                     note="the candidate c̃ gets tanh, the three gates the sigmoid")
+               for name, g in zip(GATE_NAMES, GATES, strict=True)]
 FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                     terms=STEP_TERMS, depends=STEP_DEPENDS, probes=step_probes(False),
                     show=("xt", "a_prev", "c_prev"), hint=STEP_HINT,
-                    batch={"xt": 1, "a_prev": 1, "c_prev": 1},
+                    batch={"xt": 1, "a_prev": 1, "c_prev": 1}, stages=[OUTPUT_STAGE],
                     extremes=[Extreme(
                         "with large pre-activations (every gate's W and b times 1000)",
                         large_pre_activations, "overflow",
@@ -224,7 +251,8 @@ FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                         "then inf / inf = NaN. Use the given sigmoid, or 1 / (1 + np.exp(-z)), "
                         "which tends to 0 and 1 as it should.")])
 FORWARD_GATES_SPEC = replace(FORWARD_SPEC, reference=reference_gates, read=read_gates,
-                             depends={**STEP_DEPENDS, **GATE_TERMS}, probes=step_probes(True))
+                             depends={**STEP_DEPENDS, **GATE_TERMS}, probes=step_probes(True),
+                             stages=FORWARD_SPEC.stages + GATE_STAGES)
 
 
 def cache_holds_gates(fn):

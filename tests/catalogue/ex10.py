@@ -145,9 +145,9 @@ ANSWERS += [
      "code": cell(c_next="ft * a_prev + it * cct")},
     {"name": "the input gate as 1 - Γ_f", "mistake": "ex10/input-gate-wrong",
      "says": ["The fault is in the input gate Γ_i"], "code": cell(it="1 - ft")},
-    {"name": "a sigmoid written with exp(+z)", "mistake": "ex10/sigmoid-wrong",
-     "says": ["ft, it, ot, c_next, a_next, yt_pred are wrong (cct right)",
-              "The fault is in the sigmoid"],
+    {"name": "a sigmoid written with exp(+z)", "mistake": "ex10/sigmoid-extra-function",
+     "says": ["ft, it, ot are wrong", "the negation to z before the sigmoid",
+              "sigmoid(-(z))"],
      "code": cell(**{g: f"1 / (1 + np.exp(params['W{g[0]}'] @ concat + params['b{g[0]}']))"
                      for g in ("ft", "it", "ot")})},
     {"name": "tanh on c_t", "mistake": "ex10/cell-update-wrong",
