@@ -19,17 +19,26 @@ RECURRENCE_KEYS = ("Wax", "Waa", "ba")
 ALL_KEYS = ("Wax", "Waa", "ba", "Wya", "by")
 
 
-def fail(name, expected, got):
-    raise ValueError(f"{name}: expected {expected}, got {got}")
+def fail(name, expected, got, why=""):
+    """The one form of every boundary error: which argument, what was expected (why, if the
+    rule needs a reason), what arrived."""
+    raise ValueError(f"{name}: {why}expected {expected}, got {got}")
 
 
-def describe(value):
-    """A short description of what arrived, for error messages."""
+def describe(value, dtype=True):
+    """A short description of what arrived, for error messages: an array's shape (and its
+    dtype unless dtype=False), a sequence's length, a dict's keys, else the value itself."""
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
+        return f"an array of shape {value.shape}" + (f" and dtype {value.dtype}" if dtype else "")
+    if value is None:
+        return "None"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
-    return f"{value!r} ({type(value).__name__})"
+    if isinstance(value, dict):
+        return f"a dict with keys {list(value)}"
+    text = repr(value)
+    text = text if len(text) < 60 else text[:57] + "..."
+    return f"{text} ({type(value).__name__})" if dtype else f"{type(value).__name__} {text}"
 
 
 def is_int_array(x):

@@ -85,7 +85,7 @@ def check_attention(params, cell, score="additive"):
     if not isinstance(att, dict) or set(att) != set(keys):
         fail("params['attention']", f"a dict with keys {', '.join(map(repr, keys))} (the "
              f"{score!r} score's: init_attention(..., score={score!r}) makes them)",
-             describe_keys(att))
+             describe(att))
     n_e = att["Wq"].shape[0] if isinstance(att["Wq"], np.ndarray) else 0
     for key in ("Wq", "Wk"):
         check_float_array(f"params['attention']['{key}']", att[key], (n_e, n_a), "(n_e, n_a)")
@@ -97,10 +97,6 @@ def check_attention(params, cell, score="additive"):
 def check_start(start, n_y):
     if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or not 0 <= start < n_y:
         fail("start", f"the start symbol's id, an int in [0, n_y) = [0, {n_y})", repr(start))
-
-
-def describe_keys(value):
-    return sorted(value) if isinstance(value, dict) else type(value).__name__
 
 
 def attention_scores(q, keys, wv, score):

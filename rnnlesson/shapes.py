@@ -4,6 +4,8 @@ Letters: n_x input features, n_y output classes, m examples, T_x input steps, T_
 steps. Pure Python, no matplotlib: the exercise checks use it in every graded notebook.
 """
 
+from rnnlesson._validate import fail
+
 __all__ = ["DEFAULT_LENGTHS", "ENCODER_DECODER", "TOPOLOGIES", "array_shapes", "check_topology",
            "shapes_table"]
 
@@ -26,32 +28,29 @@ DEFAULT_LENGTHS = {
 }
 
 
-def fail(name, expected, got, why=""):
-    raise ValueError(f"{name}: {why}expected {expected}, got {got!r}")
-
-
 def check_length(name, value, upper=None):
     """A count (T_x, T_y, n_x, n_y or m): an int >= 1, and <= upper when one is given."""
     if (isinstance(value, bool) or not isinstance(value, int) or value < 1
             or (upper is not None and value > upper)):
-        fail(name, "an int >= 1" + (f" and <= {upper}" if upper else ""), value)
+        fail(name, "an int >= 1" + (f" and <= {upper}" if upper else ""), repr(value))
     return value
 
 
 def check_topology(topology, T_x, T_y, upper=None):
     """Check the topology name and its lengths; return (T_x, T_y) with defaults filled in."""
     if topology not in TOPOLOGIES:
-        fail("topology", f"one of {TOPOLOGIES}", topology)
+        fail("topology", f"one of {TOPOLOGIES}", repr(topology))
     default_x, default_y = DEFAULT_LENGTHS[topology]
     aligned = topology == "many-to-many (aligned)"
     T_x = check_length("T_x", default_x if T_x is None else T_x, upper)
     T_y = check_length("T_y", (T_x if aligned else default_y) if T_y is None else T_y, upper)
     if topology in ("one-to-one", "one-to-many") and T_x != 1:
-        fail("T_x", "T_x = 1", T_x, why=f"{topology} has one input, ")
+        fail("T_x", "T_x = 1", repr(T_x), why=f"{topology} has one input, ")
     if topology in ("one-to-one", "many-to-one") and T_y != 1:
-        fail("T_y", "T_y = 1", T_y, why=f"{topology} has one output, ")
+        fail("T_y", "T_y = 1", repr(T_y), why=f"{topology} has one output, ")
     if aligned and T_y != T_x:
-        fail("T_y", f"T_y = T_x = {T_x}", T_y, why="aligned many-to-many has an output per input, ")
+        fail("T_y", f"T_y = T_x = {T_x}", repr(T_y),
+             why="aligned many-to-many has an output per input, ")
     return T_x, T_y
 
 

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from rnnlesson._validate import describe
 from rnnlesson.cell import init_params
 from rnnlesson.checks._crash import (  # noqa: F401
     broadcast_hint,
@@ -81,17 +82,9 @@ def example_params(n_x, n_a, n_y, seed=0, scale=0.5):
 
 
 def shape_text(value):
-    """A short description of a value for messages: its shape if it is an array."""
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    if value is None:
-        return "None"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
-    if isinstance(value, dict):
-        return f"a dict with keys {list(value)}"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) < 60 else text[:57] + '...'}"
+    """A short description of a value for a learner's message: `_validate.describe` without
+    the dtype."""
+    return describe(value, dtype=False)
 
 
 def line_of(error):
