@@ -14,7 +14,6 @@ from rnnlesson.attention import (
 )
 from rnnlesson.beam import beam_search
 from rnnlesson.bleu import corpus_bleu
-from rnnlesson.cell import init_params, rnn_cell_backward, rnn_cell_forward, softmax
 from rnnlesson.cells import Cell, get_cell, sequence_forward
 from rnnlesson.ctc import ctc_greedy_decode, ctc_loss, ctc_prefix_beam_search
 from rnnlesson.datasets import (
@@ -51,6 +50,7 @@ from rnnlesson.lstm import (
     lstm_forward,
 )
 from rnnlesson.optim import adagrad, adam, clip_by_global_norm, clip_by_value, global_norm, sgd
+from rnnlesson.rnn import init_params, rnn_cell_backward, rnn_cell_forward, softmax
 from rnnlesson.scheduled import (
     epsilon_schedule,
     scheduled_batches,

@@ -5,8 +5,8 @@ Letters: n_x vocabulary size, m sentences, n_y classes.
 
 import numpy as np
 
-from rnnlesson.cell import softmax
 from rnnlesson.losses import cross_entropy
+from rnnlesson.rnn import softmax
 from rnnlesson.sequence import step_mask
 
 

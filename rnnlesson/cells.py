@@ -1,6 +1,6 @@
 """The cells every topology can take, by name: the plain RNN cell, the LSTM and the GRU.
 
-Each cell is a `rnnlesson.contract.Cell` defined next to its equations (`rnnlesson.cell`,
+Each cell is a `rnnlesson.contract.Cell` defined next to its equations (`rnnlesson.rnn`,
 `rnnlesson.lstm`, `rnnlesson.gru`); this module names them and checks a sequence's arguments
 for any of them.
 """
@@ -14,10 +14,10 @@ from rnnlesson._validate import (
     dtype_of,
     fail,
 )
-from rnnlesson.cell import RNN
 from rnnlesson.contract import Cell
 from rnnlesson.gru import GRU
 from rnnlesson.lstm import LSTM
+from rnnlesson.rnn import RNN
 from rnnlesson.sequence import sequence_outputs
 
 CELLS = {cell.name: cell for cell in (RNN, LSTM, GRU)}

@@ -8,7 +8,7 @@ the next layer read: (a,) for the plain cell and the GRU, (a, c) for the LSTM. A
 boundary a one-part state is just the array a, the LSTM's the pair (a, c).
 
 Adding a cell is adding one module that defines its parameters' init and check and its step
-pair, and a `Cell` built from them (see `rnnlesson.cell`, `rnnlesson.lstm`, `rnnlesson.gru`).
+pair, and a `Cell` built from them (see `rnnlesson.rnn`, `rnnlesson.lstm`, `rnnlesson.gru`).
 """
 
 import contextlib

@@ -29,9 +29,9 @@ from rnnlesson._validate import (
     check_step,
     dtype_of,
 )
-from rnnlesson.cell import softmax
 from rnnlesson.contract import Cell
 from rnnlesson.gated import check_gated_params, init_gated_params, sigmoid
+from rnnlesson.rnn import softmax
 from rnnlesson.sequence import sequence_outputs
 
 GATES = ("r", "u", "c")

@@ -29,9 +29,9 @@ from rnnlesson._validate import (
     dtype_of,
     is_int_array,
 )
-from rnnlesson.cell import RNN, rnn_cell_backward, rnn_cell_forward, softmax
 from rnnlesson.fast._common import flat
 from rnnlesson.loop import one_hot, step_mask
+from rnnlesson.rnn import RNN, rnn_cell_backward, rnn_cell_forward, softmax
 
 __all__ = ["flat", "one_hot", "step_mask", "output_forward", "sequence_outputs", "check_inputs",
            "rnn_forward", "rnn_backward", "rnn_forward_by_cells", "rnn_backward_by_cells"]

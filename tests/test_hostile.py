@@ -324,7 +324,7 @@ ANSWER_ATTACKS = {
                        "    twin = types.FunctionType(ref.__code__, ref.__globals__)\n"
                        "    a_next, yt_pred, cache = twin(xt, a_prev, params)",
                        "uses-reference"),
-    "source-copy": ("    import inspect, rnnlesson.cell as source\n"
+    "source-copy": ("    import inspect, rnnlesson.rnn as source\n"
                     "    space = dict(vars(source))\n"
                     "    exec(inspect.getsource(source), space)\n"
                     "    a_next, yt_pred, cache = space['rnn_cell_forward'](xt, a_prev, params)",

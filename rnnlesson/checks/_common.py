@@ -12,7 +12,6 @@ import warnings
 import numpy as np
 
 from rnnlesson._validate import describe
-from rnnlesson.cell import init_params
 from rnnlesson.checks._crash import (  # noqa: F401
     broadcast_hint,
     explain,
@@ -22,6 +21,7 @@ from rnnlesson.checks._crash import (  # noqa: F401
 )
 from rnnlesson.checks._guard import Watch
 from rnnlesson.gradcheck import numerical_gradient, rel_error
+from rnnlesson.rnn import init_params
 
 TOL = 1e-6  # relative error between two computations of the same thing in float64
 

@@ -13,8 +13,6 @@ import re
 
 import numpy as np
 
-from rnnlesson.cell import rnn_cell_backward as reference_cell_backward
-from rnnlesson.cell import rnn_cell_forward as reference_cell_forward
 from rnnlesson.checks._common import (
     TOL,
     assert_shape,
@@ -29,6 +27,8 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
+from rnnlesson.rnn import rnn_cell_backward as reference_cell_backward
+from rnnlesson.rnn import rnn_cell_forward as reference_cell_forward
 from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME_CELL = "rnn_cell_backward"

@@ -11,8 +11,6 @@ import itertools
 
 import numpy as np
 
-from rnnlesson.cell import rnn_cell_backward as reference_cell_backward
-from rnnlesson.cell import rnn_cell_forward as reference_cell_forward
 from rnnlesson.checks._common import close, mistake
 from rnnlesson.checks._differential import (
     Probe,
@@ -34,6 +32,8 @@ from rnnlesson.checks.backward import (
     SEQ_KEYS,
     assert_gradient_dict,
 )
+from rnnlesson.rnn import rnn_cell_backward as reference_cell_backward
+from rnnlesson.rnn import rnn_cell_forward as reference_cell_forward
 from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
 
 

@@ -9,7 +9,6 @@ Wax x_t term is left, with x_t = 0 and ba = 0 only Waa a_{t-1}, with both zero o
 
 import numpy as np
 
-from rnnlesson.cell import softmax
 from rnnlesson.checks._common import (
     CheckFailure,
     assert_returns,
@@ -25,6 +24,7 @@ from rnnlesson.checks._common import (
     snapshot,
 )
 from rnnlesson.checks._differential import Extreme, Spec, Stage, differential, numbers, probe
+from rnnlesson.rnn import softmax
 
 NAME_CELL = "rnn_cell_forward"
 

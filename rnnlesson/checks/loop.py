@@ -12,7 +12,6 @@ import re
 
 import numpy as np
 
-from rnnlesson.cell import rnn_cell_forward as reference_cell
 from rnnlesson.checks._common import (
     assert_returns,
     assert_shape,
@@ -28,6 +27,7 @@ from rnnlesson.checks._common import (
     snapshot,
 )
 from rnnlesson.checks._differential import Spec, differential, numbers, probe
+from rnnlesson.rnn import rnn_cell_forward as reference_cell
 from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME_SEQ = "rnn_forward"

@@ -12,7 +12,6 @@ import re
 
 import numpy as np
 
-from rnnlesson.cell import softmax
 from rnnlesson.checks._common import (
     assert_returns,
     assert_shape,
@@ -27,6 +26,7 @@ from rnnlesson.checks._common import (
     snapshot,
 )
 from rnnlesson.gated import sigmoid
+from rnnlesson.rnn import softmax
 
 FORWARD, BACKWARD = "lstm_cell_forward", "lstm_cell_backward"
 GATES = ("f", "i", "c", "o")

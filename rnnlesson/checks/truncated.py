@@ -14,7 +14,6 @@ import re
 
 import numpy as np
 
-from rnnlesson.cell import rnn_cell_backward as reference_cell_backward
 from rnnlesson.checks._common import (
     TOL,
     CheckFailure,
@@ -42,6 +41,7 @@ from rnnlesson.checks.backward import (
     bptt_mistakes,
     bptt_variant,
 )
+from rnnlesson.rnn import rnn_cell_backward as reference_cell_backward
 from rnnlesson.sequence import rnn_forward_by_cells
 
 NAME = "rnn_backward_truncated"

@@ -99,10 +99,10 @@ def rnn_cell_forward(*args):
     {"name": "a copy of the package's code", "mistake": "ex03/uses-reference",
      "says": ["rnnlesson.rnn_cell_forward"], "code": '''
 import types
-import rnnlesson.cell
+import rnnlesson.rnn
 
-rnn_cell_forward = types.FunctionType(rnnlesson.cell.rnn_cell_forward.__code__,
-                                      vars(rnnlesson.cell), "my_cell")
+rnn_cell_forward = types.FunctionType(rnnlesson.rnn.rnn_cell_forward.__code__,
+                                      vars(rnnlesson.rnn), "my_cell")
 '''},
     {"name": "the package's rnn_forward on one step", "mistake": "ex03/uses-reference",
      "says": ["rnnlesson.rnn_forward"], "code": '''
