@@ -115,6 +115,14 @@ def check_one_hot_sentence(one_hot_sentence):
         column = result[:, t]
         i = vocab.index(word)
         if not (np.all((column == 0) | (column == 1)) and column.sum() == 1):
+            every = sorted({vocab.index(w) for w in words})
+            if all(sorted(np.flatnonzero(result[:, s]).tolist()) == every
+                   for s in range(T_x)):
+                raise mistake(name, "not-one-hot", f"{name}: every column holds a 1 at every "
+                              f"word of the sentence (rows {every}), not only at its own: "
+                              "indexing with the ids and a slice (x[ids, :] or x[ids, :T_x]) "
+                              "pairs every id with every column. Pair each id with its own "
+                              "column: x[ids, np.arange(T_x)] = 1, or one column at a time.")
             raise mistake(name, "not-one-hot", f"{name}: column {t} (the word {word!r}) should "
                           f"hold a single 1 and zeros elsewhere; it holds {column.tolist()}.")
         if column[i] != 1:
@@ -192,8 +200,11 @@ def check_batch(encode_batch, sentences):
         if lengths.tolist() != [T_x] * m and isinstance(ids, np.ndarray) \
                 and ids.shape == (m, T_x):
             general(name, encode_batch)  # ids as wide as the words: which sentence is where
+        padded = (" Yours are all T_x, the padded length: you counted the padded rows. Count "
+                  "each sentence's own words, len(sentence.split()), before padding."
+                  if lengths.tolist() == [T_x] * m and len(set(counts)) > 1 else "")
         raise mistake(name, "lengths-wrong", f"{name}: lengths should count each sentence's "
-                      f"words: {counts}; received {lengths.tolist()}.")
+                      f"words: {counts}; received {lengths.tolist()}.{padded}")
     if not isinstance(ids, np.ndarray):
         raise mistake(name, "ids-not-an-array", f"{name}: ids should be a numpy array of shape "
                       f"(m, T_x) = {(m, T_x)}; received {shape_text(ids)}.")
@@ -235,14 +246,17 @@ WORDS = ["the", "cat", "Zoe", "2", "a", "mat", "dog", "ran", "on", "sat", "zebra
 SPACES = (" ", " ", " ", "  ")  # what sentence.split() reads as one break
 
 
-def build_sentences(sizes, rng, simple):
+def build_sentences(sizes, rng, simple, pad_word=False):
     """m sentences of 1 to `words` words drawn from a pool of `pool` words (repeats likely);
     beyond the simplest cases, words are sometimes separated by two spaces, and a
-    sentence may end with a space, as typed text is."""
+    sentence may end with a space, as typed text is; pad_word: now and then a sentence holds
+    the word '<pad>' itself (the vocabulary must still list it once)."""
     pool = WORDS[:sizes["pool"]] if simple else list(rng.permutation(WORDS)[:sizes["pool"]])
     sentences = []
     for _ in range(sizes["m"]):
-        words = rng.choice(pool, size=int(rng.integers(1, sizes["words"] + 1)))
+        words = [str(w) for w in rng.choice(pool, size=int(rng.integers(1, sizes["words"] + 1)))]
+        if pad_word and not simple and rng.random() < 0.1:  # a text holding the symbol itself
+            words[int(rng.integers(len(words)))] = PAD
         if simple:
             sentences.append(" ".join(words))
             continue
@@ -259,7 +273,7 @@ def split_on_one_space(vocab):
 
 
 def build_vocab_inputs(sizes, rng, simple):
-    return {"sentences": build_sentences(sizes, rng, simple)}
+    return {"sentences": build_sentences(sizes, rng, simple, pad_word=True)}
 
 
 def vocabulary_outputs(vocab):
@@ -272,6 +286,12 @@ def read_vocabulary(result, inputs):
     if not isinstance(result, list):
         raise mistake(NAME_VOCAB, "not-a-list", f"{NAME_VOCAB} should return a list of words, "
                       f"received {shape_text(result)}.")
+    if result.count(PAD) > 1:
+        raise mistake(NAME_VOCAB, "pad-twice", f"{NAME_VOCAB}: for sentences = "
+                      f"{inputs['sentences']!r} your vocabulary holds '{PAD}' "
+                      f"{result.count(PAD)} times: a sentence that contains the word '{PAD}' "
+                      "must not add it again. Leave it out of the words before sorting "
+                      f"(words - {{'{PAD}'}}): it is listed once, first.")
     odd = split_on_one_space(result)
     if odd is not None:
         raise mistake(NAME_VOCAB, "split-on-one-space", f"{NAME_VOCAB}: for sentences = "

@@ -224,6 +224,26 @@ def large_logits(inputs):
     return inputs
 
 
+def logits_apart(inputs, zeroed=("ba",)):
+    """Two examples whose logits lie thousands apart: the first example's with Wya times
+    10,000, and a second whose state is 0 (its inputs 0, zeroed biases 0), so that all its
+    logits are 0 (by = 0). A softmax shifted by one maximum for the whole array, not each
+    column's, then has a column of exp(...) = 0 and divides 0 by 0."""
+    params = {**inputs["params"], "Wya": 10_000 * inputs["params"]["Wya"]}
+    params["by"] = np.zeros_like(params["by"])
+    for key in zeroed:
+        params[key] = np.zeros_like(params[key])
+    def two(v):
+        return np.concatenate([v[:, :1], np.zeros_like(v[:, :1])], axis=1)
+    return {**inputs, **{k: two(v) for k, v in inputs.items() if k != "params"},
+            "params": params}
+
+
+COLUMN_SHIFT = ("Subtract each column's own largest logit (z.max(axis=0, keepdims=True)): "
+                "with one shift for the whole array, a column whose logits lie far below it "
+                "gets exp(...) = 0 everywhere, and 0 / 0 is NaN. Or use the given softmax.")
+
+
 STATE = frozenset({"wax", "waa", "ba", "tanh"})
 PREDICTION = frozenset({"wya", "by", "softmax"})
 SPEC = Spec(
@@ -255,7 +275,9 @@ SPEC = Spec(
     extremes=[Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
                       "np.exp overflows to inf above about 709, and inf / inf is NaN. "
                       "Subtract each column's largest logit before np.exp (softmax(z) = "
-                      "softmax(z - max z)), or use the given softmax.")])
+                      "softmax(z - max z)), or use the given softmax."),
+              Extreme("with two examples whose logits lie thousands apart", logits_apart,
+                      "overflow", COLUMN_SHIFT)])
 
 
 def general(fn):

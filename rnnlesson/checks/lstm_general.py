@@ -25,6 +25,7 @@ from rnnlesson.checks._differential import (
     run,
     shrink,
 )
+from rnnlesson.checks.forward import COLUMN_SHIFT, large_logits, logits_apart
 from rnnlesson.checks.lstm import BACKWARD, FORWARD, GATES, read_grads, step, step_backward
 
 CACHE = ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt", "params")
@@ -249,7 +250,14 @@ FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                         large_pre_activations, "overflow",
                         "np.exp overflows to inf above about 709: exp(z) / (1 + exp(z)) is "
                         "then inf / inf = NaN. Use the given sigmoid, or 1 / (1 + np.exp(-z)), "
-                        "which tends to 0 and 1 as it should.")])
+                        "which tends to 0 and 1 as it should."),
+                        Extreme("with large logits (Wya and by times 1000)", large_logits,
+                                "overflow", "np.exp overflows to inf above about 709, and "
+                                "inf / inf is NaN. Subtract each column's largest logit "
+                                "before np.exp, or use the given softmax."),
+                        Extreme("with two examples whose logits lie thousands apart",
+                                lambda i: logits_apart(i, tuple(f"b{g}" for g in GATES)),
+                                "overflow", COLUMN_SHIFT)])
 FORWARD_GATES_SPEC = replace(FORWARD_SPEC, reference=reference_gates, read=read_gates,
                              depends={**STEP_DEPENDS, **GATE_TERMS}, probes=step_probes(True),
                              stages=FORWARD_SPEC.stages + GATE_STAGES)

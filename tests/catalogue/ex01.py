@@ -18,7 +18,7 @@ def build_vocabulary(sentences):
     seen = []
     for sentence in sentences:
         for word in sentence.split():
-            if word not in seen:
+            if word not in seen and word != "<pad>":
                 seen.append(word)
     seen.sort()
     return ["<pad>"] + seen
@@ -322,6 +322,33 @@ def build_vocabulary(sentences):
      "code": '''
 def build_vocabulary(sentences):
     words = {w for s in sentences for w in s.split(" ") if w}
-    return ["<pad>"] + sorted(words)
+    return ["<pad>"] + sorted(words - {"<pad>"})
+'''},
+]
+
+# Review 9: '<pad>' listed twice when a sentence holds it, one-hot rows filled through a
+# slice, lengths counted on the padded rows.
+ANSWERS += [
+    {"name": "'<pad>' kept among the words", "mistake": "ex01/pad-twice",
+     "says": ["holds '<pad>' 2 times"], "checks": ["check_build_vocabulary"], "code": '''
+def build_vocabulary(sentences):
+    return ["<pad>"] + sorted({w for s in sentences for w in s.split()})
+'''},
+    {"name": "ids paired with a slice of the columns", "mistake": "ex01/not-one-hot",
+     "says": ["every column holds a 1 at every word", "x[ids, np.arange(T_x)]"],
+     "checks": ["check_one_hot_sentence"], "code": '''
+def one_hot_sentence(sentence, vocab):
+    ids = [vocab.index(w) for w in sentence.split()]
+    x = np.zeros((len(vocab), len(ids)))
+    x[ids, :len(ids)] = 1
+    return x
+'''},
+    {"name": "lengths of the padded rows", "mistake": "ex01/lengths-wrong",
+     "says": ["you counted the padded rows"], "checks": ["check_encode_batch"], "code": '''
+def encode_batch(sentences, vocab):
+    rows = [[vocab.index(w) for w in s.split()] for s in sentences]
+    T_x = max(len(r) for r in rows)
+    rows = [r + [0] * (T_x - len(r)) for r in rows]
+    return np.array(rows), np.array([len(r) for r in rows])
 '''},
 ]

@@ -157,3 +157,12 @@ ANSWERS += [
      "code": cell(a_next="np.tanh(np.tanh(params['Waa'] @ a_prev + params['Wax'] @ xt "
                   "+ params['ba']))")},
 ]
+
+# Review 9: a softmax shifted by the largest logit of the whole array, not each column's.
+ANSWERS += [
+    {"name": "a softmax shifted by the whole array's maximum", "mistake": "ex03/overflow",
+     "says": ["logits lie thousands apart", "each column's own largest logit"],
+     "code": cell(yt_pred="np.exp(params['Wya'] @ a_next + params['by'] - (params['Wya'] @ a_next "
+                  "+ params['by']).max()) / np.exp(params['Wya'] @ a_next + params['by'] - "
+                  "(params['Wya'] @ a_next + params['by']).max()).sum(axis=0)")},
+]

@@ -182,3 +182,11 @@ ANSWERS += [
      "code": cell(**{g: f"1 / (1 + np.exp(-(params['W{g[0]}'] @ concat + params['b{g[0]}'])))"
                      for g in ("ft", "it", "ot")})},
 ]
+
+# Review 9: a softmax of one's own without the shift (the output layer's logits overflow).
+ANSWERS += [
+    {"name": "a softmax without the shift", "mistake": "ex10/overflow",
+     "says": ["with large logits", "Subtract each column's largest logit"],
+     "code": cell(yt_pred="np.exp(params['Wya'] @ a_next + params['by']) / np.exp(params['Wya'] "
+                  "@ a_next + params['by']).sum(axis=0)")},
+]
