@@ -12,7 +12,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rnnlesson.checks._common import CheckFailure, assert_returns, assert_shape, call, snapshot
+from rnnlesson.checks._common import (
+    CheckFailure,
+    assert_returns,
+    assert_shape,
+    call,
+    mistake,
+    snapshot,
+)
 from rnnlesson.checks._differential import (
     Extreme,
     Probe,
@@ -23,6 +30,7 @@ from rnnlesson.checks._differential import (
     extreme_failure,
     numbers,
     run,
+    same,
     shrink,
 )
 from rnnlesson.checks.forward import COLUMN_SHIFT, large_logits, logits_apart
@@ -94,6 +102,57 @@ def localise_paths(spec, fn, witnesses):
     return cover or suspects, agree, differ
 
 
+GATE_TITLES = {"ft": "the forget gate Γ_f (ft)", "it": "the input gate Γ_i (it)",
+               "cct": "the candidate c̃_t (cct)", "ot": "the output gate Γ_o (ot)"}
+
+
+def gate_readings(spec, witnesses):
+    """The sentence for gates computed from another gate's weights or bias, or with an input
+    added that is not theirs (c_prev, a_prev), when that reproduces every wrong gate on every
+    witness; None otherwise (or when the cache does not hold the gates)."""
+    usable = [(c, o) for c, o in witnesses if o.failure is None and "ft" in o.got]
+    if not usable or len(usable) < len(witnesses):
+        return None
+    wrong = [k for k in GATE_NAMES if all(k in o.wrong for _, o in usable)]
+    found = {}
+    for name in wrong:
+        g = GATES[GATE_NAMES.index(name)]
+        outer = np.tanh if g == "c" else _sigmoid
+        forms = [(f"uses b{h}, not b{g}", ("bias", h), lambda i, c, h=h, g=g: i["params"][
+                     f"W{g}"] @ c + i["params"][f"b{h}"]) for h in GATES if h != g]
+        forms += [(f"uses W{h}, not W{g}", ("weights", h), lambda i, c, h=h, g=g: i["params"][
+                      f"W{h}"] @ c + i["params"][f"b{g}"]) for h in GATES if h != g]
+        forms += [(f"adds {v} to W{g} [a_prev; xt] + b{g}, which reads only a_prev and x_t "
+                   "through its weights", ("input", v), lambda i, c, v=v, g=g: i["params"][
+                       f"W{g}"] @ c + i["params"][f"b{g}"] + i[v]) for v in ("c_prev", "a_prev")]
+        for case, outcome in usable:
+            inputs = case.inputs(spec)
+            concat = np.concatenate([inputs["a_prev"], inputs["xt"]])
+            with np.errstate(all="ignore"):
+                forms = [f for f in forms if same(outcome.got[name], outer(f[2](inputs, concat)))]
+            if not forms:
+                break
+        if not forms:
+            return None  # a wrong gate this reading does not explain
+        found[name] = forms[0]
+    if not found:
+        return None
+    swaps = [(a, b) for a in found for b in found if a < b and found[a][1][0] == found[b][1][0]
+             and found[a][1][1] == GATES[GATE_NAMES.index(b)]
+             and found[b][1][1] == GATES[GATE_NAMES.index(a)]]
+    if swaps:
+        a, b = swaps[0]
+        what = "biases" if found[a][1][0] == "bias" else "weights"
+        return (f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} wrong: the {what} of "
+                f"{GATE_TITLES[a]} and {GATE_TITLES[b]} are swapped ({a} {found[a][0]}; {b} "
+                f"{found[b][0]}). Each gate has its own W and b: Γ_g = σ(W_g [a_prev; xt] + "
+                "b_g), the candidate with tanh.")
+    return (f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} wrong: "
+            + "; ".join(f"{GATE_TITLES[k]} {found[k][0]}" for k in found)
+            + ". Each gate reads [a_prev; xt] through its own W and b only: Γ_g = σ(W_g "
+            "[a_prev; xt] + b_g), c̃_t = tanh(Wc [a_prev; xt] + bc).")
+
+
 def explained(spec, fn):
     """The general check (`_differential.differential`) with the LSTM's localisation: the
     core's message, its terms narrowed to the suspects `localise_paths` leaves."""
@@ -103,6 +162,10 @@ def explained(spec, fn):
         return
     case, outcome = shrink(spec, fn, *found[0])
     witnesses = [(c, o) for c, o in found if not c.simple] or found
+    reading = gate_readings(spec, witnesses) if outcome.failure is None else None
+    if reading is not None:
+        raise mistake(FORWARD, "gate-operands", f"{FORWARD}: {reading}\nSmallest case "
+                      f"found: {case.text()}.") from None
     if outcome.failure is None:
         suspects, agree, differ = localise_paths(spec, fn, witnesses)
         # the core then names these suspects; the agreeing probes are its evidence

@@ -136,9 +136,8 @@ MUTANTS = {
                 "yt_pred": ["ŷ_t", "prediction"]},
 }
 ANSWERS += [
-    {"name": "the forget gate with the input gate's bias", "mistake": "ex10/forget-gate-wrong",
-     "says": ["ft, c_next, a_next, yt_pred are wrong (it, cct, ot right)",
-              "The fault is in the forget gate Γ_f"],
+    {"name": "the forget gate with the input gate's bias", "mistake": "ex10/gate-operands",
+     "says": ["ft is wrong", "the forget gate Γ_f (ft) uses bi, not bf"],
      "code": cell(ft="sigmoid(params['Wf'] @ concat + params['bi'])")},
     {"name": "c_t from a_prev", "mistake": "ex10/cell-update-wrong",
      "says": ["(ft, it, cct, ot right)", "The fault is in the cell update c_t"],
@@ -189,4 +188,18 @@ ANSWERS += [
      "says": ["with large logits", "Subtract each column's largest logit"],
      "code": cell(yt_pred="np.exp(params['Wya'] @ a_next + params['by']) / np.exp(params['Wya'] "
                   "@ a_next + params['by']).sum(axis=0)")},
+]
+
+# Review 9: two gates' biases swapped, and the candidate reading c_prev.
+ANSWERS += [
+    {"name": "the forget and input gates' biases swapped", "mistake": "ex10/gate-operands",
+     "says": ["the biases of the forget gate Γ_f (ft) and the input gate Γ_i (it) are swapped"],
+     "code": cell(ft="sigmoid(params['Wf'] @ concat + params['bi'])",
+                  it="sigmoid(params['Wi'] @ concat + params['bf'])")},
+    {"name": "the output gate with the candidate's weights", "mistake": "ex10/gate-operands",
+     "says": ["the output gate Γ_o (ot) uses Wc, not Wo"],
+     "code": cell(ot="sigmoid(params['Wc'] @ concat + params['bo'])")},
+    {"name": "the candidate adds c_prev", "mistake": "ex10/gate-operands",
+     "says": ["the candidate c̃_t (cct) adds c_prev"],
+     "code": cell(cct="np.tanh(params['Wc'] @ concat + params['bc'] + c_prev)")},
 ]
