@@ -129,6 +129,14 @@ def variants(s_prev, h, params, mask):
     ]
 
 
+def keys_averaged(n_e, shape):
+    """The CheckFailure of a context of n_e rows: the keys Wk h_j averaged, not the states."""
+    return mistake(NAME, "context-from-keys", f"{NAME}: context has n_e = {n_e} rows, the size "
+                   f"of the keys Wk h_j, where it should be (n_a, m) = {shape}: yours averages "
+                   "the keys. The context averages the encoder states themselves: "
+                   "sum_j alpha[:, j] h[:, :, j]; the keys only score them.")
+
+
 def run(fn, s_prev, h, params, mask):
     args = {"s_prev": snapshot(s_prev), "h": snapshot(h), "params": snapshot(params),
             "mask": snapshot(mask)}
@@ -149,6 +157,8 @@ def run(fn, s_prev, h, params, mask):
     if not isinstance(context, np.ndarray) or context.shape != (n_a, m):
         if isinstance(context, np.ndarray) and context.shape == (n_a, T_x):
             return context, alpha, "context-wrong-axis"
+        if isinstance(context, np.ndarray) and n_e != n_a and context.shape == (n_e, m):
+            raise keys_averaged(n_e, (n_a, m))
         raise mistake(NAME, "context-wrong-shape", f"{NAME}: context should be an array of "
                       f"shape (n_a, m) = {(n_a, m)}, received {shape_text(context)}.")
     return context, alpha, None

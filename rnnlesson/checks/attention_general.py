@@ -28,7 +28,13 @@ from rnnlesson.checks._differential import (
     zeroed,
 )
 from rnnlesson.checks._differential import run as outcome_of
-from rnnlesson.checks.attention import NAME, masked_softmax, plain, reference_attention
+from rnnlesson.checks.attention import (
+    NAME,
+    keys_averaged,
+    masked_softmax,
+    plain,
+    reference_attention,
+)
 
 
 def build(sizes, rng, simple):
@@ -53,6 +59,10 @@ def read(result, inputs):
     for what, value, shape, letters in (("alpha", alpha, (m, T_x), "(m, T_x)"),
                                         ("context", context, (n_a, m), "(n_a, m)")):
         if not isinstance(value, np.ndarray) or value.shape != shape:
+            n_e = inputs["params"]["Wk"].shape[0]
+            if what == "context" and isinstance(value, np.ndarray) and n_e != n_a \
+                    and value.shape == (n_e, m):
+                raise keys_averaged(n_e, shape)
             lost = (what == "alpha" and isinstance(value, np.ndarray) and T_x > 1
                     and value.shape == (m, 1))
             raise mistake(NAME, f"{what}-wrong-shape", f"{NAME}: {what} should be an array of "

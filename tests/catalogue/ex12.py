@@ -315,3 +315,11 @@ ANSWERS += [
      "says": ["not divided by their sum"], "code": answer(RIGHT.replace(
          "alpha = w / np.where(total > 0, total, 1.0)", "alpha = w"))},
 ]
+
+# Review 9: the context made from the keys.
+ANSWERS += [
+    {"name": "the keys averaged into the context", "mistake": "ex12/context-from-keys",
+     "says": ["yours averages the keys", "sum_j alpha[:, j] h[:, :, j]"],
+     "code": answer(RIGHT, context="np.einsum('emt,mt->em', np.einsum('ea,amt->emt', "
+                                   "params['Wk'], h), alpha)")},
+]
