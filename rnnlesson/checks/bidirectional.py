@@ -143,8 +143,28 @@ def describe_map(out, lengths, n_x):
         if real_right:
             return "padding-moved", (f"{head} The real steps are right; the padded steps "
                                      "t >= L stay where they are.")
-        rule = index_rule(got[:L], L)
+        rule = index_rule(got[:L], L) or block_rule(got, want, L, T_x)
         return ("steps-misplaced", head) if rule is None else (rule[0], f"{head} {rule[1]}")
+    return None
+
+
+def block_rule(got, want, L, T_x):
+    """(slug, sentence) for real steps left where they were by a loop that stops short, or a
+    reversal written at another place of the axis; None otherwise."""
+    own = [t for t in range(L) if got[t] == t and want[t] != t]
+    if own and all(got[t] == want[t] for t in range(L) if t not in own):
+        steps = ", ".join(map(str, own))
+        return "loop-stops-short", (
+            f"Step{'s' * (len(own) > 1)} t = {steps} still hold{'s' * (len(own) == 1)} x's own "
+            f"step: the rest is reversed, so your loop stops before reaching "
+            f"{'them' if len(own) > 1 else 'it'} (range(L - 1), or a stop one short). Every t "
+            "from 0 to L - 1 takes x's step L - 1 - t.")
+    for start in range(1, T_x - L + 1):
+        if got[start:start + L] == want[:L]:
+            return "reversal-misplaced", (
+                f"Your reversed steps start at t = {start}, not at t = 0: the L real steps "
+                "backwards go at t = 0..L - 1 (they are still the sequence's first L steps), "
+                "and the padded steps t >= L stay where they are.")
     return None
 
 
@@ -334,7 +354,8 @@ def real_steps(a, lengths):
 
 
 ORDERS = {"within": "reversed within each length", "whole": "the whole padded axis reversed",
-          "none": "not reversed"}
+          "none": "not reversed", "short": "reversed within each length less one",
+          "long": "reversed within each length plus one"}
 
 
 def backward_variant(x, lengths, params, read, put_back):
@@ -345,7 +366,10 @@ def backward_variant(x, lengths, params, read, put_back):
     def order(a, how):
         if how == "none":
             return a
-        return within(a, lengths, None if how == "within" else np.full(len(lengths), T_x))
+        ends = {"within": None, "whole": np.full(len(lengths), T_x),
+                "short": np.maximum(np.asarray(lengths) - 1, 0),
+                "long": np.minimum(np.asarray(lengths) + 1, T_x)}[how]
+        return within(a, lengths, ends)
 
     return order(forward_states(order(x, read), params), put_back)
 
@@ -375,6 +399,12 @@ def variant_text(read, put_back, weights, padding="as given"):
     elif put_back == "whole":
         said.append("its states are put back by reversing the whole padded axis: reverse them "
                     "within each length, as the inputs")
+    if "short" in (read, put_back) or "long" in (read, put_back):
+        which = "its inputs are" if read in ("short", "long") else "its states are put back"
+        off = "lengths - 1" if "short" in (read, put_back) else "lengths + 1"
+        said.append(f"{which} reversed within {off}, one step off: each sequence is reversed "
+                    "within its own length, reverse_within_lengths(..., lengths), for the "
+                    "inputs and for the states alike")
     if weights == "params_f":
         said.append("it uses params_f: the backward cell has its own weights, params_b")
     return "; ".join(said)

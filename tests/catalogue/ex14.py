@@ -260,3 +260,22 @@ ANSWERS += [
      "code": reverse("for i, L in enumerate(lengths):\n"
                      "        out[:, i, :L] = x[:, i, [(t + 2) % L for t in range(L)]]")},
 ]
+
+# Review 9: a loop that stops one step short, the reversal written at the end of the axis,
+# and the backward states put back within lengths - 1.
+ANSWERS += [
+    {"name": "the loop stops one step short", "checks": REVERSE,
+     "mistake": "ex14/loop-stops-short", "says": ["still holds x's own step", "range(L - 1)"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        for t in range(L - 1):\n"
+                     "            out[:, i, t] = x[:, i, L - 1 - t]")},
+    {"name": "the reversal written at the end of the axis", "checks": REVERSE,
+     "mistake": "ex14/reversal-misplaced", "says": ["Your reversed steps start at t = 2"],
+     "code": reverse("T_x = x.shape[2]\n"
+                     "    for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :T_x - L] = x[:, i, L:]\n"
+                     "        out[:, i, T_x - L:] = x[:, i, :L][:, ::-1]")},
+    {"name": "the backward states put back within lengths - 1", "checks": NETWORK,
+     "mistake": "ex14/backward-put-back-short", "says": ["reversed within lengths - 1"],
+     "code": network(back="reverse_within_lengths(read_back, np.maximum(lengths - 1, 0))")},
+]
