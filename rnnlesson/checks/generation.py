@@ -308,6 +308,19 @@ def check_sample(sample):
                           f"{NAME_SAMPLE}: the temperature works backwards: divide the "
                                  "logits by it, softmax(z / temperature), so that below 1 the "
                                  "distribution gets sharper and above 1 flatter.")
+        readings = {  # what else the draws may follow, and what that says
+            "by-missing": (np.full(len(p), 1 / len(p)),
+                           "your draws are uniform, yet this model's prediction comes from by "
+                           "alone (Wya = 0): your logits leave out the bias, z = Wya a_t + by."),
+            "softmax-twice": (np.exp(q) / np.exp(q).sum(),
+                              "your draws follow softmax(ŷ), a softmax applied to "
+                              "probabilities: take the softmax once, of the logits z / T."),
+        }
+        for slug, (r, text) in readings.items():
+            if np.all(np.abs(got - r) <= 5 * np.sqrt(r * (1 - r) / n)):
+                raise mistake(NAME_SAMPLE, slug, f"{NAME_SAMPLE}: at temperature {temperature}, "
+                              f"over {n} draws from a model whose prediction is always "
+                              f"{p.tolist()}, {text}")
         raise mistake(NAME_SAMPLE, "wrong-distribution",
             f"{NAME_SAMPLE}: at temperature {temperature}, over {n} draws from a model whose "
             f"prediction is always {p.tolist()}, the frequencies should be close to "

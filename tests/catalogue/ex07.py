@@ -212,3 +212,13 @@ ANSWERS += [
                                "    x = np.zeros((n_y, 1))\n    for t in range(n):\n"
                                "        x[symbol] += 1.0")},
 ]
+
+# Review 9: the logits without the output bias, and a softmax taken twice.
+ANSWERS += [
+    {"name": "the logits without by", "mistake": "ex07/by-missing", "checks": SAMPLE,
+     "says": ["your logits leave out the bias"],
+     "code": sampler(logits="(params['Wya'] @ a) / temperature")},
+    {"name": "a softmax of the probabilities", "mistake": "ex07/softmax-twice", "checks": SAMPLE,
+     "says": ["a softmax applied to probabilities"],
+     "code": sampler(logits="softmax(z / temperature)")},
+]
