@@ -6,6 +6,7 @@ smaller (where an absolute difference no longer sees the 1%).
 """
 
 import inspect
+import re
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from rnnlesson.checks._common import (
     passed,
     snapshot,
 )
-from rnnlesson.checks._differential import Probe, Spec, differential, numbers
+from rnnlesson.checks._differential import Probe, Spec, cases, differential, numbers
 from rnnlesson.checks.backward import SEQ_KEYS, bptt_example
 from rnnlesson.gradcheck import numerical_gradient, rel_error
 from rnnlesson.sequence import rnn_backward_by_cells, rnn_forward_by_cells
@@ -48,7 +49,8 @@ def run_gradient_check(fn, backward, x, a0, params, da, watch=None):
         ids = {path: id(array) for path, array in arrays_of(args).items()}
     originals = snapshot(args)
     sizes = f"x (n_x, m, T_x) = {x.shape}, a0 (n_a, m) = {a0.shape}, da = {da.shape}"
-    errors = call(fn, NAME_CHECK, (backward, *args.values()), sizes)
+    errors = call(fn, NAME_CHECK, (backward, *args.values()), sizes,
+                  diagnose=mispaired(x, a0, params))
     if watch is not None:
         watch.update({path: ident in Written.written for path, ident in ids.items()})
     not_restored(originals, args)
@@ -67,6 +69,35 @@ def run_gradient_check(fn, backward, x, a0, params, da, watch=None):
                              "the centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), "
                              "2 eps must not be 0, and the loss must be finite." if nan else ""))
     return errors
+
+
+MISMATCH = re.compile(r"rel_error: expected two arrays of one shape, got (\([^)]*\)) and "
+                      r"(\([^)]*\))")
+
+
+def mispaired(x, a0, params):
+    """diagnose(error, line): a rel_error between a gradient and the differences of another
+    array (their shapes tell which), named as a pairing of the wrong arrays."""
+    arrays = {"x": x, "a0": a0, **{f"params['{k}']": params[k] for k in ("Wax", "Waa", "ba")}}
+
+    def owners(shape):
+        return [name for name, value in arrays.items() if str(value.shape) == shape]
+
+    def diagnose(error, line):
+        found = MISMATCH.search(str(error))
+        if not found:
+            return None
+        first, second = (owners(shape) for shape in found.groups())
+        if not first or not second or set(first) & set(second):
+            return None
+        return "gradient-paired-wrongly", (
+            f"your checker compared arrays of shapes {found.group(1)} ({' or '.join(first)}'s "
+            f"shape) and {found.group(2)} ({' or '.join(second)}'s) in rel_error: a gradient "
+            "was paired with the differences of another array. Each goes with its own: dx "
+            "with x, da0 with a0, dWax with params['Wax'], dWaa with params['Waa'], dba with "
+            "params['ba'].")
+
+    return diagnose
 
 
 def arrays_of(args):
@@ -107,10 +138,11 @@ ARRAY_OF = {"dx": "x", "da0": "a0", "dWax": "params['Wax']", "dWaa": "params['Wa
             "dba": "params['ba']"}
 
 
-def lecture_numeric(x, a0, params, da, key, eps=1e-5, side=0, total=None):
+def lecture_numeric(x, a0, params, da, key, eps=1e-5, side=0, total=None, relative=False):
     """Differences of L = sum(da * a) with respect to key's array: centred (side=0), forward
     (side=1: (L(θ + eps) - L(θ)) / eps) or backward (side=-1); total(da * a) -> L (default:
-    np.sum in float64)."""
+    np.sum in float64); relative: centred, each entry nudged to θ(1 ± eps), divided by 2 eps
+    (a learner's slip)."""
     x, a0, params = x.copy(), a0.copy(), snapshot(params)
     array = {"dx": x, "da0": a0, "dWax": params["Wax"], "dWaa": params["Waa"],
              "dba": params["ba"]}[key]
@@ -119,6 +151,16 @@ def lecture_numeric(x, a0, params, da, key, eps=1e-5, side=0, total=None):
     def loss():
         return float(total(da * rnn_forward_by_cells(x, a0, params)[0]))
 
+    if relative:
+        grad = np.zeros(array.shape)
+        for i in np.ndindex(array.shape):
+            saved = array[i]
+            array[i] = saved * (1 + eps)
+            plus = loss()
+            array[i] = saved * (1 - eps)
+            grad[i] = (plus - loss()) / (2 * eps)
+            array[i] = saved
+        return grad
     if side == 0:
         return numerical_gradient(loss, array, eps)
     grad, base = np.zeros(array.shape), loss()
@@ -193,6 +235,13 @@ def what_numeric_is(fn, key, error, x, a0, params, da):
          "(L(θ) - L(θ - eps)) / eps, a one-sided difference", "one-sided",
          "use centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), whose error falls like "
          "eps² rather than eps.")]
+    candidates.append((
+        lambda g, d, c: lecture_numeric(x, a0, params, d, key, relative=True),
+        "the centred difference with relative nudges θ(1 ± eps), divided by 2 eps",
+        "relative-nudge",
+        "your nudges are relative, value[i] = saved * (1 + eps): the step is then eps·|θ| "
+        "(none at all at a zero entry) while you divide by 2 eps. Add and subtract eps itself: "
+        "value[i] = saved + eps, then saved - eps."))
     default = eps_default(fn)
     if default is not None and default != 1e-5:
         candidates.append((lambda g, d, c: lecture_numeric(x, a0, params, d, key, default),
@@ -242,6 +291,81 @@ def what_numeric_is(fn, key, error, x, a0, params, da):
     return None
 
 
+class Recorder:
+    """rnnlesson's backward pass, noting the caches each call is given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, da, caches):
+        self.seen.append(caches)
+        return rnn_backward_by_cells(da, caches)
+
+
+def caches_nudged(fn, x, a0, params, da):
+    """The CheckFailure for a checker that calls backward on the caches of a forward pass run
+    while an entry was nudged (inside its loop over the entries), or None."""
+    recorder = Recorder()
+    run_gradient_check(fn, recorder, x, a0, params, da)
+    true = rnn_forward_by_cells(x, a0, params)[2]
+
+    def same_caches(caches):
+        return len(caches) == len(true) and all(
+            np.array_equal(got[k], want[k]) for got, want in zip(caches, true, strict=True)
+            for k in range(3))
+
+    if not recorder.seen or all(same_caches(c) for c in recorder.seen):
+        return None
+    calls = len(recorder.seen)
+    return mistake(NAME_CHECK, "caches-nudged", f"{NAME_CHECK}: your checker hands backward "
+                   "the caches of a forward pass run while an entry was nudged"
+                   + (f" (it called backward {calls} times, inside the loop over the entries)"
+                      if calls > 1 else "") + ", so the analytic gradients it compares are "
+                   "those of nudged inputs. Run the forward pass once with every entry as "
+                   "given, take grads = backward(da, caches) from it, and only then nudge.")
+
+
+MEASURES = {  # ways of comparing the analytic and the numerical gradient, and what they miss
+    "the mean of the entries' relative errors |g - n| / (|g| + |n|)":
+        lambda g, n: float(np.mean(np.abs(g - n) / (np.abs(g) + np.abs(n) + 1e-300))),
+    "the largest of the entries' relative errors |g - n| / (|g| + |n|)":
+        lambda g, n: float(np.max(np.abs(g - n) / (np.abs(g) + np.abs(n) + 1e-300))),
+    "the norm of the difference, ||g - n||, not divided":
+        lambda g, n: float(np.linalg.norm(g - n)),
+    "the difference divided by the numerical gradient's norm only, ||g - n|| / ||n||":
+        lambda g, n: float(np.linalg.norm(g - n) / (np.linalg.norm(n) + 1e-300)),
+}
+
+
+def what_error_is(fn):
+    """The CheckFailure for a checker whose reported numbers are another measure than
+    rel_error over the whole array (entry by entry, not divided, ...), found on the general
+    check's small cases, among which that measure and rel_error give other verdicts; None
+    otherwise."""
+    fits, differs = dict.fromkeys(MEASURES, True), False
+    for case in cases(CHECK_SPEC, 8, 0):
+        inputs = case.inputs(CHECK_SPEC)
+        backward = inputs.pop("backward")
+        x, a0, params, da = inputs["x"], inputs["a0"], inputs["params"], inputs["da"]
+        errors = run_gradient_check(fn, backward, x, a0, params, da)
+        grads = backward(da, rnn_forward_by_cells(x, a0, params)[2])
+        for key in SEQ_KEYS:
+            numeric = lecture_numeric(x, a0, params, da, key)
+            right = rel_error(grads[key], numeric)
+            differs |= verdict(right) != verdict(errors[key])
+            for name in MEASURES:
+                value = MEASURES[name](grads[key], numeric)
+                fits[name] &= bool(np.isclose(errors[key], value, rtol=1e-3, atol=1e-13))
+    found = [name for name, ok in fits.items() if ok]
+    if not differs or not found:
+        return None
+    return mistake(NAME_CHECK, "another-measure", f"{NAME_CHECK}: the numbers you report are "
+                   f"{found[0]}: on small cases that gives other verdicts than the relative "
+                   "error of the whole array (an entry near 0 makes its own ratio noise, and an "
+                   "error that is not divided depends on the gradients' size). Report "
+                   "rel_error(analytic, numeric) = ||g - n|| / (||g|| + ||n||) for each array.")
+
+
 def eps_default(fn):
     """The default of the learner's eps argument, if it has one."""
     try:
@@ -282,7 +406,8 @@ def check_bptt_gradient_check(bptt_gradient_check):
     for key in SEQ_KEYS:
         if errors[key] < 1e-7:
             continue
-        found = what_numeric_is(bptt_gradient_check, key, errors[key], x, a0, params, da)
+        found = caches_nudged(bptt_gradient_check, x, a0, params, da) or what_numeric_is(
+            bptt_gradient_check, key, errors[key], x, a0, params, da)
         if found is not None:
             raise found
         raise mistake(
@@ -320,6 +445,9 @@ def check_bptt_gradient_check(bptt_gradient_check):
             raise mistake(NAME_CHECK, "blames-another-gradient", f"{NAME_CHECK} blamed "
                           f"{', '.join(others)} when only {key} was wrong: each gradient must "
                           "be compared with the centred differences of its own array.")
+    found = what_error_is(bptt_gradient_check)
+    if found is not None:
+        raise found
     general(bptt_gradient_check)
     passed(NAME_CHECK)
 

@@ -317,3 +317,30 @@ ANSWERS += [
                      "            value[i] = saved - 1e-3").replace(
                          "(plus - minus) / (2 * eps)", "(plus - minus) / 2e-3")},
 ]
+
+# Review 9: the checker's analytic side from a nudged forward pass, relative nudges, an
+# entry-by-entry error, and gradients paired with another array's differences.
+ANSWERS += [
+    {"name": "backward run inside the loop on nudged caches", "checks": CHECK,
+     "mistake": "ex06/caches-nudged", "says": ["caches of a forward pass run while an entry "
+                                               "was nudged"],
+     "code": checker("            value[i] = saved\n            numeric[i] = (plus - minus) / "
+                     "(2 * eps)\n",
+                     "            grads = backward(da, rnn_forward(x, a0, params)[2])\n"
+                     "            value[i] = saved\n            numeric[i] = (plus - minus) / "
+                     "(2 * eps)\n")},
+    {"name": "relative nudges", "checks": CHECK, "mistake": "ex06/relative-nudge",
+     "says": ["your nudges are relative"],
+     "code": checker("value[i] = saved + eps", "value[i] = saved * (1 + eps)").replace(
+         "value[i] = saved - eps", "value[i] = saved * (1 - eps)")},
+    {"name": "the mean of the entries' relative errors", "checks": CHECK,
+     "mistake": "ex06/another-measure", "says": ["the mean of the entries' relative errors"],
+     "code": checker("errors[key] = rel_error(grads[key], numeric)",
+                     "errors[key] = float(np.mean(np.abs(grads[key] - numeric) / "
+                     "(np.abs(grads[key]) + np.abs(numeric) + 1e-300)))")},
+    {"name": "dWax paired with Waa's differences", "checks": CHECK,
+     "mistake": "ex06/gradient-paired-wrongly", "says": ["paired with the differences of "
+                                                         "another array"],
+     "code": checker('"dWax": params["Wax"], "dWaa": params["Waa"]',
+                     '"dWax": params["Waa"], "dWaa": params["Wax"]')},
+]
