@@ -26,6 +26,7 @@ from rnnlesson.checks.topologies import expected_answer
 from rnnlesson.checks.truncated import cut_bptt
 from rnnlesson.ctc import ctc_forward_backward, ctc_log_likelihood, extend_labels
 from rnnlesson.deep import deep_forward, reverse_within_lengths
+from rnnlesson.embedding import embed, embed_backward
 
 ALL_CHECKS = [
     checks.check_build_vocabulary, checks.check_one_hot_sentence, checks.check_encode_batch,
@@ -41,6 +42,8 @@ ALL_CHECKS = [
     checks.check_beam_search_greedy, checks.check_beam_search,
     checks.check_reverse_within_lengths, checks.check_bidirectional_rnn_forward,
     checks.check_ctc_forward,
+    checks.check_clipped_matches, checks.check_brevity_penalty, checks.check_corpus_bleu,
+    checks.check_embedding_forward, checks.check_embedding_backward,
 ]
 
 
@@ -182,6 +185,17 @@ REFERENCES = [
         float(ctc_log_likelihood(log_y[:, None], np.array([labels], dtype=int),
                                  np.array([log_y.shape[1]]), np.array([len(labels)]))[0])),
      (), "rnnlesson.ctc.extend_labels"),
+    (checks.check_clipped_matches, lambda cand, refs, n: (
+        sum(min(k, max(R.bleu.ngrams(ref, n)[g] for ref in refs))
+            for g, k in R.bleu.ngrams(cand, n).items()), max(len(cand) - n + 1, 0)), (),
+     "rnnlesson.bleu.ngrams"),
+    (checks.check_brevity_penalty, lambda c, r: R.bleu.corpus_bleu(
+        [["a"] * c], [[["a"] * r]], 1).brevity_penalty if c else 0.0, (),
+     "rnnlesson.bleu.corpus_bleu"),
+    (checks.check_corpus_bleu, lambda cands, refs, max_n=4: R.bleu.corpus_bleu(
+        cands, refs, max_n).score, (), "rnnlesson.bleu.corpus_bleu"),
+    (checks.check_embedding_forward, embed, (), "rnnlesson.embedding.embed"),
+    (checks.check_embedding_backward, embed_backward, (), "rnnlesson.embedding.embed_backward"),
 ]
 
 

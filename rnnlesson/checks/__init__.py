@@ -23,7 +23,13 @@ from rnnlesson.checks.bidirectional import (
     check_bidirectional_rnn_forward,
     check_reverse_within_lengths,
 )
+from rnnlesson.checks.bleu import (
+    check_brevity_penalty,
+    check_clipped_matches,
+    check_corpus_bleu,
+)
 from rnnlesson.checks.ctc import check_ctc_forward
+from rnnlesson.checks.embedding import check_embedding_backward, check_embedding_forward
 from rnnlesson.checks.encoding import (
     check_build_vocabulary,
     check_encode_batch,
@@ -51,7 +57,9 @@ __all__ = [
     "SIZES", "CheckFailure", "check_attention_context", "check_attention_context_shapes",
     "check_beam_search", "check_beam_search_greedy", "check_bidirectional_rnn_forward",
     "check_bptt_gradient_check",
+    "check_brevity_penalty", "check_clipped_matches", "check_corpus_bleu",
     "check_build_vocabulary", "check_clip_by_global_norm", "check_ctc_forward",
+    "check_embedding_backward", "check_embedding_forward",
     "check_encode_batch",
     "check_held_out_accuracy", "check_lstm_cell_backward", "check_lstm_cell_backward_shapes",
     "check_lstm_cell_forward", "check_lstm_cell_forward_shapes", "check_one_hot_sentence",

@@ -36,6 +36,8 @@ EXERCISE = {
     "attention_context": "ex12", "beam_search": "ex13",
     "reverse_within_lengths": "ex14", "bidirectional_rnn_forward": "ex14",
     "ctc_forward": "ex15",
+    "embedding_forward": "ex16", "embedding_backward": "ex16",
+    "clipped_matches": "ex17", "brevity_penalty": "ex17", "corpus_bleu": "ex17",
 }
 TAG = re.compile(r"\[mistake: (ex\d\d/[a-z0-9-]+)\]")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

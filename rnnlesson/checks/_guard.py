@@ -65,11 +65,17 @@ def _examples():
     def toy_loss(q):
         return float(np.sum(q["w"] ** 2)), {"dw": 2 * q["w"]}
 
-    from rnnlesson import ctc, deep
+    from rnnlesson import ctc, deep, embedding
     from rnnlesson.checks import bidirectional as bidirectional_checks
     from rnnlesson.checks import ctc as ctc_checks
+    from rnnlesson.checks import embedding as embedding_checks
 
     ctc_logits = rng.normal(size=(3, 1, 6))
+    from rnnlesson import bleu
+    from rnnlesson.checks import bleu as bleu_checks
+
+    bleu_candidates = [["a", "b", "a", "c"], ["b"]]
+    bleu_references = [[["a", "b", "c"], ["a", "a", "b", "c", "d"]], [["b", "c"]]]
 
     both = {"forward": {k: p[k] for k in ("Wax", "Waa", "ba")},
             "backward": {k: -p[k] for k in ("Wax", "Waa", "ba")}}
@@ -168,6 +174,27 @@ def _examples():
             np.array([[1, 2, 2]]), np.array([3]))),
         "log_softmax": ("rnnlesson.ctc.log_softmax",
                         lambda: ctc.log_softmax(ctc_logits[:, 0])),
+        "embed": ("rnnlesson.embedding.embed", lambda: embedding.embed(np.ones((2, 3)), ids)),
+        "embed_backward": ("rnnlesson.embedding.embed_backward",
+                           lambda: embedding.embed_backward(np.ones((2, 2, 3)), ids, 3)),
+        "reference_embedding_forward": ("rnnlesson.checks.embedding.reference_forward",
+                                        lambda: embedding_checks.reference_forward(
+                                            np.ones((2, 3)), ids)),
+        "reference_embedding_backward": ("rnnlesson.checks.embedding.reference_backward",
+                                         lambda: embedding_checks.reference_backward(
+                                             np.ones((2, 2, 3)), ids, 3)),
+        "bleu.corpus_bleu": ("rnnlesson.bleu.corpus_bleu", lambda: (
+            bleu.corpus_bleu(bleu_candidates, bleu_references),
+            bleu.corpus_bleu(bleu_candidates, bleu_references, 1))),
+        "bleu.ngrams": ("rnnlesson.bleu.ngrams", lambda: bleu.ngrams(["a", "b", "a"], 2)),
+        "bleu.closest_length": ("rnnlesson.bleu.closest_length",
+                                lambda: bleu.closest_length(3, [[1], [1, 2, 3, 4]])),
+        "reference_clipped": ("rnnlesson.checks.bleu.clipped", lambda: bleu_checks.clipped(
+            ["a", "b", "a"], [["a", "b"], ["a", "a"]], 1)),
+        "reference_penalty": ("rnnlesson.checks.bleu.penalty", lambda: (
+            bleu_checks.penalty(2, 3), bleu_checks.penalty(3, 2), bleu_checks.penalty(0, 2))),
+        "reference_bleu": ("rnnlesson.checks.bleu.bleu", lambda: bleu_checks.bleu(
+            bleu_candidates, bleu_references, 2)),
         "reference_predict": ("rnnlesson.checks.sentiment.reference_predict",
                               lambda: sentiment.reference_predict(p, ids, lengths)),
     }
@@ -214,6 +241,17 @@ GUARDS = {
     # the exercise gives log_softmax; the package's likelihood and loss run the recursion
     "ctc_forward": (("ctc_log_likelihood", "reference_alpha", "extend_labels"),
                     (*GIVEN, "log_softmax")),
+    # the lookup and the sum by word id: the package's embedding and the checks' references
+    "embedding_forward": (("embed", "reference_embedding_forward"), GIVEN),
+    "embedding_backward": (("embed_backward", "reference_embedding_backward"),
+                           (*GIVEN, "embed")),
+    # exercise 17: BLEU's parts; corpus_bleu runs the learner's own clipped_matches and
+    # brevity_penalty, never the package's
+    "clipped_matches": (("bleu.corpus_bleu", "bleu.ngrams", "reference_clipped",
+                         "reference_bleu"), GIVEN),
+    "brevity_penalty": (("bleu.corpus_bleu", "reference_penalty", "reference_bleu"), GIVEN),
+    "corpus_bleu": (("bleu.corpus_bleu", "bleu.ngrams", "bleu.closest_length",
+                     "reference_clipped", "reference_penalty", "reference_bleu"), GIVEN),
     "bidirectional_rnn_forward": (("deep_forward", "reference_bidirectional"),
                                   (*AFTER_EX06, "deep.reverse_within_lengths",
                                    "reference_reverse")),
