@@ -60,6 +60,13 @@ def run_forward(fn, x, a0, params):
                       f"the T_x = {T_x} caches of rnn_cell_forward, one per step; received "
                       f"{type(caches).__name__} of length "
                       f"{len(caches) if hasattr(caches, '__len__') else '?'}.")
+    if not caches:
+        raise mistake(NAME_SEQ, "caches-empty", f"{NAME_SEQ}: caches is empty: no step's cache "
+                      f"was put in it. Append each step's cache, caches.append(cache), inside "
+                      f"the loop, so that it holds the T_x = {T_x} caches rnn_backward reads.")
+    restarted = restarted_caches(caches, x, a0, params, a)
+    if restarted is not None:
+        raise restarted
     if len(caches) != T_x and not any(isinstance(c, tuple) for c in caches) \
             and len(caches) % T_x == 0:
         raise mistake(NAME_SEQ, "caches-flattened", f"{NAME_SEQ}: caches should hold "
@@ -72,6 +79,26 @@ def run_forward(fn, x, a0, params):
                       "run every step, t = 0..T_x - 1 (for t in range(T_x)), and append each "
                       "step's cache.")
     return a, y_pred, caches
+
+
+def restarted_caches(caches, x, a0, params, a):
+    """The CheckFailure for a list of caches made again inside the loop: fewer than T_x, each a
+    cache of one of the last steps, while every state in a is right (every step ran); or None."""
+    T_x = x.shape[2]
+    if not 0 < len(caches) < T_x or not all(isinstance(c, tuple) and len(c) == 4
+                                            and isinstance(c[2], np.ndarray)
+                                            and c[2].shape == x[:, :, 0].shape for c in caches):
+        return None
+    steps = [next((t for t in range(T_x) if close(c[2], x[:, :, t])), None) for c in caches]
+    expected_a = rnn_forward_by_cells(x, a0, params)[0]
+    if steps != list(range(T_x - len(caches), T_x)) or not close(a, expected_a):
+        return None
+    held = f"the last step's cache (t = {T_x - 1})" if len(steps) == 1 else \
+        f"the caches of the last {len(steps)} steps only (t = {steps[0]}..{steps[-1]})"
+    return mistake(NAME_SEQ, "caches-restarted", f"{NAME_SEQ}: caches holds {held}, though "
+                   "every step ran (the states in a are right at every step): the list is made "
+                   "again inside the loop (caches = [cache], or caches = [] in the loop). Make "
+                   "it once, before the loop, and append each step's cache to it.")
 
 
 def sequence_example(seed=3, n_x=3, n_a=5, n_y=2, m=4, T_x=6):

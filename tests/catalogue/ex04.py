@@ -211,3 +211,12 @@ ANSWERS += [
                   store="a[:, :, t] = new",
                   caches="caches.append(cache)\n        state[:] = new")},
 ]
+
+# Review 10: no cache appended at all, and the list of caches made again at every step.
+ANSWERS += [
+    {"name": "no cache appended", "mistake": "ex04/caches-empty",
+     "says": ["caches is empty", "caches.append(cache)"], "code": loop(caches="pass")},
+    {"name": "the list of caches made again at every step", "mistake": "ex04/caches-restarted",
+     "says": ["the last step's cache", "made again inside the loop"],
+     "code": loop(caches="caches = [cache]")},
+]
