@@ -224,7 +224,7 @@ def large_logits(inputs):
     return inputs
 
 
-def logits_apart(inputs, zeroed=("ba",)):
+def logits_apart(inputs, zeroed):
     """Two examples whose logits lie thousands apart: the first example's with Wya times
     10,000, and a second whose state is 0 (its inputs 0, zeroed biases 0), so that all its
     logits are 0 (by = 0). A softmax shifted by one maximum for the whole array, not each
@@ -239,9 +239,19 @@ def logits_apart(inputs, zeroed=("ba",)):
             "params": params}
 
 
-COLUMN_SHIFT = ("Subtract each column's own largest logit (z.max(axis=0, keepdims=True)): "
-                "with one shift for the whole array, a column whose logits lie far below it "
-                "gets exp(...) = 0 everywhere, and 0 / 0 is NaN. Or use the given softmax.")
+def softmax_extremes(biases):
+    """The output layer's softmax at the edge of float64: large logits, and two examples
+    whose logits lie thousands apart (biases: the state's biases zeroed for the second)."""
+    return [Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
+                    "np.exp overflows to inf above about 709, and inf / inf is NaN. Subtract "
+                    "each column's largest logit before np.exp (softmax(z) = softmax(z - max "
+                    "z)), or use the given softmax."),
+            Extreme("with two examples whose logits lie thousands apart",
+                    lambda inputs: logits_apart(inputs, biases), "overflow",
+                    "Subtract each column's own largest logit (z.max(axis=0, keepdims=True)): "
+                    "with one shift for the whole array, a column whose logits lie far below "
+                    "it gets exp(...) = 0 everywhere, and 0 / 0 is NaN. Or use the given "
+                    "softmax.")]
 
 
 STATE = frozenset({"wax", "waa", "ba", "tanh"})
@@ -272,12 +282,7 @@ SPEC = Spec(
             Stage("yt_pred", "Wya a_next + by",
                   lambda i, e: i["params"]["Wya"] @ e["a_next"] + i["params"]["by"],
                   "softmax", softmax, note="only a_next gets tanh")],
-    extremes=[Extreme("with large logits (Wya and by times 1000)", large_logits, "overflow",
-                      "np.exp overflows to inf above about 709, and inf / inf is NaN. "
-                      "Subtract each column's largest logit before np.exp (softmax(z) = "
-                      "softmax(z - max z)), or use the given softmax."),
-              Extreme("with two examples whose logits lie thousands apart", logits_apart,
-                      "overflow", COLUMN_SHIFT)])
+    extremes=softmax_extremes(("ba",)))
 
 
 def general(fn):

@@ -33,8 +33,10 @@ from rnnlesson.checks._differential import (
     same,
     shrink,
 )
-from rnnlesson.checks.forward import COLUMN_SHIFT, large_logits, logits_apart
+from rnnlesson.checks.forward import softmax_extremes
 from rnnlesson.checks.lstm import BACKWARD, FORWARD, GATES, read_grads, step, step_backward
+from rnnlesson.gated import sigmoid
+from rnnlesson.rnn import softmax
 
 CACHE = ("a_next", "c_next", "a_prev", "c_prev", "ft", "it", "cct", "ot", "xt", "params")
 GATE_NAMES = ("ft", "it", "cct", "ot")
@@ -117,7 +119,7 @@ def gate_readings(spec, witnesses):
     found = {}
     for name in wrong:
         g = GATES[GATE_NAMES.index(name)]
-        outer = np.tanh if g == "c" else _sigmoid
+        outer = np.tanh if g == "c" else sigmoid
         forms = [(f"uses b{h}, not b{g}", ("bias", h), lambda i, c, h=h, g=g: i["params"][
                      f"W{g}"] @ c + i["params"][f"b{h}"]) for h in GATES if h != g]
         forms += [(f"uses W{h}, not W{g}", ("weights", h), lambda i, c, h=h, g=g: i["params"][
@@ -286,22 +288,13 @@ def pre_activation(g):
     return inner
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def _softmax(z):
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
 # where an extra function (or another one) is looked for: the output layer always, the gates
 # when the cache holds them
 OUTPUT_STAGE = Stage("yt_pred", "Wya a_next + by",
                      lambda i, e: i["params"]["Wya"] @ e["a_next"] + i["params"]["by"],
-                     "softmax", _softmax)
+                     "softmax", softmax)
 GATE_STAGES = [Stage(name, f"W{g} [a_prev; xt] + b{g}", pre_activation(g),
-                     "tanh" if g == "c" else "sigmoid", np.tanh if g == "c" else _sigmoid,
+                     "tanh" if g == "c" else "sigmoid", np.tanh if g == "c" else sigmoid,
                      note="the candidate c̃ gets tanh, the three gates the sigmoid")
                for name, g in zip(GATE_NAMES, GATES, strict=True)]
 FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
@@ -314,13 +307,7 @@ FORWARD_SPEC = Spec(FORWARD, STEP_SIZES, build_step, reference_step, read_step,
                         "np.exp overflows to inf above about 709: exp(z) / (1 + exp(z)) is "
                         "then inf / inf = NaN. Use the given sigmoid, or 1 / (1 + np.exp(-z)), "
                         "which tends to 0 and 1 as it should."),
-                        Extreme("with large logits (Wya and by times 1000)", large_logits,
-                                "overflow", "np.exp overflows to inf above about 709, and "
-                                "inf / inf is NaN. Subtract each column's largest logit "
-                                "before np.exp, or use the given softmax."),
-                        Extreme("with two examples whose logits lie thousands apart",
-                                lambda i: logits_apart(i, tuple(f"b{g}" for g in GATES)),
-                                "overflow", COLUMN_SHIFT)])
+                        *softmax_extremes(tuple(f"b{g}" for g in GATES))])
 FORWARD_GATES_SPEC = replace(FORWARD_SPEC, reference=reference_gates, read=read_gates,
                              depends={**STEP_DEPENDS, **GATE_TERMS}, probes=step_probes(True),
                              stages=FORWARD_SPEC.stages + GATE_STAGES)

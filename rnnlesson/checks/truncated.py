@@ -113,13 +113,15 @@ def window_mistakes(da, caches, k):
 def some_steps_summed(da, caches, cut):
     """[(gradients, slug, explanation)]: one weight gradient adding up the shares of some
     steps only (any subset of them: the last window's, the steps after a cut, ...)."""
-    T_x = da.shape[2]
+    T_x, keys = da.shape[2], ("dWax", "dWaa", "dba")
+    # each step's own share of the weights (with the cut gradient), computed once
+    shares = [bptt_variant(da, caches, cut, dropped=lambda t, s=s: () if t == s else keys)
+              for s in range(T_x)]
     found = []
-    for key in ("dWax", "dWaa", "dba"):
+    for key in keys:
         for size in range(1, T_x):
             for kept in itertools.combinations(range(T_x), size):
-                grads = bptt_variant(da, caches, cut, dropped=lambda t, kept=kept, key=key:
-                                     () if t in kept else (key,))
+                grads = {key: sum(shares[t][key] for t in kept)}
                 steps = ", ".join(map(str, kept))
                 found.append(({key: grads[key]}, f"{key.lower()}-sums-some-steps",
                               f"{key} adds up the share of step{'s' * (size > 1)} t = {steps} "
