@@ -52,7 +52,7 @@ from distributed import WorkerPlugin
 
 from .feedback import page
 from .grade import GRACE_SECONDS, GradeError
-from .process import GradingProcess, unanswered
+from .process import GradingProcess
 from .results import Result
 from .sandbox import PACKAGE_DIR, Limits, Sandbox, SandboxError
 
@@ -193,15 +193,9 @@ class CoursePlugin(WorkerPlugin):
             job = dict(job, submission=str(staged), package=package,
                        scrub_paths=job["scrub_paths"] + local)
             proc = self.procs.get(slot) or self._start(slot)
-            limit = self.settings["notebook_timeout"] + GRACE_SECONDS
-            reply = proc.exchange(job, limit)
-            if reply is None:
-                died = proc.died()
-                proc.kill()
+            reply = proc.reply(job, self.settings["notebook_timeout"] + GRACE_SECONDS)
+            if proc.died():  # killed at the limit, or dead: the slot's next job gets a new one
                 del self.procs[slot]
-                result = unanswered(job, died, limit)
-                reply = {"result": result.__dict__, "verdicts": [],
-                         "page": page(result).decode("utf-8")}
             return reply
         finally:
             staged.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 from . import answer_key, cgroups, feedback, lms, mistakes, replay
 from .course import build_course, notebook_bytes, read_notebook, solution_notebooks, write_atomic
 from .markers import BEGIN_HIDDEN, END_HIDDEN, classify, points_by_test, stamp
-from .process import GradingProcess, unanswered
+from .process import GradingProcess
 from .progress import Progress
 from .results import STATE_DIR, Result, ResultStore
 from .sandbox import SandboxError, find_bwrap
@@ -129,20 +129,16 @@ class Pool:
                 if worker is None:
                     worker = self._spawn(index)
                 self.on_start(job)
-                reply = worker.exchange(job, self.hard_limit)
+                reply = worker.reply(job, self.hard_limit)
                 if self.stop.is_set():
                     break
-                if reply is None:
-                    died = worker.died()
-                    self._kill(index)
+                if worker.died():  # killed at the limit, or dead: the next job gets a new one
+                    self.procs.pop(index, None)
                     worker = None
-                    result = unanswered(job, died, self.hard_limit)
-                    done(result, feedback.page(result))
-                else:
-                    result = Result(**reply["result"])
-                    if (result.student, result.exercise) != (job["student"], job["exercise"]):
-                        raise RuntimeError("a grading worker answered for another notebook")
-                    done(result, reply["page"].encode("utf-8"))
+                result = Result(**reply["result"])
+                if (result.student, result.exercise) != (job["student"], job["exercise"]):
+                    raise RuntimeError("a grading worker answered for another notebook")
+                done(result, reply["page"].encode("utf-8"))
         except BaseException as err:  # surfaced in the main thread by run()
             self.errors.append(err)
             self.stop.set()

@@ -3,10 +3,10 @@
 ``python -m rnnlesson.grading.worker`` runs in a session of its own, dies with the process
 that started it (``RNNLESSON_GRADER_PID``), and answers each job with one JSON line. The
 local pool (``grade.Pool``) and a dask worker's plugin (``distributed.CoursePlugin``) both
-drive their workers through `GradingProcess`, so both stop a notebook the same way when its
-grading outlasts the hard limit (the notebook's own time limit plus a grace for starting the
-kernel and writing the feedback): the worker's whole process group is killed, the notebook's
-row says so (`unanswered`), and the next notebook gets a fresh worker.
+drive their workers through `GradingProcess.reply`, so both stop a notebook the same way when
+its grading outlasts the hard limit (the notebook's own time limit plus a grace for starting
+the kernel and writing the feedback): the worker's whole process group is killed, the
+notebook's row says so (`unanswered`), and the next notebook gets a fresh worker.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import sys
 import threading
 from pathlib import Path
 
+from .feedback import page
 from .results import Result
 
 WORKER = [sys.executable, "-m", "rnnlesson.grading.worker"]
@@ -65,6 +66,17 @@ class GradingProcess:
             self.closed = True
             return None
         return json.loads(line)
+
+    def reply(self, job: dict, limit: float) -> dict:
+        """The worker's reply to ``job`` ({result, verdicts, page}); if it died or outlasted
+        ``limit`` seconds, it is killed and the reply is the notebook's `unanswered` row."""
+        answer = self.exchange(job, limit)
+        if answer is not None:
+            return answer
+        died = self.died()
+        self.kill()
+        result = unanswered(job, died, limit)
+        return {"result": result.__dict__, "verdicts": [], "page": page(result).decode("utf-8")}
 
     def died(self) -> bool:
         """It ended, or ended its answers (its exit may not be reaped yet)."""
