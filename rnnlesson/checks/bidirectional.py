@@ -170,8 +170,8 @@ def block_rule(got, want, L, T_x):
 
 def index_rule(real, L):
     """(slug, sentence) naming the rule by which the L real steps of the result were read,
-    when it is one: step t holds x's step c - t or c + t for some c, taken as it is or
-    modulo L (an index that wraps around); None otherwise."""
+    when it is one: step t holds x's step c - t or c + t for some c, taken as it is, modulo
+    L (an index that wraps around) or held within 0..L - 1 (clipped); None otherwise."""
     if L < 2 or None in real:
         return None
     real, L = [int(r) for r in real], int(L)
@@ -179,9 +179,11 @@ def index_rule(real, L):
               1: [c for d in range(2 * L) for c in ((d, -d) if d else (0,))]}
     for sign in (-1, 1):
         for c in orders[sign]:
-            for wraps in (False, True):
-                read = [(c + sign * t) % L if wraps else c + sign * t for t in range(L)]
-                if read != list(real):
+            for mode in ("as is", "wraps", "clipped"):
+                wraps = mode == "wraps"
+                read = [(c + sign * t) % L if wraps else min(max(c + sign * t, 0), L - 1)
+                        if mode == "clipped" else c + sign * t for t in range(L)]
+                if read != list(real) or (mode == "clipped" and sign > 0):
                     continue
                 term = f"{c} - t" if sign < 0 else (f"t {'+-'[c < 0]} {abs(c)}" if c else "t")
                 if wraps and sign > 0:
@@ -202,13 +204,16 @@ def index_rule(real, L):
                         f"Step t holds x's step {term}: the steps are moved along, not "
                         f"reversed. Reversed, step t holds x's step L - 1 - t = {L - 1} - t.")
                 off = c - (L - 1)
+                where = (f"t = 0 reads step {c}, {'past' if off > 0 else 'short of'} the last "
+                         f"real step {L - 1}" + (", and the steps beyond 0..L - 1 were held "
+                                                 "at its ends" if mode == "clipped" else ""))
                 return "reversal-one-off", (
-                    f"Step t holds x's step {term}, where the reversal is L - 1 - t = "
-                    f"{L - 1} - t: yours is {abs(off)} step{'s' * (abs(off) > 1)} off "
-                    f"({'one step past' if off == 1 else 'beyond'} the last real step at "
-                    "t = 0). In a slice start:stop:-1 the start is included and the stop "
-                    "left out: the L real steps backwards are x[:, i, L - 1::-1] (or "
-                    "x[:, i, :L][:, ::-1]).")
+                    f"Step t holds x's step {term}"
+                    + (" (held within 0..L - 1)" if mode == "clipped" else "")
+                    + f", where the reversal is L - 1 - t = {L - 1} - t: yours is {abs(off)} "
+                    f"step{'s' * (abs(off) > 1)} off ({where}). In a slice start:stop:-1 the "
+                    "start is included and the stop left out: the L real steps backwards are "
+                    "x[:, i, L - 1::-1] (or x[:, i, :L][:, ::-1]).")
     return None
 
 

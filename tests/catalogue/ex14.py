@@ -279,3 +279,12 @@ ANSWERS += [
      "mistake": "ex14/backward-put-back-short", "says": ["reversed within lengths - 1"],
      "code": network(back="reverse_within_lengths(read_back, np.maximum(lengths - 1, 0))")},
 ]
+
+# A fresh case of the same kind: an index one step short, held at step 0 (np.clip).
+ANSWERS += [
+    {"name": "the index L - 2 - t, clipped at 0", "checks": REVERSE,
+     "mistake": "ex14/reversal-one-off", "says": ["Step t holds x's step 1 - t (held within",
+                                                  "short of the last real step 2"],
+     "code": reverse("for i, L in enumerate(lengths):\n"
+                     "        out[:, i, :L] = x[:, i, np.clip(L - 2 - np.arange(L), 0, L - 1)]")},
+]
