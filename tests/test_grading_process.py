@@ -35,6 +35,17 @@ STAND_IN = textwrap.dedent("""
 """)
 
 
+def gone(pid: int, seconds: float = 10.0) -> bool:
+    """Whether the process has exited within seconds: a SIGKILL sent to its group is
+    delivered when the kernel next runs it, which on a loaded machine is not at once."""
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -73,10 +84,7 @@ def test_a_worker_past_the_limit_is_stopped_with_everything_it_started(stand_in,
     assert not proc.died() and alive(child)
     proc.kill()
     assert proc.died()
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(child), "the worker's child outlived the kill"
+    assert gone(child), "the worker's child outlived the kill"
 
 
 def test_a_worker_that_dies_is_told_from_one_that_hangs(stand_in):
@@ -110,7 +118,7 @@ def test_a_dask_worker_stops_a_notebook_at_the_hard_limit_and_goes_on(tmp_path, 
         assert reply["result"]["status"] == "timeout"
         assert "longer than 2 s" in reply["result"]["detail"]
         assert "timeout" in reply["page"]
-        assert first.died() and not alive(int((tmp_path / "child").read_text()))
+        assert first.died() and gone(int((tmp_path / "child").read_text()))
         again = plugin.grade(dict(job, do="answer"), b"{}")
         assert plugin.procs[0] is not first
         assert again["echo"]["student"] == "ann"  # the fresh process answered
