@@ -12,12 +12,12 @@ import numpy as np
 
 from rnnlesson.fast._common import (
     buffer,
-    flat,
+    gate_grads,
     input_grads,
     input_projection,
     recurrent_grad,
-    split_gate_grads,
     stacked_halves,
+    states_with_start,
 )
 from rnnlesson.gated import sigmoid
 from rnnlesson.loop import step_mask
@@ -31,7 +31,8 @@ class GRUCache:
 
     x: np.ndarray  # (n_x, m, T_x) floats or (m, T_x) token ids
     a0: np.ndarray  # (n_a, m)
-    a: np.ndarray  # (n_a, m, T_x), Fortran order
+    a: np.ndarray  # (n_a, m, T_x), Fortran order: a_1 .. a_T
+    a_prev: np.ndarray  # (n_a, m, T_x): a_0 .. a_{T-1}, the same memory as a, one step back
     gates: np.ndarray  # (3 n_a, m, T_x): Γ_r, Γ_u, c̃ row on row
     reset: np.ndarray  # (n_a, m, T_x): Γ_r ⊙ c_{t-1}
     params: dict
@@ -48,9 +49,11 @@ def unroll(x, state0, params, lengths, transient=False):
     # Γ_r, Γ_u read c_{t-1}; c̃ reads Γ_r ⊙ c_{t-1}
     W_ru, W_c = np.asfortranarray(W_a[: 2 * n_a]), np.asfortranarray(W_a[2 * n_a :])
     gates = input_projection(x, W_x, b, buffer("gru: gates", (3 * n_a, m, T_x), dtype, transient))
-    a, reset = (np.empty((n_a, m, T_x), dtype=dtype, order="F") for _ in range(2))
+    states = states_with_start("gru: a", a0, T_x, False)  # a_0 .. a_T
+    a = states[:, :, 1:]
+    reset = np.empty((n_a, m, T_x), dtype=dtype, order="F")
     active = None if lengths is None else step_mask(lengths, m, T_x).T
-    a_prev = a0
+    a_prev = states[:, :, 0]
     for t in range(T_x):
         g = gates[:, :, t]
         ru, cct = g[: 2 * n_a], g[2 * n_a :]
@@ -68,7 +71,7 @@ def unroll(x, state0, params, lengths, transient=False):
         if active is not None:
             np.copyto(a_t, a_prev, where=~active[t])
         a_prev = a_t
-    return GRUCache(x, a0, a, gates, reset, params, lengths)
+    return GRUCache(x, a0, a, states[:, :, :-1], gates, reset, params, lengths)
 
 
 def bptt(da, cache, truncate=None, dlast=None):
@@ -86,7 +89,7 @@ def bptt(da, cache, truncate=None, dlast=None):
     for t in reversed(range(T_x)):
         g = cache.gates[:, :, t]
         rt, ut, cct = g[:n_a], g[n_a : 2 * n_a], g[2 * n_a :]
-        a_prev = cache.a0 if t == 0 else cache.a[:, :, t - 1]
+        a_prev = cache.a_prev[:, :, t]
         da_t = da[:, :, t] + da_next
         dz_t = dz[:, :, t]
         dz_r, dz_u, dz_c = dz_t[:n_a], dz_t[n_a : 2 * n_a], dz_t[2 * n_a :]
@@ -107,8 +110,11 @@ def bptt(da, cache, truncate=None, dlast=None):
         if truncate is not None and t % truncate == 0 and t > 0:
             da_next = np.zeros((n_a, m), dtype=dtype, order="F")
     dW_x, db, dx = input_grads(dz, cache.x, W_x)
-    dW_a = np.concatenate([recurrent_grad(dz[: 2 * n_a], cache.a0, cache.a),
-                           flat(dz[2 * n_a :]) @ flat(cache.reset).T])
-    grads = split_gate_grads(dW_a, dW_x, db, GATES, n_a)
+
+    def recurrent(out):  # Γ_r, Γ_u read a_{t-1}; c̃ reads Γ_r ⊙ a_{t-1}
+        recurrent_grad(dz[: 2 * n_a], cache.a_prev, out[: 2 * n_a])
+        recurrent_grad(dz[2 * n_a :], cache.reset, out[2 * n_a :])
+
+    grads = gate_grads(dW_x, db, GATES, n_a, recurrent)
     grads.update(dx=dx, da0=da_next)
     return grads

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlesson._scratch import scratch
-from rnnlesson._validate import is_int_array
-from rnnlesson.fast._common import buffer, flat, input_projection, sum_columns_by_id
+from rnnlesson.fast._common import flat, input_grads, input_projection, states_with_start
 from rnnlesson.loop import step_mask
 
 
@@ -22,6 +21,7 @@ class SequenceCache:
     x: np.ndarray  # (n_x, m, T_x) floats or (m, T_x) token ids
     a0: np.ndarray  # (n_a, m)
     a: np.ndarray  # (n_a, m, T_x), Fortran order: a_1 .. a_T
+    a_prev: np.ndarray  # (n_a, m, T_x): a_0 .. a_{T-1}, the same memory as a, one step back
     params: dict
     lengths: np.ndarray | None  # (m,) or None
 
@@ -32,14 +32,14 @@ def unroll(x, state0, params, lengths, transient=False):
     n_a, m = a0.shape
     T_x = x.shape[-1]
     dtype = a0.dtype
+    states = states_with_start("states", a0, T_x, transient)  # a_0 .. a_T
     # Wax x_t + ba for every step, then a_t in place
-    a = input_projection(x, params["Wax"], params["ba"],
-                         out=buffer("states", (n_a, m, T_x), dtype, transient))
+    a = input_projection(x, params["Wax"], params["ba"], out=states[:, :, 1:])
     active = None if lengths is None else step_mask(lengths, m, T_x).T  # (T_x, m)
     # Waa in Fortran order too: BLAS multiplies two Fortran-ordered operands fastest here
     Waa = np.asfortranarray(params["Waa"])
     recurrent = scratch("unroll: Waa a_{t-1}", (n_a, m), order="F", dtype=dtype)
-    a_prev = a0
+    a_prev = states[:, :, 0]
     for t in range(T_x):  # only the recurrence runs step by step
         a_t = a[:, :, t]  # (n_a, m), contiguous
         a_t += np.matmul(Waa, a_prev, out=recurrent)
@@ -47,7 +47,8 @@ def unroll(x, state0, params, lengths, transient=False):
         if active is not None:  # a padded step carries the state unchanged
             np.copyto(a_t, a_prev, where=~active[t])
         a_prev = a_t
-    return SequenceCache(x=x, a0=a0, a=a, params=params, lengths=lengths)
+    return SequenceCache(x=x, a0=a0, a=a, a_prev=states[:, :, :-1], params=params,
+                         lengths=lengths)
 
 
 def bptt(da, cache, truncate=None, dlast=None):
@@ -56,7 +57,7 @@ def bptt(da, cache, truncate=None, dlast=None):
     The gradients at the pre-activations Waa a_{t-1} + Wax x_t + ba, dz_t, are built in a
     Fortran-ordered scratch copy of da, step by step; then each weight's gradient is one
     matrix product over every step's columns."""
-    x, a0, a, params = cache.x, cache.a0, cache.a, cache.params
+    x, a, params = cache.x, cache.a, cache.params
     n_a, m, T_x = a.shape
     dtype = a.dtype
     active = None if cache.lengths is None else step_mask(cache.lengths, m, T_x).T
@@ -82,14 +83,6 @@ def bptt(da, cache, truncate=None, dlast=None):
             da_next += passed
         if truncate is not None and t % truncate == 0 and t > 0:
             da_next = np.zeros((n_a, m), dtype=dtype, order="F")
-    dz_flat, a_flat = flat(dz), flat(a)  # (n_a, T_x * m)
-    dWaa = dz_flat[:, :m] @ a0.T  # step 1 reads a_0, step t > 1 reads a_{t-1}:
-    dWaa += dz_flat[:, m:] @ a_flat[:, :-m].T
-    grads = {"dWaa": dWaa, "dba": dz_flat.sum(axis=1, keepdims=True), "da0": da_next}
-    n_x = params["Wax"].shape[1]
-    if is_int_array(x):
-        grads["dWax"], grads["dx"] = sum_columns_by_id(dz_flat, x.T.ravel(), n_x), None
-    else:
-        grads["dWax"] = dz_flat @ flat(x).T
-        grads["dx"] = (params["Wax"].T @ dz_flat).reshape((n_x, m, T_x), order="F")
+    grads = {"dWaa": flat(dz) @ flat(cache.a_prev).T, "da0": da_next}  # step t reads a_{t-1}
+    grads["dWax"], grads["dba"], grads["dx"] = input_grads(dz, x, params["Wax"])
     return grads
