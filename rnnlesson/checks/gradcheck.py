@@ -7,6 +7,7 @@ smaller (where an absolute difference no longer sees the 1%).
 
 import inspect
 import re
+from fractions import Fraction
 
 import numpy as np
 
@@ -182,6 +183,12 @@ def returning(key, value):
     return backward
 
 
+def simple_fraction(k, rtol=1e-3):
+    """p / q with q <= 8 within rtol of k (a factor a slip in a formula makes), else None."""
+    near = Fraction(k).limit_denominator(8)
+    return float(near) if near and abs(float(near) - k) <= rtol * abs(k) else None
+
+
 def what_numeric_is(fn, key, error, x, a0, params, da):
     """The CheckFailure that says what the learner's numerical gradient of key is, found by
     handing the checker backward passes whose key is a candidate (zero, a multiple of the
@@ -218,6 +225,9 @@ def what_numeric_is(fn, key, error, x, a0, params, da):
                        f"(and {path} itself was never assigned into). Nudge the arrays the "
                        "loss reads, in place (x[i], a0[i], params['Wax'][i], ...), not copies "
                        "of them, and put each entry back.")
+    # rel_error(g, k g) = |1 - k| / (1 + k): a checker off by a factor k is off by one of two
+    ratio = (1 - error) / (1 + error)
+    factors = (ratio, 1 / ratio) if 0 < ratio < 0.999 else ()  # (near 1: not a multiple)
     candidates = [
         (lambda g, d, c: -g[key], "minus the lecture's", "negated",
          "a sign is flipped, in the loss L = sum(da * a) or in the difference "
@@ -235,6 +245,20 @@ def what_numeric_is(fn, key, error, x, a0, params, da):
          "(L(θ) - L(θ - eps)) / eps, a one-sided difference", "one-sided",
          "use centred differences (L(θ + eps) - L(θ - eps)) / (2 eps), whose error falls like "
          "eps² rather than eps.")]
+    # a one-sided difference off by a factor too (divided by 2 eps, as the centred one is):
+    # its own error is of order eps, so the factor read from the error is made exact first
+    for factor in {simple_fraction(k) for k in factors} - {None}:
+        for side, slope in ((1, "(L(θ + eps) - L(θ)) / eps"), (-1, "(L(θ) - L(θ - eps)) / eps")):
+            half, times = factor == 0.5, Fraction(factor).limit_denominator(8)
+            candidates.append((
+                lambda g, d, c, side=side, factor=factor:
+                    factor * lecture_numeric(x, a0, params, d, key, side=side),
+                (slope.replace("/ eps", "/ (2 eps)") + ", a one-sided difference divided by "
+                 "2 eps") if half else f"{times} times the one-sided difference {slope}",
+                "one-sided",
+                ("its two points are eps apart, not 2 eps, so the division halves the slope. "
+                 if half else "") + "use centred differences (L(θ + eps) - L(θ - eps)) / "
+                "(2 eps): nudge both ways, and the error falls like eps² rather than eps."))
     candidates.append((
         lambda g, d, c: lecture_numeric(x, a0, params, d, key, relative=True),
         "the centred difference with relative nudges θ(1 ± eps), divided by 2 eps",
@@ -267,9 +291,7 @@ def what_numeric_is(fn, key, error, x, a0, params, da):
             f"the loss is computed in {text}, which keeps about 7 digits: L(θ + eps) - "
             "L(θ - eps) differs from L by about 1e-5 of it, so most of the difference's digits "
             "are rounding. Compute the loss in float64 (numpy's default)."))
-    # the lecture's times k: rel_error(g, k g) = |1 - k| / (1 + k), so k is one of two values
-    ratio = (1 - error) / (1 + error)
-    for k in (ratio, 1 / ratio) if 0 < ratio < 0.999 else ():  # (near 1: not a multiple)
+    for k in factors:  # the lecture's times k
         if reports(lambda g, d, c, k=k: k * g[key]) < 1e-7:
             k_text = "twice" if np.isclose(k, 2, rtol=1e-4) else (
                 "half" if np.isclose(k, 0.5, rtol=1e-4) else f"{k:.4g} times")

@@ -178,6 +178,17 @@ def bptt_gradient_check(backward, x, a0, params, da, eps=1e-5):
      "code": checker("value[i] = saved - eps\n            minus = loss()",
                      "value[i] = saved\n            minus = loss()").replace(
                          "(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
+    {"name": "a one-sided difference divided by 2 eps", "checks": CHECK,
+     "mistake": "ex06/one-sided",
+     "says": ["(L(θ + eps) - L(θ)) / (2 eps)", "eps apart", "centred"],
+     "code": checker("value[i] = saved - eps\n            minus = loss()",
+                     "value[i] = saved\n            minus = loss()")},
+    {"name": "a backward one-sided difference divided by 4 eps", "checks": CHECK,
+     "mistake": "ex06/one-sided",
+     "says": ["1/4 times the one-sided difference (L(θ) - L(θ - eps)) / eps", "centred"],
+     "code": checker("value[i] = saved + eps\n            plus = loss()",
+                     "value[i] = saved\n            plus = loss()").replace(
+                         "(plus - minus) / (2 * eps)", "(plus - minus) / (4 * eps)")},
     {"name": "divided by eps", "checks": CHECK, "mistake": "ex06/half-the-step",
      "says": ["2 eps"], "code": checker("(plus - minus) / (2 * eps)", "(plus - minus) / eps")},
     {"name": "a step too large", "checks": CHECK, "mistake": "ex06/eps-wrong",
