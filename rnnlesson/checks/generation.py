@@ -103,6 +103,64 @@ def norm_reading(norm, grads):
 
 
 @one_message(NAME_CLIP)
+def clip_verdict(fn, direction, norm, max_norm):
+    """What fn does to gradients of the given direction scaled to global norm `norm`:
+    "same" (returned unchanged), "clip" (scaled to global norm max_norm, direction kept) or
+    "other"."""
+    total = float(np.sqrt(sum(np.sum(g * g) for g in direction.values())))
+    grads = {key: g * (norm / total) for key, g in direction.items()}
+    clipped, _ = run_clip(fn, grads, max_norm)
+    if all(np.allclose(clipped[key], g, rtol=1e-9, atol=0) for key, g in grads.items()):
+        return "same"
+    factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
+    if all(np.allclose(clipped[k], factors[0] * g) for k, g in grads.items()) and np.isclose(
+            factors[0] * norm, max_norm):
+        return "clip"
+    return "other"
+
+
+def clipping_threshold(fn, max_norm):
+    """The global norm τ at which fn starts clipping, when it leaves every gradient below τ
+    unchanged and scales every one above it to max_norm, as the lecture's does for τ =
+    max_norm: read on norms from max_norm / 8 to 8 max_norm, then bisected. None when fn does
+    not switch once, from unchanged to clipped, within that range."""
+    direction = example_grads(seed=11, scale=1.0)
+    # 48 norms, max_norm not among them: at max_norm itself clipped and unchanged agree
+    norms = max_norm * np.geomspace(1 / 8, 8, 48)
+    verdicts = [clip_verdict(fn, direction, n, max_norm) for n in norms]
+    if "other" in verdicts or verdicts[0] != "same" or verdicts[-1] != "clip":
+        return None
+    switch = verdicts.index("clip")
+    if "same" in verdicts[switch:]:
+        return None
+    low, high = norms[switch - 1], norms[switch]
+    for _ in range(40):
+        middle = (low + high) / 2
+        if clip_verdict(fn, direction, middle, max_norm) == "clip":
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def check_clip_threshold(fn, max_norm):
+    """The mistake of a condition that clips from another norm than max_norm."""
+    tau = clipping_threshold(fn, max_norm)
+    if tau is None or np.isclose(tau, max_norm, rtol=1e-6):
+        return
+    if tau > max_norm:
+        raise mistake(NAME_CLIP, "clipped-wrong",
+                      f"{NAME_CLIP}: the condition starts clipping too late: gradients whose "
+                      f"global norm lies between max_norm = {max_norm:g} and about {tau:.3g} "
+                      f"({tau / max_norm:.3g} max_norm) come back unchanged, and only larger "
+                      "ones are clipped. Scale whenever norm > max_norm.")
+    raise mistake(NAME_CLIP, "clipped-wrong",
+                  f"{NAME_CLIP}: the condition starts clipping too early: gradients whose "
+                  f"global norm lies between about {tau:.3g} ({tau / max_norm:.3g} max_norm) "
+                  f"and max_norm = {max_norm:g} are scaled up to max_norm. Scale only when "
+                  "norm > max_norm, and return smaller gradients unchanged.")
+
+
 def check_clip_by_global_norm(clip_by_global_norm):
     """Check a learner's clip_by_global_norm(grads, max_norm) -> (clipped, norm).
 
@@ -139,6 +197,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
                       f"{NAME_CLIP}: each array was scaled by its own norm. Clip by the "
                              "global norm: one norm over all gradients together, one factor "
                              "max_norm / norm for all of them.")
+    check_clip_threshold(clip_by_global_norm, max_norm)
     general(clip_by_global_norm)
     factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
     same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
