@@ -6,6 +6,8 @@ frequencies over thousands of draws against the model's own probabilities (with 
 of five standard deviations), and use models built so that one symbol is almost certain.
 """
 
+import ast
+
 import numpy as np
 
 from rnnlesson.checks._common import (
@@ -230,13 +232,36 @@ def check_clip_by_global_norm(clip_by_global_norm):
     passed(NAME_CLIP)
 
 
+CHOICE = ("a", "size", "replace", "p")  # numpy's choice(a, size=None, replace=True, p=None)
+
+
+def choice_positional(error, line):
+    """A crash on a line that hands numpy's choice more than `a` by position: its second
+    positional parameter is size, its third replace; p, the probabilities, only by name."""
+    try:
+        tree = ast.parse(line.strip())
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        name = getattr(node, "func", None)
+        name = getattr(name, "attr", getattr(name, "id", None))  # rng.choice or choice
+        if isinstance(node, ast.Call) and name == "choice" and 1 < len(node.args) <= len(CHOICE):
+            given = ", ".join(f"{ast.unparse(arg)} went to {name}"
+                              for arg, name in zip(node.args[1:], CHOICE[1:], strict=False))
+            return "choice-positional", (
+                f"`{line.strip()}` stopped with {type(error).__name__}: numpy's choice is "
+                "choice(a, size=None, replace=True, p=None), so by position " + given
+                + ". Pass the probabilities by name: rng.choice(n_y, p=p).")
+    return None
+
+
 def run_sample(fn, params, n, start, temperature, seed):
     args = {"params": snapshot(params)}
     n_y = params["Wya"].shape[0]
     ids = call_on_copies(fn, NAME_SAMPLE, args,
                          f"n = {n}, start = {start}, temperature = {temperature}, seed = {seed} "
                          f"and params with n_x = n_y = {n_y}, n_a = {params['Waa'].shape[0]}",
-                         extra=(n, start, temperature, seed))
+                         extra=(n, start, temperature, seed), diagnose=choice_positional)
     if not isinstance(ids, np.ndarray):
         raise mistake(NAME_SAMPLE, "not-an-array", f"{NAME_SAMPLE} should return a numpy int "
                       f"array of shape (n,) = ({n},); received {shape_text(ids)}. "

@@ -122,6 +122,12 @@ def clip_by_global_norm(grads, max_norm):
      "code": RIGHT_CLIP.replace("np.sum(g * g)", "np.mean(g * g)")},
     # --- sampling
     {"name": "sample with rng.choice", "right": True, "checks": SAMPLE, "code": sampler()},
+    {"name": "p passed to choice by position", "checks": SAMPLE,
+     "mistake": "ex07/choice-positional", "says": ["p went to size", "by name"],
+     "code": sampler(draw="rng.choice(n_y, p)")},
+    {"name": "size and p passed to choice by position", "checks": SAMPLE,
+     "mistake": "ex07/choice-positional", "says": ["1 went to size", "p went to replace"],
+     "code": sampler(draw="rng.choice(n_y, 1, p)[0]")},
     {"name": "sample by the cumulative sum", "right": True, "checks": SAMPLE, "code": sampler(
         draw="int(np.searchsorted(np.cumsum(p), rng.random() * p.sum()))")},
     {"name": "sample with the temperature on the probabilities", "right": True,
