@@ -345,6 +345,22 @@ def step_slip(t, got_t, da, caches, k):
     return None
 
 
+def dxt_gathered(got_dx, expected_dx):
+    """The line when the dxt of several steps all went into one slice dx[:, :, s] (an index
+    that stays put: dx[:, :, 0] += dxt) and their own slices are 0; None otherwise."""
+    T_x = expected_dx.shape[2]
+    empty = [t for t in range(T_x)
+             if np.allclose(got_dx[:, :, t], 0) and not np.allclose(expected_dx[:, :, t], 0)]
+    for s in (s for s in range(T_x) if empty and s not in empty):
+        if same(got_dx[:, :, s], expected_dx[:, :, sorted([*empty, s])].sum(axis=2)):
+            steps = ("every step" if len(empty) == T_x - 1 else
+                     "steps " + ", ".join(map(str, sorted([*empty, s]))))
+            return (f"dx[:, :, {s}] holds the sum of the dxt of {steps}, and their own slices "
+                    f"are 0: each step's dxt goes into its own slice, dx[:, :, t] = dxt, where "
+                    f"yours adds them all into dx[:, :, {s}].")
+    return None
+
+
 def where_windows_differ(inputs, got, expected):
     """(term, slug, line): the line says at which step and window the learner's dx first
     differs, and whether the gradient from the step after crosses into it there, rightly or
@@ -353,6 +369,9 @@ def where_windows_differ(inputs, got, expected):
     da, caches, k = inputs["da"], inputs["caches"], inputs["k"]
     T_x = da.shape[2]
     if not same(got.get("dx"), expected["dx"]):
+        gathered = dxt_gathered(got["dx"], expected["dx"])
+        if gathered:
+            return "dx-stored", None, gathered
         t = next(t for t in reversed(range(T_x))
                  if not same(got["dx"][:, :, t], expected["dx"][:, :, t]))
         where = f"dx first differs at step t = {t} (k = {k}, {window_of(t, k, T_x)})"

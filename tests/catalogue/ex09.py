@@ -34,6 +34,9 @@ ANSWERS = [
     {"name": "the loop stops after the last window", "mistake": "ex09/every-step-wrong",
      "says": ["backward pass got no gradient or did not run"],
      "code": truncated(steps="reversed(range(max(T_x - k, 0), T_x))")},
+    {"name": "every dxt added into dx[:, :, 0]", "mistake": "ex09/dx-stored-wrong",
+     "says": ["holds the sum of the dxt of every step", "dx[:, :, t] = dxt"],
+     "code": truncated().replace('dx[:, :, t] = step["dxt"]', 'dx[:, :, 0] += step["dxt"]')},
     {"name": "the cut drops the step's dWaa share too", "mistake": "ex09/dwaa-share-dropped-at-cut",
      "says": ["dWaa misses the share of the steps where a cut is made"],
      "code": truncated(add="dWax = dWax + step['dWax']\n        dba = dba + step['dba']\n"
