@@ -182,6 +182,29 @@ def alpha_with(slip, log_y, l_ext, skip, start):
         log_alpha, log_y, l_ext, skip, s, t, slip))
 
 
+PATH_AT = {  # (path, the kind of row it is missing at): what the message says
+    ("next", "blank"): "at the blank rows (l'_s the blank) yours leaves out α_{t-1}(s-1): a path "
+    "reaches a blank by moving on from the label before it as well as by staying on it, and "
+    "without that step every blank after the first stays log 0",
+    ("next", "label"): "at the label rows yours leaves out α_{t-1}(s-1): a path moves on into a "
+    "label from the blank (or label) before it, as well as staying on it",
+    ("stay", "blank"): "at the blank rows (l'_s the blank) yours leaves out α_{t-1}(s): a path "
+    "may stay on a blank for several frames",
+    ("stay", "label"): "at the label rows yours leaves out α_{t-1}(s): a path may stay on a "
+    "label for several frames (one label read over several frames)",
+}
+
+
+def alpha_without(path, kind, log_y, l_ext, skip, start, blank):
+    """log α with one path ("next" or "stay") left out at the rows of one kind ("blank":
+    where l'_s is the blank; "label": the others) and kept at the rest."""
+    def value_at(log_alpha, s, t):
+        slip = f"{path}-missing" if (l_ext[s] == blank) == (kind == "blank") else None
+        return entry(log_alpha, log_y, l_ext, skip, s, t, slip)
+
+    return fill_alpha(start, log_y.shape[1], len(l_ext), value_at)
+
+
 def same_alpha(got, other):
     return got.shape == other.shape and first_difference(got, other) is None
 
@@ -242,6 +265,12 @@ def explain_entry(got, log_y, labels, blank):
                                "or a loop from t = 0 overwrote it reading log_alpha[:, -1] (the "
                                "last frame) as t - 1. Set log α_0(0), log α_0(1), then loop from "
                                "t = 1.")
+    # a path left out at one kind of row only, the blanks or the labels: its rows may then
+    # stay log 0, which would otherwise read as rows never computed
+    for path, kind in itertools.product(("next", "stay"), ("blank", "label")):
+        if t > 0 and same_alpha(got, alpha_without(path, kind, log_y, l_ext, skip,
+                                                   expected[:, 0], blank)):
+            return f"{path}-missing", f"{at}: {PATH_AT[path, kind]}."
     never = [r for r in range(expected.shape[0]) if got.shape[1] > 1
              and np.all(np.isneginf(got[r, 1:])) and not np.all(np.isneginf(expected[r, 1:]))]
     if never and same_alpha(got, alpha_paths(log_y, l_ext, skip, expected[:, 0],

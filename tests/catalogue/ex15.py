@@ -67,6 +67,13 @@ def ctc_forward(log_y, labels):
     {"name": "no moving on", "mistake": "ex15/next-missing",
      "says": ["α_{t-1}(s-1) is missing"],
      "code": forward(next="paths = paths")},
+    {"name": "no moving on into a blank", "mistake": "ex15/next-missing",
+     "says": ["at the blank rows", "leaves out α_{t-1}(s-1)"],
+     "code": forward(next="paths = np.logaddexp(paths, log_alpha[s - 1, t - 1]) if s >= 1 "
+                          "and extended[s] != BLANK else paths")},
+    {"name": "no staying on a blank", "mistake": "ex15/stay-missing",
+     "says": ["at the blank rows", "leaves out α_{t-1}(s)", "stay on a blank"],
+     "code": forward(stay="paths = log_alpha[s, t - 1] if extended[s] != BLANK else -np.inf")},
     {"name": "no skip at all", "mistake": "ex15/skip-missing",
      "says": ["skip the blank between two different labels"],
      "code": forward(skip_if="False")},
