@@ -30,6 +30,7 @@ from rnnlesson.checks.beam_general import (
     agrees,
     args_of,
     case_text,
+    changed_prefix,
     found_cases,
     full,
     greedy,
@@ -306,6 +307,14 @@ def beam_diagnosis(fn, cases):
     def fail(slug, text):
         return mistake(NAME, slug, "\n".join([f"{NAME}: {text}"] + lines))
 
+    shared = changed_prefix(fn, cases)
+    if shared:
+        c, then, now = shared
+        return fail("prefix-shared", f"yours called step({list(then)!r}){probe_text(c, inputs)}"
+                    f" and afterwards that same list held {list(now)!r}: extending a prefix in "
+                    "place (.append, +=) changes the one list that every candidate made from "
+                    "it holds, and the prefix step was given. Make a new sequence for each "
+                    "extension: prefix + [y] (or a tuple, prefix + (y,)).")
     if end is not None and end in ids[:-1]:
         zero = (" Here end = 0: a test written `if end and ...` takes the id 0 for no end "
                 "symbol at all; test `end is not None`.") if end == 0 else ""

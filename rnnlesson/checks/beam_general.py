@@ -210,13 +210,27 @@ class Recording:
 
     def __init__(self, step):
         self.step, self.n_y, self.prefixes = step, step.n_y, []
+        self.passed = []  # (the object fn passed, what it held then), to see it change later
 
     def __call__(self, prefix):
         try:
             self.prefixes.append(tuple(int(i) for i in prefix))
+            self.passed.append((prefix, self.prefixes[-1]))
         except (TypeError, ValueError):
             pass
         return self.step(prefix)
+
+    def changed(self):
+        """(what a prefix held when fn passed it, what it holds now) for the first prefix
+        object fn changed after passing it to step, or None."""
+        for prefix, then in self.passed:
+            try:
+                now = tuple(int(i) for i in prefix)
+            except (TypeError, ValueError):
+                continue
+            if now != then:
+                return then, now
+        return None
 
     def __deepcopy__(self, memo):
         return self
@@ -235,6 +249,21 @@ def traced(fn, inputs, **changes):
     except CheckFailure:
         return None, recording.prefixes
     return (got["ids"], got["log_p"]), recording.prefixes
+
+
+def changed_prefix(fn, cases):
+    """(case, then, now) for the first case where fn changes a prefix after passing it to
+    step (a list extended in place, shared by the candidates made from it), or None."""
+    for c in cases:
+        recording = Recording(c["step"])
+        try:
+            call(fn, NAME, tuple(args_of({**c, "step": recording})), case_text(c), HINT)
+        except CheckFailure:
+            pass
+        change = recording.changed()
+        if change:
+            return c, *change
+    return None
 
 
 def lecture_calls(inputs, **changes):

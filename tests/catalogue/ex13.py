@@ -38,7 +38,39 @@ def beam_search(step, n, beam_width, end=None, length_norm=0.0):
 '''
 
 
+SHARED_LIST = '''
+def beam_search(step, n, beam_width, end=None, length_norm=0.0):
+    beams, finished = [([], 0.0)], []
+    for _ in range(n):
+        candidates = []
+        for prefix, log_p in beams:
+            logs = step(prefix)
+            for y in range(len(logs)):
+                {extend}
+                candidates.append((seq, log_p + logs[y]))
+        kept = sorted(candidates, key=lambda c: -c[1])[:beam_width]
+        beams = []
+        for c in kept:
+            if end is not None and c[0][-1] == end:
+                finished.append(c)
+            else:
+                beams.append(c)
+        if not beams:
+            break
+    pool = beams + finished
+    winner = max(pool, key=lambda c: c[1] / len(c[0]) ** length_norm)
+    return list(winner[0]), winner[1]
+'''
+
 ANSWERS = [
+    {"name": "lists as prefixes, a new one for each extension", "right": True,
+     "code": SHARED_LIST.format(extend="seq = prefix + [y]")},
+    {"name": "every extension appended to the one prefix list", "mistake": "ex13/prefix-shared",
+     "says": ["afterwards that same list held", "prefix + [y]"],
+     "code": SHARED_LIST.format(extend="seq = prefix\n                seq.append(y)")},
+    {"name": "prefix += [y] on the shared list", "mistake": "ex13/prefix-shared",
+     "says": ["afterwards that same list held"],
+     "code": SHARED_LIST.format(extend="seq = prefix\n                seq += [y]")},
     {"name": "one prefix kept after the first step", "mistake": "ex13/pruning-wrong",
      "says": ["keeps one prefix", "the first one included"],
      "code": searcher(keep="sorted(candidates, key=lambda c: -c[1])[:beam_width if "
