@@ -222,8 +222,9 @@ def check_lstm_cell_forward(lstm_cell_forward):
     passed(FORWARD)
 
 
-def step_backward(da_next, dc_next, cache, slip=None):
-    """The gradients of one LSTM step, right (slip None) or with one usual mistake."""
+def step_backward(da_next, dc_next, cache, slip=None, column=None):
+    """The gradients of one LSTM step, right (slip None) or with one usual mistake; column:
+    the (n_a + n_x, m) array the weights' gradients read in place of [a_prev; xt]."""
     a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, params = cache
     n_a = a_next.shape[0]
     tanh_c = np.tanh(c_next)
@@ -239,6 +240,7 @@ def step_backward(da_next, dc_next, cache, slip=None):
     if slip == "candidate-derivative-wrong":
         dz["c"] = dc * it * (1 - cct)
     concat = np.concatenate([xt, a_prev] if slip == "stacked-wrong-order" else [a_prev, xt])
+    concat = concat if column is None else column
     grads, dconcat = {}, 0.0
     for g in GATES:
         grads[f"dW{g}"] = dz[g] @ concat.T
@@ -352,6 +354,15 @@ def check_backward_values(fn, n_x, n_a, m, seed):
             if slip == "stacked-wrong-order" else GRAD_SHAPES
         if all(close(grads[k], variant[k]) for k in keys):
             raise mistake(BACKWARD, slip, f"{BACKWARD}: {text}")
+    # every dW read the learner's own dconcat: the column and dconcat were one array
+    dconcat = np.concatenate([grads["da_prev"], grads["dxt"]])
+    if all(close(grads[k], v) for k, v in step_backward(da_next, dc_next, cache,
+                                                         column=dconcat).items()):
+        raise mistake(BACKWARD, "dw-reads-dconcat", f"{BACKWARD}: every dW is dz @ dconcat.T: "
+                      "the column your weight gradients read holds dconcat, not [a_prev; xt]. "
+                      "Your stacked column and dconcat are one array (dconcat = concat, then "
+                      "written into in place, or W.T @ dz computed into concat's memory); give "
+                      "dconcat an array of its own: dconcat = W.T @ dz + ... makes a new one.")
     general_backward(fn)
     key = wrong_keys[0]
     raise mistake(BACKWARD, f"{key.lower().replace('_', '-')}-wrong", f"{BACKWARD}: {key} is "

@@ -65,6 +65,12 @@ def lstm_cell_backward(da_next, dc_next, cache):
                                           dzo="da_next * np.tanh(c_next) * ot")},
     {"name": "the candidate's tanh' as 1 - c", "mistake": "ex11/candidate-derivative-wrong",
      "says": ["1 - c̃², not 1 - c̃"], "code": cell(dzc="dc * it * (1 - cct)")},
+    {"name": "dconcat written into the stacked column", "mistake": "ex11/dw-reads-dconcat",
+     "says": ["every dW is dz @ dconcat.T", "one array"],
+     "code": cell().replace(
+         "    dWf = dzf @ concat.T\n    dconcat = sum(",
+         "    dconcat = concat\n    dconcat[:] = sum(").replace(
+         "    dc_prev = dc * ft\n", "    dc_prev = dc * ft\n    dWf = dzf @ concat.T\n")},
     {"name": "dconcat cut at n_x rows", "mistake": "ex11/dconcat-split-wrong",
      "says": ["cut in the wrong place", "da_prev = dconcat[:n_a]"],
      "code": cell().replace("n_a = a_next.shape[0]", "n_a = xt.shape[0]")},
