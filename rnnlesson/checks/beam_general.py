@@ -239,28 +239,29 @@ class Recording:
         return repr(self.step)
 
 
-def traced(fn, inputs, **changes):
-    """((ids, log_p) or None if fn fails, the prefixes fn called step with, in the order of
-    the calls, repeats kept)."""
+def recorded(fn, inputs, **changes):
+    """((ids, log_p) or None if fn fails, the Recording of the step fn was given)."""
     recording = Recording(inputs["step"])
     changed = {**inputs, **changes, "step": recording}
     try:
         got = read(call(fn, NAME, tuple(args_of(changed)), case_text(changed), HINT), changed)
     except CheckFailure:
-        return None, recording.prefixes
-    return (got["ids"], got["log_p"]), recording.prefixes
+        return None, recording
+    return (got["ids"], got["log_p"]), recording
+
+
+def traced(fn, inputs, **changes):
+    """((ids, log_p) or None if fn fails, the prefixes fn called step with, in the order of
+    the calls, repeats kept)."""
+    got, recording = recorded(fn, inputs, **changes)
+    return got, recording.prefixes
 
 
 def changed_prefix(fn, cases):
     """(case, then, now) for the first case where fn changes a prefix after passing it to
     step (a list extended in place, shared by the candidates made from it), or None."""
     for c in cases:
-        recording = Recording(c["step"])
-        try:
-            call(fn, NAME, tuple(args_of({**c, "step": recording})), case_text(c), HINT)
-        except CheckFailure:
-            pass
-        change = recording.changed()
+        change = recorded(fn, c)[1].changed()
         if change:
             return c, *change
     return None

@@ -105,6 +105,14 @@ def norm_reading(norm, grads):
 
 
 @one_message(NAME_CLIP)
+def common_factor(clipped, grads):
+    """The one factor every clipped[k] is grads[k] times (the direction kept), or None."""
+    factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
+    same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
+                         in zip(grads.items(), factors, strict=True))
+    return factors[0] if same_direction and np.allclose(factors, factors[0]) else None
+
+
 def clip_verdict(fn, direction, norm, max_norm):
     """What fn does to gradients of the given direction scaled to global norm `norm`:
     "same" (returned unchanged), "clip" (scaled to global norm max_norm, direction kept) or
@@ -114,11 +122,8 @@ def clip_verdict(fn, direction, norm, max_norm):
     clipped, _ = run_clip(fn, grads, max_norm)
     if all(np.allclose(clipped[key], g, rtol=1e-9, atol=0) for key, g in grads.items()):
         return "same"
-    factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
-    if all(np.allclose(clipped[k], factors[0] * g) for k, g in grads.items()) and np.isclose(
-            factors[0] * norm, max_norm):
-        return "clip"
-    return "other"
+    factor = common_factor(clipped, grads)
+    return "clip" if factor is not None and np.isclose(factor * norm, max_norm) else "other"
 
 
 def clipping_threshold(fn, max_norm):
@@ -201,10 +206,7 @@ def check_clip_by_global_norm(clip_by_global_norm):
                              "max_norm / norm for all of them.")
     check_clip_threshold(clip_by_global_norm, max_norm)
     general(clip_by_global_norm)
-    factors = [float(np.sum(clipped[k] * g) / np.sum(g * g)) for k, g in grads.items()]
-    same_direction = all(np.allclose(clipped[k], f * g) for (k, g), f
-                         in zip(grads.items(), factors, strict=True))
-    if not same_direction or not np.allclose(factors, factors[0]):
+    if common_factor(clipped, grads) is None:
         raise mistake(NAME_CLIP, "direction-changed",
                       f"{NAME_CLIP}: the direction changed: clipping by the global norm "
                              "multiplies every gradient by one common factor max_norm / norm.")
@@ -246,8 +248,8 @@ def choice_positional(error, line):
         name = getattr(node, "func", None)
         name = getattr(name, "attr", getattr(name, "id", None))  # rng.choice or choice
         if isinstance(node, ast.Call) and name == "choice" and 1 < len(node.args) <= len(CHOICE):
-            given = ", ".join(f"{ast.unparse(arg)} went to {name}"
-                              for arg, name in zip(node.args[1:], CHOICE[1:], strict=False))
+            given = ", ".join(f"{ast.unparse(arg)} went to {param}"
+                              for arg, param in zip(node.args[1:], CHOICE[1:], strict=False))
             return "choice-positional", (
                 f"`{line.strip()}` stopped with {type(error).__name__}: numpy's choice is "
                 "choice(a, size=None, replace=True, p=None), so by position " + given
